@@ -1,0 +1,149 @@
+#!/bin/bash
+# Run a command beside a private virtstratovirtd started from the build tree.
+#
+#   scripts/sandbox.sh [-- CMD ...]      (default CMD: an interactive shell)
+#
+# As root, the daemon and CMD run in private mount and PID namespaces in
+# which the sandbox's own folders are mounted over /etc/libvirt,
+# /run/libvirt, /var/lib/libvirt and /var/log/libvirt: the daemon is the
+# system instance (stratovirt:///system) and no system path is touched.
+# When the command ends the namespaces end, and every process started in
+# them (daemon, VMMs) with them.
+# As an unprivileged user, the daemon is the session instance
+# (stratovirt:///session) with XDG folders inside the sandbox.
+#
+# Environment:
+#   STRATOVIRT      a real StratoVirt binary; without it the project's
+#                   stand-in (tests/standin/stratovirt) is used
+#   SANDBOX_KEEP=1  keep the sandbox folder afterwards (for debugging)
+#   BUILD           the build directory (default: ./build)
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD="${BUILD:-$TOP/build}"
+
+if [ "${1:-}" = "--" ]; then
+    shift
+fi
+if [ $# -eq 0 ]; then
+    set -- "${SHELL:-/bin/bash}" -i
+fi
+
+DAEMON="$BUILD/src/daemon/virtstratovirtd"
+[ -x "$DAEMON" ] || { echo "sandbox: $DAEMON not built; run ./run setup" >&2; exit 1; }
+
+STANDIN="$TOP/tests/standin/stratovirt"
+if [ -n "${STRATOVIRT:-}" ]; then
+    EMULATOR="$STRATOVIRT"
+    [ -x "$EMULATOR" ] || { echo "sandbox: STRATOVIRT=$EMULATOR is not executable" >&2; exit 1; }
+else
+    EMULATOR="$STANDIN"
+fi
+
+# ---------------------------------------------------------------------
+# Inner part: runs inside the namespaces (root) or directly (user).
+if [ "${SANDBOX_INNER:-}" = "1" ]; then
+    SB="$SANDBOX_DIR"
+    if [ "$(id -u)" -eq 0 ]; then
+        for d in etc run lib log; do mkdir -p "$SB/$d"; done
+        mount --bind "$SB/etc" /etc/libvirt 2>/dev/null || {
+            mkdir -p /etc/libvirt && mount --bind "$SB/etc" /etc/libvirt; }
+        mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt
+        mount --bind "$SB/run" /run/libvirt
+        mount --bind "$SB/lib" /var/lib/libvirt
+        mount --bind "$SB/log" /var/log/libvirt
+        CONFDIR=/etc/libvirt
+        SOCK=/run/libvirt/virtstratovirtd-sock
+        export LIBVIRT_DEFAULT_URI="stratovirt:///system"
+    else
+        export HOME="$SB/home"
+        export XDG_CONFIG_HOME="$SB/home/.config"
+        export XDG_CACHE_HOME="$SB/home/.cache"
+        export XDG_RUNTIME_DIR="$SB/xdg-run"
+        mkdir -p "$XDG_CONFIG_HOME/libvirt" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR"
+        chmod 700 "$XDG_RUNTIME_DIR"
+        CONFDIR="$XDG_CONFIG_HOME/libvirt"
+        SOCK="$XDG_RUNTIME_DIR/libvirt/virtstratovirtd-sock"
+        export LIBVIRT_DEFAULT_URI="stratovirt:///session"
+    fi
+
+    cat > "$CONFDIR/virtstratovirtd.conf" <<CONF
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_rw_perms = "0700"
+log_filters = "1:stratovirt 3:*"
+log_outputs = "1:file:$SB/virtstratovirtd.log"
+CONF
+    cat > "$CONFDIR/stratovirt.conf" <<CONF
+stratovirt_binary = "$EMULATOR"
+CONF
+    # Extra driver settings from the caller (tests), appended verbatim.
+    if [ -n "${SANDBOX_STRATOVIRT_CONF:-}" ]; then
+        printf '%s\n' "$SANDBOX_STRATOVIRT_CONF" >> "$CONFDIR/stratovirt.conf"
+    fi
+
+    export LIBVIRT_DRIVER_DIR="$BUILD/src"
+    export SANDBOX_DIR SANDBOX_DAEMON="$DAEMON" SANDBOX_CONFDIR="$CONFDIR"
+    export SANDBOX_SOCK="$SOCK"
+
+    start_daemon() {
+        "$DAEMON" --config "$CONFDIR/virtstratovirtd.conf" \
+            --pid-file "$SB/virtstratovirtd.pid" >>"$SB/virtstratovirtd.stderr" 2>&1 &
+        DAEMON_PID=$!
+        echo "$DAEMON_PID" > "$SB/daemon.pid"
+        for _ in $(seq 1 200); do
+            [ -S "$SOCK" ] && return 0
+            kill -0 "$DAEMON_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        echo "sandbox: virtstratovirtd did not come up; its log:" >&2
+        tail -20 "$SB/virtstratovirtd.stderr" "$SB/virtstratovirtd.log" >&2 || true
+        return 1
+    }
+    start_daemon
+
+    if [ "$EMULATOR" = "$STANDIN" ] && [ -z "${SANDBOX_QUIET:-}" ]; then
+        echo "sandbox: no STRATOVIRT set, domains run on the project's StratoVirt stand-in" >&2
+    fi
+
+    rc=0
+    "$@" || rc=$?
+
+    DAEMON_PID=$(cat "$SB/daemon.pid")
+    if kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do
+            kill -0 "$DAEMON_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill -KILL "$DAEMON_PID" 2>/dev/null || true
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        # No PID namespace here: end the VMMs started from this sandbox.
+        pkill -KILL -f -- "$SB/" 2>/dev/null || true
+    fi
+    exit $rc
+fi
+
+# ---------------------------------------------------------------------
+# Outer part: make the folder, enter the namespaces, clean up.
+mkdir -p "$TOP/.sandbox"
+SANDBOX_DIR=$(mktemp -d "$TOP/.sandbox/sb.XXXXXX")
+export SANDBOX_DIR BUILD STRATOVIRT="${STRATOVIRT:-}"
+cleanup() {
+    if [ -z "${SANDBOX_KEEP:-}" ]; then
+        rm -rf "$SANDBOX_DIR"
+    else
+        echo "sandbox: kept $SANDBOX_DIR" >&2
+    fi
+}
+trap cleanup EXIT
+
+rc=0
+if [ "$(id -u)" -eq 0 ]; then
+    SANDBOX_INNER=1 unshare --mount --propagation private --pid --fork \
+        --kill-child --mount-proc "$0" -- "$@" || rc=$?
+else
+    SANDBOX_INNER=1 "$0" -- "$@" || rc=$?
+fi
+exit $rc

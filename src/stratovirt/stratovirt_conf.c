@@ -1,0 +1,384 @@
+/*
+ * stratovirt_conf.c: StratoVirt driver configuration and capabilities
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <sys/stat.h>
+
+#include "configmake.h"
+#include "stratovirt_conf.h"
+#include "stratovirt-config.h"
+#include "viralloc.h"
+#include "virarch.h"
+#include "vircommand.h"
+#include "virconf.h"
+#include "virerror.h"
+#include "virfile.h"
+#include "virlog.h"
+#include "virstring.h"
+#include "virutil.h"
+#include "cpu/cpu.h"
+
+#define VIR_FROM_THIS VIR_FROM_NONE
+
+VIR_LOG_INIT("stratovirt.stratovirt_conf");
+
+G_DEFINE_TYPE(virStratoVirtDriverConfig, vir_stratovirt_driver_config, G_TYPE_OBJECT);
+
+
+static void
+vir_stratovirt_driver_config_finalize(GObject *obj)
+{
+    virStratoVirtDriverConfig *cfg = VIR_STRATOVIRT_DRIVER_CONFIG(obj);
+
+    g_free(cfg->configFile);
+    g_free(cfg->emulator);
+    g_free(cfg->configBaseDir);
+    g_free(cfg->autostartDir);
+    g_free(cfg->stateDir);
+    g_free(cfg->logDir);
+    g_free(cfg->libDir);
+    g_free(cfg->userName);
+    g_free(cfg->groupName);
+
+    G_OBJECT_CLASS(vir_stratovirt_driver_config_parent_class)->finalize(obj);
+}
+
+
+static void
+vir_stratovirt_driver_config_init(virStratoVirtDriverConfig *cfg G_GNUC_UNUSED)
+{
+}
+
+
+static void
+vir_stratovirt_driver_config_class_init(virStratoVirtDriverConfigClass *klass)
+{
+    GObjectClass *obj = G_OBJECT_CLASS(klass);
+
+    obj->finalize = vir_stratovirt_driver_config_finalize;
+}
+
+
+/**
+ * virStratoVirtDriverConfigNew:
+ * @privileged: whether this is the system (root) instance
+ *
+ * Returns the built-in defaults; the configuration file is applied on top
+ * by virStratoVirtDriverConfigLoadFile.
+ */
+virStratoVirtDriverConfig *
+virStratoVirtDriverConfigNew(bool privileged)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = NULL;
+
+    cfg = g_object_new(VIR_TYPE_STRATOVIRT_DRIVER_CONFIG, NULL);
+
+    cfg->emulator = g_strdup(STRATOVIRT_DEFAULT_EMULATOR);
+    cfg->qmpTimeout = 30;
+    cfg->shutdownTimeout = 0;
+
+    if (privileged) {
+        cfg->configFile = g_strdup(SYSCONFDIR "/libvirt/stratovirt.conf");
+        cfg->configBaseDir = g_strdup(SYSCONFDIR "/libvirt/stratovirt");
+        cfg->stateDir = g_strdup(RUNSTATEDIR "/libvirt/stratovirt");
+        cfg->logDir = g_strdup(LOCALSTATEDIR "/log/libvirt/stratovirt");
+        cfg->libDir = g_strdup(LOCALSTATEDIR "/lib/libvirt/stratovirt");
+        cfg->userName = g_strdup("root");
+        cfg->groupName = g_strdup("root");
+        cfg->user = 0;
+        cfg->group = 0;
+    } else {
+        g_autofree char *configdir = virGetUserConfigDirectory();
+        g_autofree char *rundir = virGetUserRuntimeDirectory();
+        g_autofree char *cachedir = virGetUserCacheDirectory();
+
+        cfg->configFile = g_strdup_printf("%s/stratovirt.conf", configdir);
+        cfg->configBaseDir = g_strdup_printf("%s/stratovirt", configdir);
+        cfg->stateDir = g_strdup_printf("%s/stratovirt/run", rundir);
+        cfg->logDir = g_strdup_printf("%s/stratovirt/log", cachedir);
+        cfg->libDir = g_strdup_printf("%s/stratovirt/lib", cachedir);
+        cfg->user = geteuid();
+        cfg->group = getegid();
+    }
+    cfg->autostartDir = g_strdup_printf("%s/autostart", cfg->configBaseDir);
+
+    return g_steal_pointer(&cfg);
+}
+
+
+static int
+stratovirtConfigGetDir(virConf *conf,
+                       const char *key,
+                       char **dir)
+{
+    g_autofree char *val = NULL;
+    int rc;
+
+    if ((rc = virConfGetValueString(conf, key, &val)) <= 0)
+        return rc;
+
+    if (!g_path_is_absolute(val)) {
+        virReportError(VIR_ERR_CONF_SYNTAX,
+                       _("'%1$s' in the StratoVirt driver configuration must be an absolute path, not '%2$s'"),
+                       key, val);
+        return -1;
+    }
+    g_free(*dir);
+    *dir = g_steal_pointer(&val);
+    return 1;
+}
+
+
+/**
+ * virStratoVirtDriverConfigLoadFile:
+ * @cfg: configuration holding the defaults
+ * @filename: stratovirt.conf to read; a missing file keeps the defaults
+ *
+ * Returns 0 on success, -1 with an error reported.
+ */
+int
+virStratoVirtDriverConfigLoadFile(virStratoVirtDriverConfig *cfg,
+                                  const char *filename)
+{
+    g_autoptr(virConf) conf = NULL;
+    g_autofree char *user = NULL;
+    g_autofree char *group = NULL;
+
+    if (!virFileExists(filename)) {
+        VIR_DEBUG("No StratoVirt driver configuration at %s, using defaults",
+                  filename);
+        return 0;
+    }
+
+    if (!(conf = virConfReadFile(filename, 0)))
+        return -1;
+
+    if (virConfGetValueString(conf, "stratovirt_binary", &cfg->emulator) < 0)
+        return -1;
+    if (!g_path_is_absolute(cfg->emulator)) {
+        virReportError(VIR_ERR_CONF_SYNTAX,
+                       _("'stratovirt_binary' in %1$s must be an absolute path, not '%2$s'"),
+                       filename, cfg->emulator);
+        return -1;
+    }
+
+    if (stratovirtConfigGetDir(conf, "config_dir", &cfg->configBaseDir) < 0 ||
+        stratovirtConfigGetDir(conf, "state_dir", &cfg->stateDir) < 0 ||
+        stratovirtConfigGetDir(conf, "log_dir", &cfg->logDir) < 0 ||
+        stratovirtConfigGetDir(conf, "lib_dir", &cfg->libDir) < 0)
+        return -1;
+
+    g_free(cfg->autostartDir);
+    cfg->autostartDir = g_strdup_printf("%s/autostart", cfg->configBaseDir);
+
+    if (virConfGetValueString(conf, "user", &user) < 0 ||
+        virConfGetValueString(conf, "group", &group) < 0)
+        return -1;
+
+    if (user) {
+        if (virGetUserID(user, &cfg->user) < 0)
+            return -1;
+        g_free(cfg->userName);
+        cfg->userName = g_steal_pointer(&user);
+    }
+    if (group) {
+        if (virGetGroupID(group, &cfg->group) < 0)
+            return -1;
+        g_free(cfg->groupName);
+        cfg->groupName = g_steal_pointer(&group);
+    }
+
+    if (virConfGetValueUInt(conf, "qmp_timeout", &cfg->qmpTimeout) < 0 ||
+        virConfGetValueUInt(conf, "shutdown_timeout", &cfg->shutdownTimeout) < 0)
+        return -1;
+
+    if (cfg->qmpTimeout == 0) {
+        virReportError(VIR_ERR_CONF_SYNTAX,
+                       _("'qmp_timeout' in %1$s must be at least 1 second"),
+                       filename);
+        return -1;
+    }
+
+    g_free(cfg->configFile);
+    cfg->configFile = g_strdup(filename);
+    return 0;
+}
+
+
+virStratoVirtDriverConfig *
+virStratoVirtDriverGetConfig(virStratoVirtDriver *driver)
+{
+    virStratoVirtDriverConfig *cfg;
+
+    stratovirtDriverLock(driver);
+    cfg = g_object_ref(driver->config);
+    stratovirtDriverUnlock(driver);
+    return cfg;
+}
+
+
+/* Machine types a StratoVirt binary of the given architecture offers. */
+static const char *const stratovirtMachinesX86_64[] = { "q35", "microvm" };
+static const char *const stratovirtMachinesAArch64[] = { "virt", "microvm" };
+
+
+static int
+stratovirtCapsAddGuest(virCaps *caps,
+                       virArch arch,
+                       const char *emulator,
+                       const char *const *machineNames,
+                       size_t nmachineNames)
+{
+    virCapsGuest *guest;
+    virCapsGuestMachine **machines;
+
+    machines = virCapabilitiesAllocMachines(machineNames, nmachineNames);
+
+    guest = virCapabilitiesAddGuest(caps, VIR_DOMAIN_OSTYPE_HVM, arch,
+                                    emulator, NULL, nmachineNames, machines);
+    virCapabilitiesAddGuestDomain(guest, VIR_DOMAIN_VIRT_KVM,
+                                  NULL, NULL, 0, NULL);
+    virCapabilitiesAddGuestFeatureWithToggle(guest, VIR_CAPS_GUEST_FEATURE_TYPE_ACPI,
+                                             true, false);
+    return 0;
+}
+
+
+/**
+ * virStratoVirtDriverCapsInit:
+ *
+ * The host as libvirt sees it, plus one guest entry per architecture
+ * StratoVirt is built for, each with the machine types of that build.
+ */
+virCaps *
+virStratoVirtDriverCapsInit(virStratoVirtDriverConfig *cfg)
+{
+    g_autoptr(virCaps) caps = NULL;
+    virArch hostarch = virArchFromHost();
+
+    if (!(caps = virCapabilitiesNew(hostarch, false, false)))
+        return NULL;
+
+    if (!(caps->host.numa = virCapabilitiesHostNUMANewHost()))
+        return NULL;
+
+    if (virCapabilitiesInitCaches(caps) < 0)
+        return NULL;
+
+    caps->host.cpu = virCPUProbeHost(hostarch);
+
+    if (virCapabilitiesInitPages(caps) < 0)
+        return NULL;
+
+    virCapabilitiesHostInitIOMMU(caps);
+
+    if (stratovirtCapsAddGuest(caps, VIR_ARCH_X86_64, cfg->emulator,
+                               stratovirtMachinesX86_64,
+                               G_N_ELEMENTS(stratovirtMachinesX86_64)) < 0 ||
+        stratovirtCapsAddGuest(caps, VIR_ARCH_AARCH64, cfg->emulator,
+                               stratovirtMachinesAArch64,
+                               G_N_ELEMENTS(stratovirtMachinesAArch64)) < 0)
+        return NULL;
+
+    return g_steal_pointer(&caps);
+}
+
+
+/**
+ * virStratoVirtParseVersionOutput:
+ * @output: what 'stratovirt -V' printed, e.g. "StratoVirt 2.4.0 commit-id abc"
+ * @version: filled with major * 1,000,000 + minor * 1,000 + micro
+ *
+ * Returns 0 on success, -1 with an error reported.
+ */
+int
+virStratoVirtParseVersionOutput(const char *output,
+                                unsigned long *version)
+{
+    const char *p;
+
+    if (!output || !(p = STRSKIP(output, "StratoVirt "))) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("unexpected output of 'stratovirt -V': '%1$s'"),
+                       NULLSTR(output));
+        return -1;
+    }
+
+    if (virStringParseVersion(version, p, true) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("cannot parse a version number in '%1$s'"), output);
+        return -1;
+    }
+    return 0;
+}
+
+
+/**
+ * virStratoVirtExtractVersion:
+ *
+ * Runs the configured binary with -V, caching the answer for as long as
+ * the binary is not replaced.  Returns 0 on success, -1 with an error.
+ */
+int
+virStratoVirtExtractVersion(virStratoVirtDriver *driver,
+                            unsigned long *version)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virCommand) cmd = NULL;
+    g_autofree char *output = NULL;
+    struct stat sb;
+    unsigned long ver;
+
+    if (stat(cfg->emulator, &sb) < 0) {
+        virReportSystemError(errno,
+                             _("cannot find the StratoVirt binary '%1$s'; install StratoVirt or set 'stratovirt_binary' in %2$s"),
+                             cfg->emulator, cfg->configFile);
+        return -1;
+    }
+
+    stratovirtDriverLock(driver);
+    if (driver->versionBinary && STREQ(driver->versionBinary, cfg->emulator) &&
+        driver->versionMtime == (long long) sb.st_mtime) {
+        *version = driver->version;
+        stratovirtDriverUnlock(driver);
+        return 0;
+    }
+    stratovirtDriverUnlock(driver);
+
+    cmd = virCommandNewArgList(cfg->emulator, "-V", NULL);
+    virCommandSetOutputBuffer(cmd, &output);
+    virCommandClearCaps(cmd);
+    if (virCommandRun(cmd, NULL) < 0)
+        return -1;
+
+    if (virStratoVirtParseVersionOutput(output, &ver) < 0)
+        return -1;
+
+    stratovirtDriverLock(driver);
+    driver->version = ver;
+    g_free(driver->versionBinary);
+    driver->versionBinary = g_strdup(cfg->emulator);
+    driver->versionMtime = sb.st_mtime;
+    stratovirtDriverUnlock(driver);
+
+    *version = ver;
+    return 0;
+}
+
+
+void
+stratovirtDriverLock(virStratoVirtDriver *driver)
+{
+    virMutexLock(&driver->lock);
+}
+
+
+void
+stratovirtDriverUnlock(virStratoVirtDriver *driver)
+{
+    virMutexUnlock(&driver->lock);
+}

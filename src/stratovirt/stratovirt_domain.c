@@ -1,0 +1,149 @@
+/*
+ * stratovirt_domain.c: per-domain private data and XML hooks
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "stratovirt_domain.h"
+#include "viralloc.h"
+#include "virerror.h"
+#include "virlog.h"
+#include "virxml.h"
+
+#define VIR_FROM_THIS VIR_FROM_NONE
+
+VIR_LOG_INIT("stratovirt.stratovirt_domain");
+
+
+static void *
+stratovirtDomainObjPrivateAlloc(void *opaque)
+{
+    virStratoVirtDomainObjPrivate *priv = g_new0(virStratoVirtDomainObjPrivate, 1);
+
+    priv->driver = opaque;
+    return priv;
+}
+
+
+static void
+stratovirtDomainObjPrivateFree(void *data)
+{
+    virStratoVirtDomainObjPrivate *priv = data;
+
+    g_free(priv->qmpPath);
+    g_free(priv->pidfile);
+    g_free(priv->logfile);
+    g_free(priv);
+}
+
+
+/* The live status XML carries what a restarted daemon needs to find the
+ * VMM again. */
+static int
+stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
+                                    virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    if (priv->qmpPath)
+        virBufferEscapeString(buf, "<qmp path='%s'/>\n", priv->qmpPath);
+    if (priv->pidfile)
+        virBufferEscapeString(buf, "<pidfile path='%s'/>\n", priv->pidfile);
+    if (priv->logfile)
+        virBufferEscapeString(buf, "<log path='%s'/>\n", priv->logfile);
+    if (priv->hostdevsPrepared)
+        virBufferAddLit(buf, "<hostdevs prepared='yes'/>\n");
+    return 0;
+}
+
+
+static int
+stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
+                                   virDomainObj *vm,
+                                   virDomainDefParserConfig *config G_GNUC_UNUSED)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autofree char *prepared = NULL;
+
+    priv->qmpPath = virXPathString("string(./qmp/@path)", ctxt);
+    priv->pidfile = virXPathString("string(./pidfile/@path)", ctxt);
+    priv->logfile = virXPathString("string(./log/@path)", ctxt);
+    prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);
+    priv->hostdevsPrepared = prepared && STREQ(prepared, "yes");
+
+    if (!priv->qmpPath) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                       _("status XML of a running StratoVirt domain lacks the QMP socket path"));
+        return -1;
+    }
+    return 0;
+}
+
+
+virDomainXMLPrivateDataCallbacks virStratoVirtDriverPrivateDataCallbacks = {
+    .alloc = stratovirtDomainObjPrivateAlloc,
+    .free = stratovirtDomainObjPrivateFree,
+    .format = stratovirtDomainObjPrivateXMLFormat,
+    .parse = stratovirtDomainObjPrivateXMLParse,
+};
+
+
+static int
+stratovirtDomainDefPostParseBasic(virDomainDef *def,
+                                  void *opaque)
+{
+    virStratoVirtDriver *driver = opaque;
+
+    if (!def->emulator) {
+        g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+
+        def->emulator = g_strdup(cfg->emulator);
+    }
+    return 0;
+}
+
+
+static int
+stratovirtDomainDefPostParse(virDomainDef *def,
+                             unsigned int parseFlags G_GNUC_UNUSED,
+                             void *opaque,
+                             void *parseOpaque G_GNUC_UNUSED)
+{
+    virStratoVirtDriver *driver = opaque;
+
+    if (!virCapabilitiesDomainSupported(driver->caps, def->os.type,
+                                        def->os.arch, def->virtType))
+        return -1;
+
+    if (!def->os.machine) {
+        virCapsDomainData *capsdata;
+
+        if (!(capsdata = virCapabilitiesDomainDataLookup(driver->caps, def->os.type,
+                                                         def->os.arch, def->virtType,
+                                                         NULL, NULL)))
+            return -1;
+        def->os.machine = g_strdup(capsdata->machinetype);
+        g_free(capsdata);
+    }
+    return 0;
+}
+
+
+virDomainDefParserConfig virStratoVirtDriverDomainDefParserConfig = {
+    .domainPostParseBasicCallback = stratovirtDomainDefPostParseBasic,
+    .domainPostParseCallback = stratovirtDomainDefPostParse,
+    .features = VIR_DOMAIN_DEF_FEATURE_USER_ALIAS,
+    .defArch = VIR_ARCH_NONE,
+};
+
+
+virDomainXMLOption *
+virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver)
+{
+    virStratoVirtDriverDomainDefParserConfig.priv = driver;
+    return virDomainXMLOptionNew(&virStratoVirtDriverDomainDefParserConfig,
+                                 &virStratoVirtDriverPrivateDataCallbacks,
+                                 NULL, NULL, NULL, NULL);
+}

@@ -1,0 +1,32 @@
+/*
+ * stratovirt_domain.h: per-domain private data and XML hooks
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "stratovirt_conf.h"
+
+typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
+
+typedef struct _virStratoVirtDomainObjPrivate virStratoVirtDomainObjPrivate;
+struct _virStratoVirtDomainObjPrivate {
+    virStratoVirtDriver *driver;
+
+    char *qmpPath;          /* QMP socket of the running VMM */
+    char *pidfile;
+    char *logfile;
+    virStratoVirtMonitor *mon;
+
+    bool beingDestroyed;    /* we asked the VMM to go */
+    bool hostdevsPrepared;  /* hostdevs were detached for this run */
+};
+
+#define STRATOVIRT_DOMAIN_PRIVATE(vm) \
+    ((virStratoVirtDomainObjPrivate *) (vm)->privateData)
+
+virDomainXMLOption *virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver);
+
+extern virDomainXMLPrivateDataCallbacks virStratoVirtDriverPrivateDataCallbacks;
+extern virDomainDefParserConfig virStratoVirtDriverDomainDefParserConfig;
