@@ -203,8 +203,10 @@ virStratoVirtDriverConfigLoadFile(virStratoVirtDriverConfig *cfg,
         return -1;
     }
 
-    g_free(cfg->configFile);
-    cfg->configFile = g_strdup(filename);
+    if (cfg->configFile != filename) {
+        g_free(cfg->configFile);
+        cfg->configFile = g_strdup(filename);
+    }
     return 0;
 }
 

@@ -1,0 +1,31 @@
+#!/bin/bash
+# Install libvirt-stratovirt into the system: the driver module into
+# libvirt's connection-driver folder, virtstratovirtd into /usr/sbin, its
+# configuration into /etc/libvirt, systemd units and the tmpfiles entry that
+# lets the daemon reach Debian 12's libvirtd for node devices.
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD="${BUILD:-$TOP/build}"
+
+[ "$(id -u)" -eq 0 ] || { echo "install: run as root" >&2; exit 1; }
+
+# Keep an existing configuration.
+for f in stratovirt.conf virtstratovirtd.conf; do
+    [ -f "/etc/libvirt/$f" ] && cp -p "/etc/libvirt/$f" "/etc/libvirt/$f.keep"
+done
+meson install -C "$BUILD" --no-rebuild
+for f in stratovirt.conf virtstratovirtd.conf; do
+    [ -f "/etc/libvirt/$f.keep" ] && mv "/etc/libvirt/$f.keep" "/etc/libvirt/$f"
+done
+
+if command -v systemd-tmpfiles >/dev/null 2>&1; then
+    systemd-tmpfiles --create /usr/lib/tmpfiles.d/libvirt-stratovirt-nodedev.conf || true
+fi
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable --now virtstratovirtd.socket virtstratovirtd-ro.socket \
+        virtstratovirtd-admin.socket
+    echo "install: virtstratovirtd sockets enabled; try: virsh -c stratovirt:///system version"
+else
+    echo "install: no systemd running; start the daemon with: /usr/sbin/virtstratovirtd -d"
+fi
