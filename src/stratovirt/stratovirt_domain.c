@@ -7,6 +7,8 @@
 #include <config.h>
 
 #include "stratovirt_domain.h"
+#include "stratovirt_domain_addr.h"
+#include "stratovirt_domain_validate.h"
 #include "viralloc.h"
 #include "virerror.h"
 #include "virlog.h"
@@ -113,6 +115,13 @@ stratovirtDomainDefPostParse(virDomainDef *def,
 {
     virStratoVirtDriver *driver = opaque;
 
+    if (def->virtType != VIR_DOMAIN_VIRT_KVM) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("domain type '%1$s' is not supported by StratoVirt; use type='kvm'"),
+                       virDomainVirtTypeToString(def->virtType));
+        return -1;
+    }
+
     if (!virCapabilitiesDomainSupported(driver->caps, def->os.type,
                                         def->os.arch, def->virtType))
         return -1;
@@ -127,13 +136,58 @@ stratovirtDomainDefPostParse(virDomainDef *def,
         def->os.machine = g_strdup(capsdata->machinetype);
         g_free(capsdata);
     }
+
+    /* What StratoVirt provides whatever the XML says goes into the XML. */
+    if (virStratoVirtDomainIsStandard(def) &&
+        def->features[VIR_DOMAIN_FEATURE_ACPI] == VIR_TRISTATE_SWITCH_ABSENT)
+        def->features[VIR_DOMAIN_FEATURE_ACPI] = VIR_TRISTATE_SWITCH_ON;
+    if (def->os.arch == VIR_ARCH_AARCH64 && virStratoVirtDomainIsStandard(def) &&
+        def->gic_version == VIR_GIC_VERSION_NONE) {
+        def->features[VIR_DOMAIN_FEATURE_GIC] = VIR_TRISTATE_SWITCH_ON;
+        def->gic_version = VIR_GIC_VERSION_3;
+    }
+
+    return virStratoVirtDomainAddImplicitControllers(def);
+}
+
+
+static int
+stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
+                                   const virDomainDef *def G_GNUC_UNUSED,
+                                   unsigned int parseFlags G_GNUC_UNUSED,
+                                   void *opaque G_GNUC_UNUSED,
+                                   void *parseOpaque G_GNUC_UNUSED)
+{
+    /* The one display device StratoVirt has; libvirt adds a video device
+     * of the default type for every <graphics>. */
+    if (dev->type == VIR_DOMAIN_DEVICE_VIDEO &&
+        dev->data.video->type == VIR_DOMAIN_VIDEO_TYPE_DEFAULT)
+        dev->data.video->type = VIR_DOMAIN_VIDEO_TYPE_VIRTIO;
+
+    /* StratoVirt's disks are raw unless told otherwise. */
+    if (dev->type == VIR_DOMAIN_DEVICE_DISK &&
+        dev->data.disk->src->format == VIR_STORAGE_FILE_NONE &&
+        virStorageSourceIsLocalStorage(dev->data.disk->src))
+        dev->data.disk->src->format = VIR_STORAGE_FILE_RAW;
     return 0;
+}
+
+
+static int
+stratovirtDomainDefAssignAddresses(virDomainDef *def,
+                                   unsigned int parseFlags G_GNUC_UNUSED,
+                                   void *opaque G_GNUC_UNUSED,
+                                   void *parseOpaque G_GNUC_UNUSED)
+{
+    return virStratoVirtDomainAssignAddresses(def);
 }
 
 
 virDomainDefParserConfig virStratoVirtDriverDomainDefParserConfig = {
     .domainPostParseBasicCallback = stratovirtDomainDefPostParseBasic,
     .domainPostParseCallback = stratovirtDomainDefPostParse,
+    .devicesPostParseCallback = stratovirtDomainDeviceDefPostParse,
+    .assignAddressesCallback = stratovirtDomainDefAssignAddresses,
     .features = VIR_DOMAIN_DEF_FEATURE_USER_ALIAS,
     .defArch = VIR_ARCH_NONE,
 };
@@ -143,6 +197,7 @@ virDomainXMLOption *
 virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver)
 {
     virStratoVirtDriverDomainDefParserConfig.priv = driver;
+    virStratoVirtDomainValidateSetup(&virStratoVirtDriverDomainDefParserConfig);
     return virDomainXMLOptionNew(&virStratoVirtDriverDomainDefParserConfig,
                                  &virStratoVirtDriverPrivateDataCallbacks,
                                  NULL, NULL, NULL, NULL);

@@ -1,0 +1,343 @@
+/*
+ * stratovirt_domain_addr.c: PCI address assignment for StratoVirt's topology
+ *
+ * StratoVirt's standard machines (q35 on x86_64, virt on aarch64) have one
+ * root bus, pcie.0, with slot 0 taken by the host bridge (and 0x1f by the
+ * ICH9 LPC on q35).  Each pcie-root-port adds a bus with one usable slot,
+ * slot 0, the only place hot-plug and unplug work.  As libvirt's QEMU
+ * driver does for q35, endpoint devices without an address each get a root
+ * port of their own (an unused one if the domain has it, else a new one),
+ * and the video device goes straight on pcie.0.  microvm has no PCI at all.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "stratovirt_domain_addr.h"
+#include "viralloc.h"
+#include "virerror.h"
+#include "virlog.h"
+#include "virstring.h"
+
+#define VIR_FROM_THIS VIR_FROM_DOMAIN
+
+VIR_LOG_INIT("stratovirt.stratovirt_domain_addr");
+
+#define STRATOVIRT_PCI_SLOTS 32
+
+
+bool
+virStratoVirtDomainIsStandard(const virDomainDef *def)
+{
+    return def->os.machine &&
+           (STREQ(def->os.machine, "q35") || STREQ(def->os.machine, "virt"));
+}
+
+
+bool
+virStratoVirtDomainIsMicrovm(const virDomainDef *def)
+{
+    return def->os.machine && STREQ(def->os.machine, "microvm");
+}
+
+
+/**
+ * virStratoVirtDomainAddImplicitControllers:
+ *
+ * The root bus of a standard machine, and the virtio-serial controller a
+ * virtio console needs, are there whether the XML says so or not: put them
+ * in the definition so that it tells the truth.
+ */
+int
+virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
+{
+    size_t i;
+
+    if (virStratoVirtDomainIsStandard(def) &&
+        virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_PCI, 0,
+                                       VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT) < 0)
+        return -1;
+
+    for (i = 0; i < def->nconsoles; i++) {
+        if (def->consoles[i]->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_VIRTIO &&
+            virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL,
+                                           0, -1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
+
+
+static unsigned int
+stratovirtPCIKey(unsigned int bus, unsigned int slot)
+{
+    return (bus << 8) | slot;
+}
+
+
+static bool
+stratovirtPCISlotUsed(GHashTable *used,
+                      unsigned int bus,
+                      unsigned int slot)
+{
+    return g_hash_table_contains(used, GUINT_TO_POINTER(stratovirtPCIKey(bus, slot) + 1));
+}
+
+
+static void
+stratovirtPCISlotTake(GHashTable *used,
+                      unsigned int bus,
+                      unsigned int slot)
+{
+    g_hash_table_add(used, GUINT_TO_POINTER(stratovirtPCIKey(bus, slot) + 1));
+}
+
+
+static int
+stratovirtCollectAddress(virDomainDef *def G_GNUC_UNUSED,
+                         virDomainDeviceDef *dev G_GNUC_UNUSED,
+                         virDomainDeviceInfo *info,
+                         void *opaque)
+{
+    GHashTable *used = opaque;
+
+    if (info->type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI)
+        stratovirtPCISlotTake(used, info->addr.pci.bus, info->addr.pci.slot);
+    return 0;
+}
+
+
+static GHashTable *
+stratovirtPCIUsageNew(virDomainDef *def)
+{
+    GHashTable *used = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    /* host bridge, and on q35 the ICH9 LPC bridge */
+    stratovirtPCISlotTake(used, 0, 0);
+    if (def->os.machine && STREQ(def->os.machine, "q35"))
+        stratovirtPCISlotTake(used, 0, 0x1f);
+
+    virDomainDeviceInfoIterate(def, stratovirtCollectAddress, used);
+    return used;
+}
+
+
+static void
+stratovirtSetPCIAddress(virDomainDeviceInfo *info,
+                        unsigned int bus,
+                        unsigned int slot)
+{
+    info->type = VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI;
+    info->addr.pci.domain = 0;
+    info->addr.pci.bus = bus;
+    info->addr.pci.slot = slot;
+    info->addr.pci.function = 0;
+}
+
+
+static int
+stratovirtRootBusFreeSlot(GHashTable *used)
+{
+    unsigned int slot;
+
+    for (slot = 1; slot < STRATOVIRT_PCI_SLOTS; slot++) {
+        if (!stratovirtPCISlotUsed(used, 0, slot))
+            return slot;
+    }
+    virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                   _("no free slot is left on StratoVirt's root bus pcie.0 (32 slots, 0 reserved); remove devices or give them addresses on root ports"));
+    return -1;
+}
+
+
+static void
+stratovirtRootPortSetTarget(virDomainControllerDef *cont)
+{
+    if (cont->opts.pciopts.chassis == -1)
+        cont->opts.pciopts.chassis = cont->idx;
+    if (cont->opts.pciopts.port == -1 &&
+        cont->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI)
+        cont->opts.pciopts.port = (cont->info.addr.pci.slot << 3) |
+                                  cont->info.addr.pci.function;
+}
+
+
+static int
+stratovirtPlaceRootPorts(virDomainDef *def,
+                         GHashTable *used)
+{
+    size_t i;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+        int slot;
+
+        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_PCI ||
+            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT)
+            continue;
+
+        if (cont->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE) {
+            if ((slot = stratovirtRootBusFreeSlot(used)) < 0)
+                return -1;
+            stratovirtSetPCIAddress(&cont->info, 0, slot);
+            stratovirtPCISlotTake(used, 0, slot);
+        }
+        stratovirtRootPortSetTarget(cont);
+    }
+    return 0;
+}
+
+
+/* An existing root port with nothing on its slot 0, or a new one. */
+static int
+stratovirtFindOrAddRootPort(virDomainDef *def,
+                            GHashTable *used)
+{
+    virDomainControllerDef *cont;
+    size_t i;
+    int slot;
+    int idx = 0;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        cont = def->controllers[i];
+        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_PCI)
+            continue;
+        idx = MAX(idx, cont->idx);
+        if (cont->model == VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT &&
+            !stratovirtPCISlotUsed(used, cont->idx, 0))
+            return cont->idx;
+    }
+
+    if (idx + 1 > 255) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       _("no PCI bus number is left for another pcie-root-port"));
+        return -1;
+    }
+    if ((slot = stratovirtRootBusFreeSlot(used)) < 0)
+        return -1;
+
+    if (!(cont = virDomainDefAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_PCI,
+                                           idx + 1,
+                                           VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT)))
+        return -1;
+    stratovirtSetPCIAddress(&cont->info, 0, slot);
+    stratovirtPCISlotTake(used, 0, slot);
+    stratovirtRootPortSetTarget(cont);
+    VIR_DEBUG("added pcie-root-port index %d at pcie.0 slot 0x%x", cont->idx, slot);
+    return cont->idx;
+}
+
+
+static int
+stratovirtAssignOne(virDomainDef *def,
+                    GHashTable *used,
+                    virDomainDeviceInfo *info,
+                    bool hotpluggable)
+{
+    int bus;
+    int slot;
+
+    if (info->type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE)
+        return 0;
+
+    if (hotpluggable) {
+        if ((bus = stratovirtFindOrAddRootPort(def, used)) < 0)
+            return -1;
+        stratovirtSetPCIAddress(info, bus, 0);
+        stratovirtPCISlotTake(used, bus, 0);
+    } else {
+        if ((slot = stratovirtRootBusFreeSlot(used)) < 0)
+            return -1;
+        stratovirtSetPCIAddress(info, 0, slot);
+        stratovirtPCISlotTake(used, 0, slot);
+    }
+    return 0;
+}
+
+
+/**
+ * virStratoVirtDomainAssignDeviceAddress:
+ * @hotpluggable: put it on a root port (true) or on pcie.0 (false)
+ *
+ * For a device being added to @def (which does not hold it yet).
+ */
+int
+virStratoVirtDomainAssignDeviceAddress(virDomainDef *def,
+                                       virDomainDeviceInfo *info,
+                                       bool hotpluggable)
+{
+    g_autoptr(GHashTable) used = NULL;
+
+    if (!virStratoVirtDomainIsStandard(def) ||
+        info->type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE)
+        return 0;
+
+    used = stratovirtPCIUsageNew(def);
+    return stratovirtAssignOne(def, used, info, hotpluggable);
+}
+
+
+/**
+ * virStratoVirtDomainAssignAddresses:
+ *
+ * Gives every PCI device of a standard machine without an address one,
+ * adding root ports as needed.  Devices that are not PCI on StratoVirt
+ * (consoles, ps2 input, graphics) are left alone.
+ */
+int
+virStratoVirtDomainAssignAddresses(virDomainDef *def)
+{
+    g_autoptr(GHashTable) used = NULL;
+    size_t i;
+
+    if (!virStratoVirtDomainIsStandard(def))
+        return 0;
+
+    used = stratovirtPCIUsageNew(def);
+
+    if (stratovirtPlaceRootPorts(def, used) < 0)
+        return -1;
+
+    for (i = 0; i < def->ndisks; i++) {
+        if (def->disks[i]->bus == VIR_DOMAIN_DISK_BUS_VIRTIO &&
+            stratovirtAssignOne(def, used, &def->disks[i]->info, true) < 0)
+            return -1;
+    }
+    for (i = 0; i < def->nnets; i++) {
+        if (stratovirtAssignOne(def, used, &def->nets[i]->info, true) < 0)
+            return -1;
+    }
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+
+        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL &&
+            stratovirtAssignOne(def, used, &cont->info, true) < 0)
+            return -1;
+    }
+    if (def->memballoon &&
+        def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO &&
+        stratovirtAssignOne(def, used, &def->memballoon->info, true) < 0)
+        return -1;
+    for (i = 0; i < def->nrngs; i++) {
+        if (stratovirtAssignOne(def, used, &def->rngs[i]->info, true) < 0)
+            return -1;
+    }
+    if (def->vsock &&
+        stratovirtAssignOne(def, used, &def->vsock->info, true) < 0)
+        return -1;
+    for (i = 0; i < def->nhostdevs; i++) {
+        if (def->hostdevs[i]->mode == VIR_DOMAIN_HOSTDEV_MODE_SUBSYS &&
+            def->hostdevs[i]->source.subsys.type == VIR_DOMAIN_HOSTDEV_SUBSYS_TYPE_PCI &&
+            stratovirtAssignOne(def, used, def->hostdevs[i]->info, true) < 0)
+            return -1;
+    }
+    for (i = 0; i < def->nvideos; i++) {
+        if (def->videos[i]->type != VIR_DOMAIN_VIDEO_TYPE_NONE &&
+            stratovirtAssignOne(def, used, &def->videos[i]->info, false) < 0)
+            return -1;
+    }
+    return 0;
+}

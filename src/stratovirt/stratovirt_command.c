@@ -1,0 +1,597 @@
+/*
+ * stratovirt_command.c: a domain definition as a StratoVirt command line
+ *
+ * virStratoVirtBuildCommandLine is a pure function: it reads a validated
+ * definition with assigned aliases and addresses, plus the per-run paths,
+ * and returns a virCommand that has not been run.  Golden-file tests cover
+ * it (tests/cmdline).  The option syntax is StratoVirt's (see
+ * shared/stratovirt-contract.md): key=value lists without escaping, which
+ * is why every value was checked by stratovirt_domain_validate.c first.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "stratovirt_command.h"
+#include "stratovirt_domain_addr.h"
+#include "viralloc.h"
+#include "virbuffer.h"
+#include "virerror.h"
+#include "virlog.h"
+#include "virstring.h"
+
+#define VIR_FROM_THIS VIR_FROM_NONE
+
+VIR_LOG_INIT("stratovirt.stratovirt_command");
+
+
+/**
+ * virStratoVirtAssignAliases:
+ *
+ * Gives each device the id it has on the StratoVirt command line and in
+ * QMP, following libvirt's QEMU naming (virtio-disk0, net0, pci.1, ...).
+ */
+int
+virStratoVirtAssignAliases(virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->ndisks; i++) {
+        if (!def->disks[i]->info.alias)
+            def->disks[i]->info.alias = g_strdup_printf("virtio-disk%zu", i);
+    }
+    for (i = 0; i < def->nnets; i++) {
+        if (!def->nets[i]->info.alias)
+            def->nets[i]->info.alias = g_strdup_printf(
+                def->nets[i]->type == VIR_DOMAIN_NET_TYPE_HOSTDEV ?
+                "hostdev-net%zu" : "net%zu", i);
+    }
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+
+        if (cont->info.alias)
+            continue;
+        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI)
+            cont->info.alias = g_strdup_printf(cont->idx == 0 ? "pcie.%d" : "pci.%d",
+                                               cont->idx);
+        else if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL)
+            cont->info.alias = g_strdup_printf("virtio-serial%d", cont->idx);
+        else
+            cont->info.alias = g_strdup_printf("%s%d",
+                                               virDomainControllerTypeToString(cont->type),
+                                               cont->idx);
+    }
+    for (i = 0; i < def->nconsoles; i++) {
+        if (!def->consoles[i]->info.alias)
+            def->consoles[i]->info.alias = g_strdup_printf("console%zu", i);
+    }
+    for (i = 0; i < def->nserials; i++) {
+        if (!def->serials[i]->info.alias)
+            def->serials[i]->info.alias = g_strdup_printf("serial%zu", i);
+    }
+    if (def->memballoon && !def->memballoon->info.alias)
+        def->memballoon->info.alias = g_strdup("balloon0");
+    for (i = 0; i < def->nrngs; i++) {
+        if (!def->rngs[i]->info.alias)
+            def->rngs[i]->info.alias = g_strdup_printf("rng%zu", i);
+    }
+    if (def->vsock && !def->vsock->info.alias)
+        def->vsock->info.alias = g_strdup("vsock0");
+    for (i = 0; i < def->nvideos; i++) {
+        if (!def->videos[i]->info.alias)
+            def->videos[i]->info.alias = g_strdup_printf("video%zu", i);
+    }
+    for (i = 0; i < def->nhostdevs; i++) {
+        if (!def->hostdevs[i]->info->alias)
+            def->hostdevs[i]->info->alias = g_strdup_printf("hostdev%zu", i);
+    }
+    for (i = 0; i < def->ninputs; i++) {
+        if (!def->inputs[i]->info.alias)
+            def->inputs[i]->info.alias = g_strdup_printf("input%zu", i);
+    }
+    return 0;
+}
+
+
+static const char *
+stratovirtBusName(const virDomainDef *def,
+                  unsigned int bus)
+{
+    size_t i;
+
+    if (bus == 0)
+        return "pcie.0";
+    for (i = 0; i < def->ncontrollers; i++) {
+        if (def->controllers[i]->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI &&
+            def->controllers[i]->idx == bus)
+            return def->controllers[i]->info.alias;
+    }
+    return NULL;
+}
+
+
+/* ",bus=pci.N,addr=0xS" for PCI, nothing for microvm's MMIO */
+static int
+stratovirtBuildAddress(virBuffer *buf,
+                       const virDomainDef *def,
+                       const virDomainDeviceInfo *info)
+{
+    const char *bus;
+
+    if (!virStratoVirtDomainIsStandard(def))
+        return 0;
+
+    if (info->type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI ||
+        !(bus = stratovirtBusName(def, info->addr.pci.bus))) {
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       _("device '%1$s' has no PCI address on an existing bus"),
+                       NULLSTR(info->alias));
+        return -1;
+    }
+    virBufferAsprintf(buf, ",bus=%s,addr=0x%x", bus, info->addr.pci.slot);
+    if (info->bootIndex)
+        virBufferAsprintf(buf, ",bootindex=%u", info->bootIndex - 1);
+    return 0;
+}
+
+
+static const char *
+stratovirtDevSuffix(const virDomainDef *def)
+{
+    return virStratoVirtDomainIsStandard(def) ? "pci" : "device";
+}
+
+
+static void
+stratovirtAddArgBuffer(virCommand *cmd,
+                       const char *opt,
+                       virBuffer *buf)
+{
+    g_autofree char *val = virBufferContentAndReset(buf);
+
+    virCommandAddArgList(cmd, opt, val, NULL);
+}
+
+
+static int
+stratovirtBuildMachine(virCommand *cmd,
+                       const virDomainDef *def)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+    virBufferAsprintf(&buf, "%s,accel=kvm", def->os.machine);
+    if (def->features[VIR_DOMAIN_FEATURE_GIC] == VIR_TRISTATE_SWITCH_ON &&
+        virStratoVirtDomainIsStandard(def))
+        virBufferAddLit(&buf, ",gic-version=3");
+    if (def->mem.access == VIR_DOMAIN_MEMORY_ACCESS_SHARED ||
+        def->mem.source == VIR_DOMAIN_MEMORY_SOURCE_MEMFD)
+        virBufferAddLit(&buf, ",mem-share=on");
+    stratovirtAddArgBuffer(cmd, "-machine", &buf);
+    return 0;
+}
+
+
+static void
+stratovirtBuildMemoryAndCPU(virCommand *cmd,
+                            const virDomainDef *def,
+                            const virStratoVirtBuildParams *params)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    unsigned int vcpus = virDomainDefGetVcpusMax(def);
+
+    virCommandAddArg(cmd, "-m");
+    virCommandAddArgFormat(cmd, "%llu", virDomainDefGetMemoryInitial(def) / 1024);
+    if (params->memPath)
+        virCommandAddArgList(cmd, "-mem-path", params->memPath, NULL);
+    if (def->mem.allocation == VIR_DOMAIN_MEMORY_ALLOCATION_IMMEDIATE)
+        virCommandAddArg(cmd, "-mem-prealloc");
+
+    virBufferAsprintf(&buf, "cpus=%u", vcpus);
+    if (def->cpu && def->cpu->sockets) {
+        virBufferAsprintf(&buf, ",maxcpus=%u,sockets=%u,cores=%u,threads=%u",
+                          vcpus, def->cpu->sockets, def->cpu->cores,
+                          def->cpu->threads);
+        if (def->cpu->dies > 1)
+            virBufferAsprintf(&buf, ",dies=%u", def->cpu->dies);
+    }
+    stratovirtAddArgBuffer(cmd, "-smp", &buf);
+
+    if (def->cpu)
+        virCommandAddArgList(cmd, "-cpu", "host", NULL);
+}
+
+
+static void
+stratovirtBuildBoot(virCommand *cmd,
+                    const virDomainDef *def)
+{
+    if (def->os.kernel)
+        virCommandAddArgList(cmd, "-kernel", def->os.kernel, NULL);
+    if (def->os.initrd)
+        virCommandAddArgList(cmd, "-initrd", def->os.initrd, NULL);
+    if (def->os.cmdline && *def->os.cmdline)
+        virCommandAddArgList(cmd, "-append", def->os.cmdline, NULL);
+
+    if (def->os.loader && def->os.loader->path) {
+        virCommandAddArg(cmd, "-drive");
+        virCommandAddArgFormat(cmd, "file=%s,if=pflash,unit=0%s",
+                               def->os.loader->path,
+                               def->os.loader->readonly == VIR_TRISTATE_BOOL_YES ?
+                               ",readonly=on" : "");
+        if (def->os.loader->nvram && def->os.loader->nvram->path) {
+            virCommandAddArg(cmd, "-drive");
+            virCommandAddArgFormat(cmd, "file=%s,if=pflash,unit=1",
+                                   def->os.loader->nvram->path);
+        }
+    }
+}
+
+
+static void
+stratovirtBuildIOThreads(virCommand *cmd,
+                         const virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->niothreadids; i++) {
+        virCommandAddArg(cmd, "-object");
+        virCommandAddArgFormat(cmd, "iothread,id=iothread%u",
+                               def->iothreadids[i]->iothread_id);
+    }
+}
+
+
+static int
+stratovirtBuildRootPorts(virCommand *cmd,
+                         const virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_PCI ||
+            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT)
+            continue;
+
+        virBufferAsprintf(&buf, "pcie-root-port,id=%s,port=0x%x,chassis=%d",
+                          cont->info.alias, cont->opts.pciopts.port,
+                          cont->opts.pciopts.chassis);
+        if (stratovirtBuildAddress(&buf, def, &cont->info) < 0)
+            return -1;
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+    }
+    return 0;
+}
+
+
+/**
+ * virStratoVirtBuildDiskDrive:
+ *
+ * The -drive backend of a disk (also the shape blockdev-add mirrors).
+ */
+char *
+virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    bool direct = disk->cachemode == VIR_DOMAIN_DISK_CACHE_DEFAULT ||
+                  disk->cachemode == VIR_DOMAIN_DISK_CACHE_DISABLE;
+    const char *aio;
+
+    virBufferAsprintf(&buf, "id=drive-%s,file=%s,if=none,format=%s",
+                      disk->info.alias, disk->src->path,
+                      disk->src->format == VIR_STORAGE_FILE_QCOW2 ? "qcow2" : "raw");
+    if (disk->src->readonly)
+        virBufferAddLit(&buf, ",readonly=on");
+
+    switch (disk->iomode) {
+    case VIR_DOMAIN_DISK_IO_THREADS:
+        aio = "threads";
+        break;
+    case VIR_DOMAIN_DISK_IO_URING:
+        aio = "io_uring";
+        break;
+    case VIR_DOMAIN_DISK_IO_NATIVE:
+    case VIR_DOMAIN_DISK_IO_DEFAULT:
+    case VIR_DOMAIN_DISK_IO_LAST:
+    default:
+        aio = direct ? "native" : NULL;
+        break;
+    }
+    virBufferAsprintf(&buf, ",direct=%s", direct ? "on" : "off");
+    if (aio)
+        virBufferAsprintf(&buf, ",aio=%s", aio);
+    if (disk->blkdeviotune.total_iops_sec)
+        virBufferAsprintf(&buf, ",throttling.iops-total=%llu",
+                          disk->blkdeviotune.total_iops_sec);
+    return virBufferContentAndReset(&buf);
+}
+
+
+char *
+virStratoVirtBuildDiskDevice(const virDomainDef *def,
+                             const virDomainDiskDef *disk)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+    virBufferAsprintf(&buf, "virtio-blk-%s,id=%s,drive=drive-%s",
+                      stratovirtDevSuffix(def), disk->info.alias, disk->info.alias);
+    if (stratovirtBuildAddress(&buf, def, &disk->info) < 0)
+        return NULL;
+    if (disk->iothread)
+        virBufferAsprintf(&buf, ",iothread=iothread%u", disk->iothread);
+    if (disk->serial)
+        virBufferAsprintf(&buf, ",serial=%s", disk->serial);
+    if (disk->queues)
+        virBufferAsprintf(&buf, ",num-queues=%u", disk->queues);
+    if (disk->queue_size)
+        virBufferAsprintf(&buf, ",queue-size=%u", disk->queue_size);
+    return virBufferContentAndReset(&buf);
+}
+
+
+static int
+stratovirtBuildDisks(virCommand *cmd,
+                     const virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->ndisks; i++) {
+        g_autofree char *drive = virStratoVirtBuildDiskDrive(def->disks[i]);
+        g_autofree char *dev = NULL;
+
+        if (!(dev = virStratoVirtBuildDiskDevice(def, def->disks[i])))
+            return -1;
+        virCommandAddArgList(cmd, "-drive", drive, "-device", dev, NULL);
+    }
+    return 0;
+}
+
+
+char *
+virStratoVirtBuildNetDevice(const virDomainDef *def,
+                            const virDomainNetDef *net)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    char macstr[VIR_MAC_STRING_BUFLEN];
+
+    virBufferAsprintf(&buf, "virtio-net-%s,id=%s,netdev=host%s,mac=%s",
+                      stratovirtDevSuffix(def), net->info.alias, net->info.alias,
+                      virMacAddrFormat(&net->mac, macstr));
+    if (stratovirtBuildAddress(&buf, def, &net->info) < 0)
+        return NULL;
+    if (net->driver.virtio.queues > 1)
+        virBufferAddLit(&buf, ",mq=on");
+    if (net->driver.virtio.rx_queue_size)
+        virBufferAsprintf(&buf, ",queue-size=%u", net->driver.virtio.rx_queue_size);
+    return virBufferContentAndReset(&buf);
+}
+
+
+static int
+stratovirtBuildNets(virCommand *cmd,
+                    const virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->nnets; i++) {
+        virDomainNetDef *net = def->nets[i];
+        g_autofree char *dev = NULL;
+
+        if (net->type != VIR_DOMAIN_NET_TYPE_ETHERNET)
+            continue; /* hostdev interfaces are built with the hostdevs */
+
+        virCommandAddArg(cmd, "-netdev");
+        if (net->driver.virtio.queues > 1)
+            virCommandAddArgFormat(cmd, "tap,id=host%s,ifname=%s,queues=%u",
+                                   net->info.alias, net->ifname,
+                                   net->driver.virtio.queues);
+        else
+            virCommandAddArgFormat(cmd, "tap,id=host%s,ifname=%s",
+                                   net->info.alias, net->ifname);
+        if (!(dev = virStratoVirtBuildNetDevice(def, net)))
+            return -1;
+        virCommandAddArgList(cmd, "-device", dev, NULL);
+    }
+    return 0;
+}
+
+
+static int
+stratovirtBuildSerialAndConsoles(virCommand *cmd,
+                                 const virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL)
+            continue;
+        virBufferAsprintf(&buf, "virtio-serial-%s,id=%s",
+                          stratovirtDevSuffix(def), cont->info.alias);
+        if (stratovirtBuildAddress(&buf, def, &cont->info) < 0)
+            return -1;
+        if (cont->opts.vioserial.ports > 0)
+            virBufferAsprintf(&buf, ",max-ports=%d", cont->opts.vioserial.ports);
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+    }
+
+    for (i = 0; i < def->nconsoles; i++) {
+        virDomainChrDef *con = def->consoles[i];
+
+        if (con->targetType != VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_VIRTIO)
+            continue;
+        virCommandAddArg(cmd, "-chardev");
+        virCommandAddArgFormat(cmd, "pty,id=char%s", con->info.alias);
+        virCommandAddArg(cmd, "-device");
+        virCommandAddArgFormat(cmd, "virtconsole,id=%s,chardev=char%s,nr=0",
+                               con->info.alias, con->info.alias);
+    }
+
+    for (i = 0; i < def->nserials; i++) {
+        virDomainChrDef *ser = def->serials[i];
+
+        virCommandAddArg(cmd, "-chardev");
+        virCommandAddArgFormat(cmd, "pty,id=char%s", ser->info.alias);
+        virCommandAddArg(cmd, "-serial");
+        virCommandAddArgFormat(cmd, "chardev:char%s", ser->info.alias);
+    }
+    return 0;
+}
+
+
+static int
+stratovirtBuildMisc(virCommand *cmd,
+                    const virDomainDef *def,
+                    const virStratoVirtBuildParams *params)
+{
+    size_t i;
+
+    if (def->memballoon && def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO) {
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        virBufferAsprintf(&buf, "virtio-balloon-%s,id=%s", stratovirtDevSuffix(def),
+                          def->memballoon->info.alias);
+        if (stratovirtBuildAddress(&buf, def, &def->memballoon->info) < 0)
+            return -1;
+        if (def->memballoon->autodeflate != VIR_TRISTATE_SWITCH_ABSENT)
+            virBufferAsprintf(&buf, ",deflate-on-oom=%s",
+                              def->memballoon->autodeflate == VIR_TRISTATE_SWITCH_ON ?
+                              "true" : "false");
+        if (def->memballoon->free_page_reporting != VIR_TRISTATE_SWITCH_ABSENT)
+            virBufferAsprintf(&buf, ",free-page-reporting=%s",
+                              def->memballoon->free_page_reporting == VIR_TRISTATE_SWITCH_ON ?
+                              "true" : "false");
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+    }
+
+    for (i = 0; i < def->nrngs; i++) {
+        virDomainRNGDef *rng = def->rngs[i];
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        virCommandAddArg(cmd, "-object");
+        virCommandAddArgFormat(cmd, "rng-random,id=obj%s,filename=%s",
+                               rng->info.alias, rng->source.file);
+        virBufferAsprintf(&buf, "virtio-rng-%s,id=%s,rng=obj%s",
+                          stratovirtDevSuffix(def), rng->info.alias, rng->info.alias);
+        if (rng->rate)
+            virBufferAsprintf(&buf, ",max-bytes=%u,period=%u", rng->rate,
+                              rng->period ? rng->period : 1000);
+        if (stratovirtBuildAddress(&buf, def, &rng->info) < 0)
+            return -1;
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+    }
+
+    if (def->vsock) {
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        virBufferAsprintf(&buf, "vhost-vsock-%s,id=%s,guest-cid=%u",
+                          stratovirtDevSuffix(def), def->vsock->info.alias,
+                          def->vsock->guest_cid);
+        if (stratovirtBuildAddress(&buf, def, &def->vsock->info) < 0)
+            return -1;
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+    }
+
+    for (i = 0; i < def->ngraphics; i++) {
+        virDomainGraphicsDef *gfx = def->graphics[i];
+        const char *listen = "127.0.0.1";
+
+        if (gfx->nListens == 1 && gfx->listens[0].address)
+            listen = gfx->listens[0].address;
+        virCommandAddArg(cmd, "-vnc");
+        virCommandAddArgFormat(cmd, "%s:%d", listen,
+                               params->vncPort > 0 ? params->vncPort - 5900 :
+                               gfx->data.vnc.port - 5900);
+    }
+
+    for (i = 0; i < def->nvideos; i++) {
+        virDomainVideoDef *video = def->videos[i];
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        if (video->type == VIR_DOMAIN_VIDEO_TYPE_NONE)
+            continue;
+        virBufferAsprintf(&buf, "virtio-gpu-pci,id=%s,max_outputs=%u",
+                          video->info.alias, video->heads ? video->heads : 1);
+        if (stratovirtBuildAddress(&buf, def, &video->info) < 0)
+            return -1;
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+    }
+    return 0;
+}
+
+
+char *
+virStratoVirtBuildHostdevDevice(const virDomainDef *def,
+                                const virDomainHostdevDef *hostdev)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    const virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
+
+    virBufferAsprintf(&buf, "vfio-pci,id=%s,host=%04x:%02x:%02x.%x",
+                      hostdev->info->alias, addr->domain, addr->bus,
+                      addr->slot, addr->function);
+    if (stratovirtBuildAddress(&buf, def, hostdev->info) < 0)
+        return NULL;
+    return virBufferContentAndReset(&buf);
+}
+
+
+static int
+stratovirtBuildHostdevs(virCommand *cmd,
+                        const virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->nhostdevs; i++) {
+        g_autofree char *dev = NULL;
+
+        if (!(dev = virStratoVirtBuildHostdevDevice(def, def->hostdevs[i])))
+            return -1;
+        virCommandAddArgList(cmd, "-device", dev, NULL);
+    }
+    return 0;
+}
+
+
+/**
+ * virStratoVirtBuildCommandLine:
+ * @def: validated definition, aliases and addresses assigned
+ * @params: per-run paths (QMP socket, pidfile, log) and choices
+ *
+ * Returns a virCommand that has not been run, or NULL with an error.
+ */
+virCommand *
+virStratoVirtBuildCommandLine(const virDomainDef *def,
+                              const virStratoVirtBuildParams *params)
+{
+    g_autoptr(virCommand) cmd = virCommandNew(def->emulator);
+
+    virCommandAddArgList(cmd, "-name", def->name, NULL);
+    if (stratovirtBuildMachine(cmd, def) < 0)
+        return NULL;
+    stratovirtBuildMemoryAndCPU(cmd, def, params);
+    stratovirtBuildIOThreads(cmd, def);
+    stratovirtBuildBoot(cmd, def);
+
+    if (stratovirtBuildRootPorts(cmd, def) < 0 ||
+        stratovirtBuildDisks(cmd, def) < 0 ||
+        stratovirtBuildNets(cmd, def) < 0 ||
+        stratovirtBuildSerialAndConsoles(cmd, def) < 0 ||
+        stratovirtBuildMisc(cmd, def, params) < 0 ||
+        stratovirtBuildHostdevs(cmd, def) < 0)
+        return NULL;
+
+    virCommandAddArg(cmd, "-qmp");
+    virCommandAddArgFormat(cmd, "unix:%s,server,nowait", params->qmpPath);
+    if (params->startPaused)
+        virCommandAddArg(cmd, "-S");
+    virCommandAddArgList(cmd, "-daemonize", "-pidfile", params->pidfile,
+                         "-D", params->logfile, NULL);
+
+    return g_steal_pointer(&cmd);
+}

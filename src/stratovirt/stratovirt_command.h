@@ -1,0 +1,33 @@
+/*
+ * stratovirt_command.h: a domain definition as a StratoVirt command line
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "domain_conf.h"
+#include "vircommand.h"
+
+typedef struct _virStratoVirtBuildParams virStratoVirtBuildParams;
+struct _virStratoVirtBuildParams {
+    const char *qmpPath;    /* QMP socket */
+    const char *pidfile;
+    const char *logfile;    /* StratoVirt's -D log */
+    const char *memPath;    /* hugetlbfs mount for the page size, or NULL */
+    int vncPort;            /* the port chosen for autoport, or 0 */
+    bool startPaused;
+};
+
+int virStratoVirtAssignAliases(virDomainDef *def);
+
+virCommand *virStratoVirtBuildCommandLine(const virDomainDef *def,
+                                          const virStratoVirtBuildParams *params);
+
+char *virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk);
+char *virStratoVirtBuildDiskDevice(const virDomainDef *def,
+                                   const virDomainDiskDef *disk);
+char *virStratoVirtBuildNetDevice(const virDomainDef *def,
+                                  const virDomainNetDef *net);
+char *virStratoVirtBuildHostdevDevice(const virDomainDef *def,
+                                      const virDomainHostdevDef *hostdev);

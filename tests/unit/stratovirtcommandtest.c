@@ -1,0 +1,187 @@
+/*
+ * stratovirtcommandtest.c: domain XML to StratoVirt command line, golden files
+ *
+ * For each tests/cmdline/NAME.xml the expected command line is NAME.args;
+ * for each tests/cmdline/bad-NAME.xml the expected error is NAME.err (the
+ * definition must be refused at parse time, as 'virsh define' would).
+ * VIR_TEST_REGENERATE_OUTPUT=1 rewrites the expected files; review the diff.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <dirent.h>
+
+#include "svtest.h"
+#include "stratovirt_command.h"
+#include "stratovirt_conf.h"
+#include "stratovirt_domain.h"
+#include "virfile.h"
+#include "virstring.h"
+
+#define VIR_FROM_THIS VIR_FROM_NONE
+
+static virStratoVirtDriver driver;
+static const char *datadir;
+static bool regenerate;
+
+
+static int
+compareOrRegenerate(const char *path,
+                    const char *actual)
+{
+    g_autofree char *expected = NULL;
+
+    if (regenerate)
+        return virFileWriteStr(path, actual, 0644);
+
+    if (virFileReadAll(path, 1024 * 1024, &expected) < 0)
+        return -1;
+    if (STRNEQ(expected, actual)) {
+        fprintf(stderr, "--- %s\n+++ actual\n%s\n", path, actual);
+        return -1;
+    }
+    return 0;
+}
+
+
+static virDomainDef *
+parseFile(const char *xmlpath)
+{
+    return virDomainDefParseFile(xmlpath, driver.xmlopt, NULL,
+                                 VIR_DOMAIN_DEF_PARSE_INACTIVE);
+}
+
+
+static int
+testGood(const void *data)
+{
+    const char *name = data;
+    g_autofree char *xmlpath = g_strdup_printf("%s/%s.xml", datadir, name);
+    g_autofree char *argspath = g_strdup_printf("%s/%s.args", datadir, name);
+    g_autoptr(virDomainDef) def = NULL;
+    g_autoptr(virCommand) cmd = NULL;
+    g_autofree char *actual = NULL;
+    g_autofree char *withnl = NULL;
+    virStratoVirtBuildParams params = {
+        .qmpPath = "/run/libvirt/stratovirt/1-dom/qmp.sock",
+        .pidfile = "/run/libvirt/stratovirt/1-dom/stratovirt.pid",
+        .logfile = "/var/log/libvirt/stratovirt/dom.stratovirt.log",
+        .memPath = NULL,
+        .vncPort = 0,
+        .startPaused = false,
+    };
+
+    if (!(def = parseFile(xmlpath)))
+        return -1;
+    if (def->mem.nhugepages)
+        params.memPath = "/dev/hugepages1G";
+    if (def->ngraphics && def->graphics[0]->data.vnc.autoport)
+        params.vncPort = 5900;
+    if (strstr(name, "paused"))
+        params.startPaused = true;
+
+    if (virStratoVirtAssignAliases(def) < 0)
+        return -1;
+    if (!(cmd = virStratoVirtBuildCommandLine(def, &params)))
+        return -1;
+    if (!(actual = virCommandToStringFull(cmd, true, false)))
+        return -1;
+    withnl = g_strdup_printf("%s\n", actual);
+    return compareOrRegenerate(argspath, withnl);
+}
+
+
+static int
+testBad(const void *data)
+{
+    const char *name = data;
+    g_autofree char *xmlpath = g_strdup_printf("%s/%s.xml", datadir, name);
+    g_autofree char *errpath = g_strdup_printf("%s/%s.err", datadir, name);
+    g_autoptr(virDomainDef) def = NULL;
+    g_autofree char *msg = NULL;
+
+    if ((def = parseFile(xmlpath))) {
+        fprintf(stderr, "%s was accepted but must be refused\n", xmlpath);
+        return -1;
+    }
+    if (virGetLastErrorCode() != VIR_ERR_CONFIG_UNSUPPORTED &&
+        virGetLastErrorCode() != VIR_ERR_XML_ERROR &&
+        virGetLastErrorCode() != VIR_ERR_CONFIG_UNSUPPORTED) {
+        fprintf(stderr, "%s: unexpected error code %d: %s\n", xmlpath,
+                virGetLastErrorCode(), virGetLastErrorMessage());
+        return -1;
+    }
+    msg = g_strdup_printf("%d %s\n", virGetLastErrorCode(), virGetLastErrorMessage());
+    virResetLastError();
+    return compareOrRegenerate(errpath, msg);
+}
+
+
+static int
+listCases(GPtrArray *good, GPtrArray *bad)
+{
+    g_autoptr(DIR) dir = NULL;
+    struct dirent *ent;
+    int rc;
+
+    if (virDirOpen(&dir, datadir) < 0)
+        return -1;
+    while ((rc = virDirRead(dir, &ent, datadir)) > 0) {
+        char *name;
+
+        if (!virStringHasSuffix(ent->d_name, ".xml"))
+            continue;
+        name = g_strndup(ent->d_name, strlen(ent->d_name) - 4);
+        g_ptr_array_add(STRPREFIX(name, "bad-") ? bad : good, name);
+    }
+    return rc;
+}
+
+
+static gint
+cmpNames(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char **) a, *(char **) b);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GPtrArray) good = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func(g_free);
+    size_t i;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DATADIR\n", argv[0]);
+        return EXIT_FAILURE;
+    }
+    datadir = argv[1];
+    regenerate = !!g_getenv("VIR_TEST_REGENERATE_OUTPUT");
+
+    if (virErrorInitialize() < 0 || virMutexInit(&driver.lock) < 0)
+        return EXIT_FAILURE;
+    driver.config = virStratoVirtDriverConfigNew(true);
+    if (!(driver.caps = virStratoVirtDriverCapsInit(driver.config)) ||
+        !(driver.xmlopt = virStratoVirtDomainXMLConfInit(&driver))) {
+        fprintf(stderr, "setup failed: %s\n", virGetLastErrorMessage());
+        return EXIT_FAILURE;
+    }
+
+    if (listCases(good, bad) < 0)
+        return EXIT_FAILURE;
+    g_ptr_array_sort(good, cmpNames);
+    g_ptr_array_sort(bad, cmpNames);
+
+    for (i = 0; i < good->len; i++) {
+        g_autofree char *title = g_strdup_printf("cmdline %s", (char *) good->pdata[i]);
+        svTestRun(title, testGood, good->pdata[i]);
+    }
+    for (i = 0; i < bad->len; i++) {
+        g_autofree char *title = g_strdup_printf("refused %s", (char *) bad->pdata[i]);
+        svTestRun(title, testBad, bad->pdata[i]);
+    }
+    return svTestDone();
+}
