@@ -14,6 +14,8 @@
 #include "virhostdev.h"
 #include "virthread.h"
 #include "virclosecallbacks.h"
+#include "domain_capabilities.h"
+#include "driver.h"
 
 #define STRATOVIRT_DRIVER_NAME "StratoVirt"
 #define STRATOVIRT_URI_SCHEME "stratovirt"
@@ -69,6 +71,13 @@ struct _virStratoVirtDriver {
 
     /* pid file FD, ensures two daemons do not share one state dir */
     int lockFD;
+
+    /* next domain id, atomic */
+    int nextvmid;
+
+    /* the daemon's own inhibit callback (keeps it alive while domains run) */
+    virStateInhibitCallback inhibitCallback;
+    void *inhibitOpaque;
 };
 
 virStratoVirtDriverConfig *virStratoVirtDriverConfigNew(bool privileged);
@@ -85,3 +94,7 @@ int virStratoVirtParseVersionOutput(const char *output,
 
 void stratovirtDriverLock(virStratoVirtDriver *driver);
 void stratovirtDriverUnlock(virStratoVirtDriver *driver);
+
+virDomainCaps *virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
+                                            virArch arch,
+                                            const char *machine);

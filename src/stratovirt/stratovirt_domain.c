@@ -13,6 +13,8 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virxml.h"
+#include "virclosecallbacks.h"
+#include "virchrdev.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
 
@@ -25,6 +27,10 @@ stratovirtDomainObjPrivateAlloc(void *opaque)
     virStratoVirtDomainObjPrivate *priv = g_new0(virStratoVirtDomainObjPrivate, 1);
 
     priv->driver = opaque;
+    if (!(priv->chrdevs = virChrdevAlloc())) {
+        g_free(priv);
+        return NULL;
+    }
     return priv;
 }
 
@@ -34,6 +40,7 @@ stratovirtDomainObjPrivateFree(void *data)
 {
     virStratoVirtDomainObjPrivate *priv = data;
 
+    virChrdevFree(priv->chrdevs);
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
     g_free(priv->logfile);
@@ -198,7 +205,12 @@ virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver)
 {
     virStratoVirtDriverDomainDefParserConfig.priv = driver;
     virStratoVirtDomainValidateSetup(&virStratoVirtDriverDomainDefParserConfig);
-    return virDomainXMLOptionNew(&virStratoVirtDriverDomainDefParserConfig,
-                                 &virStratoVirtDriverPrivateDataCallbacks,
-                                 NULL, NULL, NULL, NULL);
+    virDomainXMLOption *xmlopt;
+
+    xmlopt = virDomainXMLOptionNew(&virStratoVirtDriverDomainDefParserConfig,
+                                   &virStratoVirtDriverPrivateDataCallbacks,
+                                   NULL, NULL, NULL, NULL);
+    if (xmlopt)
+        virDomainXMLOptionSetCloseCallbackAlloc(xmlopt, virCloseCallbacksDomainAlloc);
+    return xmlopt;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "stratovirt_conf.h"
+#include "virchrdev.h"
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 
@@ -21,6 +22,11 @@ struct _virStratoVirtDomainObjPrivate {
 
     bool beingDestroyed;    /* we asked the VMM to go */
     bool hostdevsPrepared;  /* hostdevs were detached for this run */
+    bool guestShutdown;     /* SHUTDOWN event seen or powerdown requested */
+    bool pausedByUs;        /* the last STOP was asked for by an API */
+    unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
+
+    virChrdevs *chrdevs;
 };
 
 #define STRATOVIRT_DOMAIN_PRIVATE(vm) \

@@ -17,6 +17,15 @@
 #include "stratovirt_conf.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_driver.h"
+#include "stratovirt_process.h"
+#include "stratovirt_command.h"
+#include "domain_capabilities.h"
+#include "virchrdev.h"
+#include "virclosecallbacks.h"
+#include "virtime.h"
+#include "virprocess.h"
+#include "viruuid.h"
+#include <signal.h>
 #include "viraccessapicheck.h"
 #include "viralloc.h"
 #include "virerror.h"
@@ -80,12 +89,46 @@ stratovirtStateMakeDirs(virStratoVirtDriverConfig *cfg)
 }
 
 
+static void
+stratovirtAutostartAll(virStratoVirtDriver *driver)
+{
+    virDomainObj **vms = NULL;
+    size_t nvms = 0;
+    size_t i;
+
+    virDomainObjListCollect(driver->domains, NULL, &vms, &nvms, NULL,
+                            VIR_CONNECT_LIST_DOMAINS_INACTIVE |
+                            VIR_CONNECT_LIST_DOMAINS_AUTOSTART);
+    for (i = 0; i < nvms; i++) {
+        virDomainObj *vm = vms[i];
+
+        virObjectLock(vm);
+        if (!virDomainObjIsActive(vm) &&
+            virDomainObjBeginJob(vm, VIR_JOB_MODIFY) == 0) {
+            if (virStratoVirtProcessStart(driver, vm, NULL,
+                                          VIR_DOMAIN_RUNNING_BOOTED, 0) < 0) {
+                VIR_ERROR(_("failed to autostart domain '%1$s': %2$s"),
+                          vm->def->name, virGetLastErrorMessage());
+            } else {
+                virObjectEventStateQueue(driver->domainEventState,
+                                         virDomainEventLifecycleNewFromObj(vm,
+                                                                           VIR_DOMAIN_EVENT_STARTED,
+                                                                           VIR_DOMAIN_EVENT_STARTED_BOOTED));
+            }
+            virDomainObjEndJob(vm);
+        }
+        virObjectUnlock(vm);
+    }
+    virObjectListFreeCount(vms, nvms);
+}
+
+
 static virDrvStateInitResult
 stratovirtStateInitialize(bool privileged,
                           const char *root,
                           bool monolithic G_GNUC_UNUSED,
-                          virStateInhibitCallback callback G_GNUC_UNUSED,
-                          void *opaque G_GNUC_UNUSED)
+                          virStateInhibitCallback callback,
+                          void *opaque)
 {
     virStratoVirtDriver *driver;
     g_autoptr(virStratoVirtDriverConfig) cfg = NULL;
@@ -104,6 +147,9 @@ stratovirtStateInitialize(bool privileged,
     }
     stratovirt_driver = driver;
     driver->privileged = privileged;
+    driver->inhibitCallback = callback;
+    driver->inhibitOpaque = opaque;
+    driver->nextvmid = 1;
 
     cfg = virStratoVirtDriverConfigNew(privileged);
     if (virStratoVirtDriverConfigLoadFile(cfg, cfg->configFile) < 0)
@@ -132,12 +178,19 @@ stratovirtStateInitialize(bool privileged,
     if (privileged && !(driver->hostdevMgr = virHostdevManagerGetDefault()))
         goto error;
 
-    /* Persistent definitions; live domains are reconnected by the
-     * process code once it exists. */
+    /* Live domains first (their status XML), then the persistent
+     * definitions of all the others. */
+    if (virDomainObjListLoadAllConfigs(driver->domains, cfg->stateDir,
+                                       NULL, true,
+                                       driver->xmlopt, NULL, NULL) < 0)
+        goto error;
     if (virDomainObjListLoadAllConfigs(driver->domains, cfg->configBaseDir,
                                        cfg->autostartDir, false,
                                        driver->xmlopt, NULL, NULL) < 0)
         goto error;
+
+    virStratoVirtProcessReconnectAll(driver);
+    stratovirtAutostartAll(driver);
 
     VIR_DEBUG("StratoVirt driver ready: emulator=%s state=%s",
               cfg->emulator, cfg->stateDir);
@@ -379,6 +432,1292 @@ stratovirtConnectListAllDomains(virConnectPtr conn,
 }
 
 
+/* ---------------------------------------------------------------------
+ * Domains
+ */
+
+static virDomainObj *
+stratovirtDomObjFromDomain(virDomainPtr domain)
+{
+    virStratoVirtDriver *driver = domain->conn->privateData;
+    virDomainObj *vm;
+    char uuidstr[VIR_UUID_STRING_BUFLEN];
+
+    if (!(vm = virDomainObjListFindByUUID(driver->domains, domain->uuid))) {
+        virUUIDFormat(domain->uuid, uuidstr);
+        virReportError(VIR_ERR_NO_DOMAIN,
+                       _("no domain with matching uuid '%1$s' (%2$s)"),
+                       uuidstr, domain->name);
+        return NULL;
+    }
+    return vm;
+}
+
+
+static void
+stratovirtEventQueue(virStratoVirtDriver *driver,
+                     virObjectEvent *event)
+{
+    if (event)
+        virObjectEventStateQueue(driver->domainEventState, event);
+}
+
+
+static unsigned int
+stratovirtStartFlags(unsigned int flags)
+{
+    unsigned int ret = 0;
+
+    if (flags & VIR_DOMAIN_START_PAUSED)
+        ret |= VIR_STRATOVIRT_START_PAUSED;
+    if (flags & VIR_DOMAIN_START_AUTODESTROY)
+        ret |= VIR_STRATOVIRT_START_AUTODESTROY;
+    return ret;
+}
+
+
+static virDomainPtr
+stratovirtDomainLookupByID(virConnectPtr conn,
+                           int id)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    virDomainObj *vm;
+    virDomainPtr dom = NULL;
+
+    if (!(vm = virDomainObjListFindByID(driver->domains, id))) {
+        virReportError(VIR_ERR_NO_DOMAIN, _("no domain with matching id %1$d"), id);
+        return NULL;
+    }
+    if (virDomainLookupByIDEnsureACL(conn, vm->def) < 0)
+        goto cleanup;
+    dom = virGetDomain(conn, vm->def->name, vm->def->uuid, vm->def->id);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return dom;
+}
+
+
+static virDomainPtr
+stratovirtDomainLookupByUUID(virConnectPtr conn,
+                             const unsigned char *uuid)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    virDomainObj *vm;
+    virDomainPtr dom = NULL;
+
+    if (!(vm = virDomainObjListFindByUUID(driver->domains, uuid))) {
+        char uuidstr[VIR_UUID_STRING_BUFLEN];
+
+        virUUIDFormat(uuid, uuidstr);
+        virReportError(VIR_ERR_NO_DOMAIN, _("no domain with matching uuid '%1$s'"), uuidstr);
+        return NULL;
+    }
+    if (virDomainLookupByUUIDEnsureACL(conn, vm->def) < 0)
+        goto cleanup;
+    dom = virGetDomain(conn, vm->def->name, vm->def->uuid, vm->def->id);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return dom;
+}
+
+
+static virDomainPtr
+stratovirtDomainLookupByName(virConnectPtr conn,
+                             const char *name)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    virDomainObj *vm;
+    virDomainPtr dom = NULL;
+
+    if (!(vm = virDomainObjListFindByName(driver->domains, name))) {
+        virReportError(VIR_ERR_NO_DOMAIN, _("no domain with matching name '%1$s'"), name);
+        return NULL;
+    }
+    if (virDomainLookupByNameEnsureACL(conn, vm->def) < 0)
+        goto cleanup;
+    dom = virGetDomain(conn, vm->def->name, vm->def->uuid, vm->def->id);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return dom;
+}
+
+
+static virDomainPtr
+stratovirtDomainCreateXML(virConnectPtr conn,
+                          const char *xml,
+                          unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    g_autoptr(virDomainDef) def = NULL;
+    virDomainObj *vm = NULL;
+    virDomainPtr dom = NULL;
+    unsigned int parse_flags = VIR_DOMAIN_DEF_PARSE_INACTIVE;
+
+    virCheckFlags(VIR_DOMAIN_START_PAUSED |
+                  VIR_DOMAIN_START_AUTODESTROY |
+                  VIR_DOMAIN_START_VALIDATE, NULL);
+
+    if (flags & VIR_DOMAIN_START_VALIDATE)
+        parse_flags |= VIR_DOMAIN_DEF_PARSE_VALIDATE_SCHEMA;
+
+    if (!(def = virDomainDefParseString(xml, driver->xmlopt, NULL, parse_flags)))
+        return NULL;
+    if (virDomainCreateXMLEnsureACL(conn, def) < 0)
+        return NULL;
+
+    if (!(vm = virDomainObjListAdd(driver->domains, &def, driver->xmlopt,
+                                   VIR_DOMAIN_OBJ_LIST_ADD_LIVE |
+                                   VIR_DOMAIN_OBJ_LIST_ADD_CHECK_LIVE, NULL)))
+        return NULL;
+
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0) {
+        if (!vm->persistent)
+            virDomainObjListRemove(driver->domains, vm);
+        goto cleanup;
+    }
+
+    if (virStratoVirtProcessStart(driver, vm, conn, VIR_DOMAIN_RUNNING_BOOTED,
+                                  stratovirtStartFlags(flags)) < 0) {
+        virDomainObjEndJob(vm);
+        if (!vm->persistent)
+            virDomainObjListRemove(driver->domains, vm);
+        goto cleanup;
+    }
+
+    stratovirtEventQueue(driver,
+                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
+                                                           VIR_DOMAIN_EVENT_STARTED_BOOTED));
+    if (flags & VIR_DOMAIN_START_PAUSED)
+        stratovirtEventQueue(driver,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                                               VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
+    dom = virGetDomain(conn, vm->def->name, vm->def->uuid, vm->def->id);
+    virDomainObjEndJob(vm);
+
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return dom;
+}
+
+
+static virDomainPtr
+stratovirtDomainDefineXMLFlags(virConnectPtr conn,
+                               const char *xml,
+                               unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virDomainDef) def = NULL;
+    g_autoptr(virDomainDef) oldDef = NULL;
+    virDomainObj *vm = NULL;
+    virDomainPtr dom = NULL;
+    unsigned int parse_flags = VIR_DOMAIN_DEF_PARSE_INACTIVE;
+
+    virCheckFlags(VIR_DOMAIN_DEFINE_VALIDATE, NULL);
+
+    if (flags & VIR_DOMAIN_DEFINE_VALIDATE)
+        parse_flags |= VIR_DOMAIN_DEF_PARSE_VALIDATE_SCHEMA;
+
+    if (!(def = virDomainDefParseString(xml, driver->xmlopt, NULL, parse_flags)))
+        return NULL;
+    if (virDomainDefineXMLFlagsEnsureACL(conn, def) < 0)
+        return NULL;
+
+    if (!(vm = virDomainObjListAdd(driver->domains, &def, driver->xmlopt,
+                                   0, &oldDef)))
+        return NULL;
+    vm->persistent = 1;
+
+    if (virDomainDefSave(vm->newDef ? vm->newDef : vm->def, driver->xmlopt,
+                         cfg->configBaseDir) < 0) {
+        if (oldDef) {
+            /* keep the previous definition */
+            if (virDomainObjIsActive(vm))
+                virDomainObjAssignDef(vm, &oldDef, false, NULL);
+            else
+                virDomainObjAssignDef(vm, &oldDef, false, NULL);
+        } else {
+            virDomainObjListRemove(driver->domains, vm);
+        }
+        goto cleanup;
+    }
+
+    stratovirtEventQueue(driver,
+                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_DEFINED,
+                                                           oldDef ?
+                                                           VIR_DOMAIN_EVENT_DEFINED_UPDATED :
+                                                           VIR_DOMAIN_EVENT_DEFINED_ADDED));
+    dom = virGetDomain(conn, vm->def->name, vm->def->uuid, vm->def->id);
+
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return dom;
+}
+
+
+static virDomainPtr
+stratovirtDomainDefineXML(virConnectPtr conn,
+                          const char *xml)
+{
+    return stratovirtDomainDefineXMLFlags(conn, xml, 0);
+}
+
+
+static int
+stratovirtDomainUndefineFlags(virDomainPtr dom,
+                              unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                  VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                  VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
+                  VIR_DOMAIN_UNDEFINE_NVRAM |
+                  VIR_DOMAIN_UNDEFINE_KEEP_NVRAM |
+                  VIR_DOMAIN_UNDEFINE_TPM |
+                  VIR_DOMAIN_UNDEFINE_KEEP_TPM, -1);
+
+    if ((flags & VIR_DOMAIN_UNDEFINE_NVRAM) && (flags & VIR_DOMAIN_UNDEFINE_KEEP_NVRAM)) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("cannot both keep and delete the UEFI variable store"));
+        return -1;
+    }
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainUndefineFlagsEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (!vm->persistent) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("cannot undefine a transient domain"));
+        goto cleanup;
+    }
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+
+    if (vm->def->os.loader && vm->def->os.loader->nvram &&
+        vm->def->os.loader->nvram->path &&
+        virFileExists(vm->def->os.loader->nvram->path)) {
+        if (flags & VIR_DOMAIN_UNDEFINE_NVRAM) {
+            if (unlink(vm->def->os.loader->nvram->path) < 0) {
+                virReportSystemError(errno, _("cannot remove the UEFI variable store '%1$s'"),
+                                     vm->def->os.loader->nvram->path);
+                goto endjob;
+            }
+        } else if (!(flags & VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) &&
+                   vm->def->os.loader->nvramTemplate) {
+            virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                           _("the domain has a UEFI variable store: pass --nvram to delete it or --keep-nvram to keep it"));
+            goto endjob;
+        }
+    }
+
+    if (virDomainDeleteConfig(cfg->configBaseDir, cfg->autostartDir, vm) < 0)
+        goto endjob;
+
+    stratovirtEventQueue(driver,
+                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_UNDEFINED,
+                                                           VIR_DOMAIN_EVENT_UNDEFINED_REMOVED));
+    vm->autostart = 0;
+    if (virDomainObjIsActive(vm))
+        vm->persistent = 0;
+    else
+        virDomainObjListRemove(driver->domains, vm);
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainUndefine(virDomainPtr dom)
+{
+    return stratovirtDomainUndefineFlags(dom, 0);
+}
+
+
+static int
+stratovirtDomainCreateWithFlags(virDomainPtr dom,
+                                unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_START_PAUSED |
+                  VIR_DOMAIN_START_AUTODESTROY, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainCreateWithFlagsEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+
+    if (virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("domain is already running"));
+        goto endjob;
+    }
+    if (virStratoVirtProcessStart(driver, vm, dom->conn, VIR_DOMAIN_RUNNING_BOOTED,
+                                  stratovirtStartFlags(flags)) < 0)
+        goto endjob;
+
+    stratovirtEventQueue(driver,
+                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
+                                                           VIR_DOMAIN_EVENT_STARTED_BOOTED));
+    if (flags & VIR_DOMAIN_START_PAUSED)
+        stratovirtEventQueue(driver,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                                               VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
+    dom->id = vm->def->id;
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainCreate(virDomainPtr dom)
+{
+    return stratovirtDomainCreateWithFlags(dom, 0);
+}
+
+
+static int
+stratovirtDomainDestroyFlags(virDomainPtr dom,
+                             unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virStratoVirtDomainObjPrivate *priv;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_DESTROY_GRACEFUL, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    priv = vm->privateData;
+    if (virDomainDestroyFlagsEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+
+    if (flags & VIR_DOMAIN_DESTROY_GRACEFUL) {
+        /* SIGTERM only: StratoVirt exits in order; report if it did not */
+        if (vm->pid > 0 && kill(vm->pid, SIGTERM) < 0 && errno != ESRCH) {
+            virReportSystemError(errno, _("cannot signal StratoVirt pid %1$lld"),
+                                 (long long) vm->pid);
+            goto endjob;
+        }
+    }
+    priv->beingDestroyed = true;
+    virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED, 0);
+    stratovirtEventQueue(driver,
+                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STOPPED,
+                                                           VIR_DOMAIN_EVENT_STOPPED_DESTROYED));
+    dom->id = -1;
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+    if (ret == 0 && !vm->persistent)
+        virDomainObjListRemove(driver->domains, vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainDestroy(virDomainPtr dom)
+{
+    return stratovirtDomainDestroyFlags(dom, 0);
+}
+
+
+static bool
+stratovirtDomainIsInactive(virDomainObj *vm)
+{
+    return !virDomainObjIsActive(vm);
+}
+
+
+static int
+stratovirtDomainShutdownFlags(virDomainPtr dom,
+                              unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virStratoVirtDomainObjPrivate *priv;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    priv = vm->privateData;
+    if (virDomainShutdownFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+    if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_RUNNING) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("domain is not running; resume it before a shutdown"));
+        goto endjob;
+    }
+
+    /* ACPI power button: the guest decides on aarch64 virt; on x86 q35 and
+     * microvm StratoVirt powers off at once. */
+    priv->guestShutdown = true;
+    if (virStratoVirtProcessCommand(vm, "system_powerdown") < 0) {
+        if (virDomainObjIsActive(vm))
+            priv->guestShutdown = false;
+        goto endjob;
+    }
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+
+    if (ret == 0 && cfg->shutdownTimeout > 0) {
+        unsigned long long until;
+
+        /* documented in stratovirt.conf: wait for the power-off */
+        if (virTimeMillisNow(&until) == 0) {
+            until += cfg->shutdownTimeout * 1000ULL;
+            while (!stratovirtDomainIsInactive(vm)) {
+                if (virDomainObjWaitUntil(vm, until) != 0)
+                    break;
+            }
+            if (!stratovirtDomainIsInactive(vm)) {
+                virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                               _("the guest did not power off within %1$u seconds (shutdown_timeout); it may ignore ACPI"),
+                               cfg->shutdownTimeout);
+                ret = -1;
+            }
+        }
+    }
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainShutdown(virDomainPtr dom)
+{
+    return stratovirtDomainShutdownFlags(dom, 0);
+}
+
+
+static int
+stratovirtDomainResetCommon(virDomainPtr dom,
+                            bool reboot)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if ((reboot ? virDomainRebootEnsureACL(dom->conn, vm->def, 0) :
+                  virDomainResetEnsureACL(dom->conn, vm->def)) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+    if (STREQ(vm->def->os.machine, "microvm")) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("a StratoVirt microvm cannot reboot: a reset ends it; destroy and start it instead"));
+        goto endjob;
+    }
+    ret = virStratoVirtProcessCommand(vm, "system_reset");
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    (void) driver;
+    return ret;
+}
+
+
+static int
+stratovirtDomainReboot(virDomainPtr dom,
+                       unsigned int flags)
+{
+    virCheckFlags(VIR_DOMAIN_REBOOT_ACPI_POWER_BTN | VIR_DOMAIN_REBOOT_DEFAULT, -1);
+    return stratovirtDomainResetCommon(dom, true);
+}
+
+
+static int
+stratovirtDomainReset(virDomainPtr dom,
+                      unsigned int flags)
+{
+    virCheckFlags(0, -1);
+    return stratovirtDomainResetCommon(dom, false);
+}
+
+
+static int
+stratovirtDomainSuspend(virDomainPtr dom)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virStratoVirtDomainObjPrivate *priv;
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    priv = vm->privateData;
+    if (virDomainSuspendEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_SUSPEND) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+    if (virDomainObjGetState(vm, NULL) == VIR_DOMAIN_PAUSED) {
+        ret = 0;
+        goto endjob;
+    }
+    priv->pausedByUs = true;
+    if (virStratoVirtProcessCommand(vm, "stop") < 0)
+        goto endjob;
+    if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_PAUSED) {
+        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
+        stratovirtEventQueue(driver,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                                               VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
+    }
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto endjob;
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainResume(virDomainPtr dom)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainResumeEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+    if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_PAUSED) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s", _("domain is not paused"));
+        goto endjob;
+    }
+    if (virStratoVirtProcessCommand(vm, "cont") < 0)
+        goto endjob;
+    if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_RUNNING) {
+        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
+        stratovirtEventQueue(driver,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_RESUMED,
+                                                               VIR_DOMAIN_EVENT_RESUMED_UNPAUSED));
+    }
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto endjob;
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static char *
+stratovirtDomainGetXMLDesc(virDomainPtr dom,
+                           unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    char *ret = NULL;
+
+    virCheckFlags(VIR_DOMAIN_XML_COMMON_FLAGS, NULL);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return NULL;
+    if (virDomainGetXMLDescEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+
+    ret = virDomainDefFormat((flags & VIR_DOMAIN_XML_INACTIVE) && vm->newDef ?
+                             vm->newDef : vm->def,
+                             driver->xmlopt,
+                             virDomainDefFormatConvertXMLFlags(flags));
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static unsigned long long
+stratovirtDomainCPUTime(virDomainObj *vm)
+{
+    unsigned long long cputime = 0;
+
+    if (vm->pid > 0 &&
+        virProcessGetStatInfo(&cputime, NULL, NULL, NULL, NULL, vm->pid, 0) < 0) {
+        virResetLastError();
+        return 0;
+    }
+    return cputime;
+}
+
+
+static int
+stratovirtDomainGetInfo(virDomainPtr dom,
+                        virDomainInfoPtr info)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetInfoEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+
+    info->state = virDomainObjGetState(vm, NULL);
+    info->maxMem = virDomainDefGetMemoryTotal(vm->def);
+    info->memory = virDomainObjIsActive(vm) ? vm->def->mem.cur_balloon : 0;
+    info->nrVirtCpu = virDomainDefGetVcpus(vm->def);
+    info->cpuTime = virDomainObjIsActive(vm) ? stratovirtDomainCPUTime(vm) : 0;
+    ret = 0;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainGetState(virDomainPtr dom,
+                         int *state,
+                         int *reason,
+                         unsigned int flags)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(0, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetStateEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    *state = virDomainObjGetState(vm, reason);
+    ret = 0;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static char *
+stratovirtDomainGetOSType(virDomainPtr dom)
+{
+    virDomainObj *vm;
+    char *ret = NULL;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return NULL;
+    if (virDomainGetOSTypeEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = g_strdup(virDomainOSTypeToString(vm->def->os.type));
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static unsigned long long
+stratovirtDomainGetMaxMemory(virDomainPtr dom)
+{
+    virDomainObj *vm;
+    unsigned long long ret = 0;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return 0;
+    if (virDomainGetMaxMemoryEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = virDomainDefGetMemoryTotal(vm->def);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainGetVcpusFlags(virDomainPtr dom,
+                              unsigned int flags)
+{
+    virDomainObj *vm;
+    virDomainDef *def;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
+                  VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetVcpusFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (flags & VIR_DOMAIN_VCPU_GUEST) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("StratoVirt has no guest agent channel to ask the guest"));
+        goto cleanup;
+    }
+    if (!(def = virDomainObjGetOneDef(vm, flags)))
+        goto cleanup;
+    ret = (flags & VIR_DOMAIN_VCPU_MAXIMUM) ? virDomainDefGetVcpusMax(def) :
+                                              virDomainDefGetVcpus(def);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainIsActive(virDomainPtr dom)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainIsActiveEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = virDomainObjIsActive(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainIsPersistent(virDomainPtr dom)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainIsPersistentEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = vm->persistent;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainIsUpdated(virDomainPtr dom)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainIsUpdatedEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = vm->updated;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainHasManagedSaveImage(virDomainPtr dom,
+                                    unsigned int flags)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(0, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainHasManagedSaveImageEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    /* the driver has no managed save: never an image */
+    ret = 0;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainGetAutostart(virDomainPtr dom,
+                             int *autostart)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetAutostartEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    *autostart = vm->autostart;
+    ret = 0;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainSetAutostart(virDomainPtr dom,
+                             int autostart)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autofree char *configFile = NULL;
+    g_autofree char *autostartLink = NULL;
+    virDomainObj *vm;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainSetAutostartEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (!vm->persistent) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("cannot set autostart for a transient domain; define it first"));
+        goto cleanup;
+    }
+    autostart = !!autostart;
+    if (vm->autostart != autostart) {
+        configFile = virDomainConfigFile(cfg->configBaseDir, vm->def->name);
+        autostartLink = virDomainConfigFile(cfg->autostartDir, vm->def->name);
+        if (autostart) {
+            if (g_mkdir_with_parents(cfg->autostartDir, 0755) < 0) {
+                virReportSystemError(errno, _("cannot create autostart directory %1$s"),
+                                     cfg->autostartDir);
+                goto cleanup;
+            }
+            if (symlink(configFile, autostartLink) < 0) {
+                virReportSystemError(errno, _("failed to create symlink '%1$s' to '%2$s'"),
+                                     autostartLink, configFile);
+                goto cleanup;
+            }
+        } else {
+            if (unlink(autostartLink) < 0 && errno != ENOENT && errno != ENOTDIR) {
+                virReportSystemError(errno, _("failed to delete symlink '%1$s'"),
+                                     autostartLink);
+                goto cleanup;
+            }
+        }
+        vm->autostart = autostart;
+    }
+    ret = 0;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainOpenConsole(virDomainPtr dom,
+                            const char *dev_name,
+                            virStreamPtr st,
+                            unsigned int flags)
+{
+    virStratoVirtDomainObjPrivate *priv;
+    virDomainObj *vm;
+    virDomainChrDef *chr = NULL;
+    size_t i;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_CONSOLE_SAFE | VIR_DOMAIN_CONSOLE_FORCE, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    priv = vm->privateData;
+    if (virDomainOpenConsoleEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto cleanup;
+
+    if (dev_name) {
+        for (i = 0; !chr && i < vm->def->nconsoles; i++) {
+            if (vm->def->consoles[i]->info.alias &&
+                STREQ(vm->def->consoles[i]->info.alias, dev_name))
+                chr = vm->def->consoles[i];
+        }
+        for (i = 0; !chr && i < vm->def->nserials; i++) {
+            if (STREQ_NULLABLE(vm->def->serials[i]->info.alias, dev_name))
+                chr = vm->def->serials[i];
+        }
+    } else if (vm->def->nconsoles) {
+        chr = vm->def->consoles[0];
+        if (chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL &&
+            vm->def->nserials)
+            chr = vm->def->serials[0];
+    } else if (vm->def->nserials) {
+        chr = vm->def->serials[0];
+    }
+
+    if (!chr) {
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       _("cannot find console device '%1$s'"),
+                       NULLSTR(dev_name));
+        goto cleanup;
+    }
+    if (chr->source->type != VIR_DOMAIN_CHR_TYPE_PTY || !chr->source->data.file.path) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("character device %1$s is not a pty StratoVirt reported"),
+                       NULLSTR(chr->info.alias));
+        goto cleanup;
+    }
+
+    ret = virChrdevOpen(priv->chrdevs, chr->source, st,
+                        (flags & VIR_DOMAIN_CONSOLE_FORCE) != 0);
+    if (ret == 1) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("another session holds the console; use --force to take it over"));
+        ret = -1;
+    }
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainSetMemoryFlags(virDomainPtr dom,
+                               unsigned long newmem,
+                               unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virStratoVirtMonitor *mon;
+    virDomainObj *vm;
+    int ret = -1;
+    int rc;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainSetMemoryFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("changing the memory of the persistent definition is done with 'virsh edit'"));
+        goto cleanup;
+    }
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+    if (!vm->def->memballoon ||
+        vm->def->memballoon->model != VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("the domain has no virtio memballoon to change its memory with"));
+        goto endjob;
+    }
+    if (newmem > virDomainDefGetMemoryTotal(vm->def)) {
+        virReportError(VIR_ERR_INVALID_ARG, "%s",
+                       _("cannot set memory higher than the maximum memory"));
+        goto endjob;
+    }
+    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+        goto endjob;
+    rc = virStratoVirtMonitorSetBalloon(mon, 10000, (unsigned long long) newmem * 1024);
+    virStratoVirtProcessMonitorExit(vm, mon);
+    if (rc < 0)
+        goto endjob;
+    vm->def->mem.cur_balloon = newmem;
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto endjob;
+    ret = 0;
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainSetMemory(virDomainPtr dom,
+                          unsigned long newmem)
+{
+    return stratovirtDomainSetMemoryFlags(dom, newmem, VIR_DOMAIN_AFFECT_LIVE);
+}
+
+
+static int
+stratovirtDomainMemoryStats(virDomainPtr dom,
+                            virDomainMemoryStatPtr stats,
+                            unsigned int nr_stats,
+                            unsigned int flags)
+{
+    virStratoVirtMonitor *mon;
+    virDomainObj *vm;
+    unsigned long long actual = 0;
+    int ret = -1;
+    int n = 0;
+
+    virCheckFlags(0, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainMemoryStatsEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_QUERY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+
+    actual = vm->def->mem.cur_balloon * 1024;
+    if (vm->def->memballoon &&
+        vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO) {
+        int rc;
+
+        if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+            goto endjob;
+        rc = virStratoVirtMonitorQueryBalloon(mon, 10000, &actual);
+        virStratoVirtProcessMonitorExit(vm, mon);
+        if (rc < 0)
+            goto endjob;
+    }
+    if (n < nr_stats) {
+        stats[n].tag = VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON;
+        stats[n++].val = actual / 1024;
+    }
+    if (n < nr_stats && vm->pid > 0) {
+        long rss = 0;
+
+        if (virProcessGetStatInfo(NULL, NULL, NULL, NULL, &rss, vm->pid, 0) == 0) {
+            stats[n].tag = VIR_DOMAIN_MEMORY_STAT_RSS;
+            stats[n++].val = rss;
+        } else {
+            virResetLastError();
+        }
+    }
+    ret = n;
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static char *
+stratovirtDomainGetMetadata(virDomainPtr dom,
+                            int type,
+                            const char *uri,
+                            unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    char *ret = NULL;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return NULL;
+    if (virDomainGetMetadataEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = virDomainObjGetMetadata(vm, type, uri, flags);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    (void) driver;
+    return ret;
+}
+
+
+static int
+stratovirtDomainSetMetadata(virDomainPtr dom,
+                            int type,
+                            const char *metadata,
+                            const char *key,
+                            const char *uri,
+                            unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainSetMetadataEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    ret = virDomainObjSetMetadata(vm, type, metadata, key, uri, driver->xmlopt,
+                                  cfg->stateDir, cfg->configBaseDir, flags);
+    if (ret == 0)
+        stratovirtEventQueue(driver, virDomainEventMetadataChangeNewFromObj(vm, type, uri));
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtConnectDomainEventRegister(virConnectPtr conn,
+                                     virConnectDomainEventCallback callback,
+                                     void *opaque,
+                                     virFreeCallback freecb)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+
+    if (virConnectDomainEventRegisterEnsureACL(conn) < 0)
+        return -1;
+    if (virDomainEventStateRegister(conn, driver->domainEventState,
+                                    callback, opaque, freecb) < 0)
+        return -1;
+    return 0;
+}
+
+
+static int
+stratovirtConnectDomainEventDeregister(virConnectPtr conn,
+                                       virConnectDomainEventCallback callback)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+
+    if (virConnectDomainEventDeregisterEnsureACL(conn) < 0)
+        return -1;
+    if (virDomainEventStateDeregister(conn, driver->domainEventState, callback) < 0)
+        return -1;
+    return 0;
+}
+
+
+static int
+stratovirtConnectDomainEventRegisterAny(virConnectPtr conn,
+                                        virDomainPtr dom,
+                                        int eventID,
+                                        virConnectDomainEventGenericCallback callback,
+                                        void *opaque,
+                                        virFreeCallback freecb)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    int ret = -1;
+
+    if (virConnectDomainEventRegisterAnyEnsureACL(conn) < 0)
+        return -1;
+    if (virDomainEventStateRegisterID(conn, driver->domainEventState, dom, eventID,
+                                      callback, opaque, freecb, &ret) < 0)
+        ret = -1;
+    return ret;
+}
+
+
+static int
+stratovirtConnectDomainEventDeregisterAny(virConnectPtr conn,
+                                          int callbackID)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+
+    if (virConnectDomainEventDeregisterAnyEnsureACL(conn) < 0)
+        return -1;
+    if (virObjectEventStateDeregisterID(conn, driver->domainEventState,
+                                        callbackID, true) < 0)
+        return -1;
+    return 0;
+}
+
+
+static char *
+stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
+                                       const char *emulatorbin,
+                                       const char *arch_str,
+                                       const char *machine,
+                                       const char *virttype_str,
+                                       unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virDomainCaps) caps = NULL;
+    virArch arch = virArchFromHost();
+    int virttype = VIR_DOMAIN_VIRT_KVM;
+
+    virCheckFlags(0, NULL);
+
+    if (virConnectGetDomainCapabilitiesEnsureACL(conn) < 0)
+        return NULL;
+
+    if (arch_str && (arch = virArchFromString(arch_str)) == VIR_ARCH_NONE) {
+        virReportError(VIR_ERR_INVALID_ARG, _("unknown architecture: %1$s"), arch_str);
+        return NULL;
+    }
+    if (arch != VIR_ARCH_X86_64 && arch != VIR_ARCH_AARCH64) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt does not support architecture '%1$s'"),
+                       virArchToString(arch));
+        return NULL;
+    }
+    if (virttype_str && (virttype = virDomainVirtTypeFromString(virttype_str)) != VIR_DOMAIN_VIRT_KVM) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt supports virttype 'kvm' only, not '%1$s'"), virttype_str);
+        return NULL;
+    }
+    if (emulatorbin && STRNEQ(emulatorbin, cfg->emulator)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("unknown emulator '%1$s'; this host's StratoVirt is '%2$s'"),
+                       emulatorbin, cfg->emulator);
+        return NULL;
+    }
+    if (!machine)
+        machine = arch == VIR_ARCH_X86_64 ? "q35" : "virt";
+    if (STRNEQ(machine, "microvm") &&
+        STRNEQ(machine, arch == VIR_ARCH_X86_64 ? "q35" : "virt")) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("machine '%1$s' does not exist for %2$s in StratoVirt"),
+                       machine, virArchToString(arch));
+        return NULL;
+    }
+
+    if (!(caps = virStratoVirtDomainCapsBuild(cfg, arch, machine)))
+        return NULL;
+    return virDomainCapsFormat(caps);
+}
+
+
 static virHypervisorDriver stratovirtHypervisorDriver = {
     .name = STRATOVIRT_DRIVER_NAME,
     .connectURIProbe = NULL,
@@ -398,6 +1737,47 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .connectNumOfDefinedDomains = stratovirtConnectNumOfDefinedDomains,
     .connectListDefinedDomains = stratovirtConnectListDefinedDomains,
     .connectListAllDomains = stratovirtConnectListAllDomains,
+    .connectGetDomainCapabilities = stratovirtConnectGetDomainCapabilities,
+    .connectDomainEventRegister = stratovirtConnectDomainEventRegister,
+    .connectDomainEventDeregister = stratovirtConnectDomainEventDeregister,
+    .connectDomainEventRegisterAny = stratovirtConnectDomainEventRegisterAny,
+    .connectDomainEventDeregisterAny = stratovirtConnectDomainEventDeregisterAny,
+    .domainLookupByID = stratovirtDomainLookupByID,
+    .domainLookupByUUID = stratovirtDomainLookupByUUID,
+    .domainLookupByName = stratovirtDomainLookupByName,
+    .domainCreateXML = stratovirtDomainCreateXML,
+    .domainDefineXML = stratovirtDomainDefineXML,
+    .domainDefineXMLFlags = stratovirtDomainDefineXMLFlags,
+    .domainUndefine = stratovirtDomainUndefine,
+    .domainUndefineFlags = stratovirtDomainUndefineFlags,
+    .domainCreate = stratovirtDomainCreate,
+    .domainCreateWithFlags = stratovirtDomainCreateWithFlags,
+    .domainDestroy = stratovirtDomainDestroy,
+    .domainDestroyFlags = stratovirtDomainDestroyFlags,
+    .domainShutdown = stratovirtDomainShutdown,
+    .domainShutdownFlags = stratovirtDomainShutdownFlags,
+    .domainReboot = stratovirtDomainReboot,
+    .domainReset = stratovirtDomainReset,
+    .domainSuspend = stratovirtDomainSuspend,
+    .domainResume = stratovirtDomainResume,
+    .domainGetXMLDesc = stratovirtDomainGetXMLDesc,
+    .domainGetInfo = stratovirtDomainGetInfo,
+    .domainGetState = stratovirtDomainGetState,
+    .domainGetOSType = stratovirtDomainGetOSType,
+    .domainGetMaxMemory = stratovirtDomainGetMaxMemory,
+    .domainGetVcpusFlags = stratovirtDomainGetVcpusFlags,
+    .domainIsActive = stratovirtDomainIsActive,
+    .domainIsPersistent = stratovirtDomainIsPersistent,
+    .domainIsUpdated = stratovirtDomainIsUpdated,
+    .domainHasManagedSaveImage = stratovirtDomainHasManagedSaveImage,
+    .domainGetAutostart = stratovirtDomainGetAutostart,
+    .domainSetAutostart = stratovirtDomainSetAutostart,
+    .domainOpenConsole = stratovirtDomainOpenConsole,
+    .domainSetMemoryFlags = stratovirtDomainSetMemoryFlags,
+    .domainSetMemory = stratovirtDomainSetMemory,
+    .domainMemoryStats = stratovirtDomainMemoryStats,
+    .domainGetMetadata = stratovirtDomainGetMetadata,
+    .domainSetMetadata = stratovirtDomainSetMetadata,
 };
 
 

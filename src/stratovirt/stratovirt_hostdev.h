@@ -1,0 +1,19 @@
+/*
+ * stratovirt_hostdev.h: PCI passthrough through libvirt's virHostdevManager
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "stratovirt_conf.h"
+
+int virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
+                                      virDomainObj *vm);
+void virStratoVirtHostdevReattachDomain(virStratoVirtDriver *driver,
+                                        virDomainObj *vm);
+void virStratoVirtHostdevUpdateActive(virStratoVirtDriver *driver,
+                                      virDomainObj *vm);
+void virStratoVirtHostdevDeviceDeleted(virStratoVirtDriver *driver,
+                                       virDomainObj *vm,
+                                       const char *alias);

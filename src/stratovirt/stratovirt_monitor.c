@@ -1,0 +1,764 @@
+/*
+ * stratovirt_monitor.c: StratoVirt's QMP, on libvirt's event loop
+ *
+ * StratoVirt parses each read as exactly one JSON object, answers one
+ * client per socket, wants string ids, and writes every message as JSON
+ * plus "\r\n" (see shared/stratovirt-contract.md, section 3).  So: one
+ * command in flight at a time, each sent in one write and awaited with a
+ * deadline; replies and events are read by a handle on libvirt's event
+ * loop, which never blocks on one VMM; events are handed to the owner
+ * outside the monitor lock.
+ *
+ * This file knows nothing of domain XML.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "stratovirt_monitor.h"
+#include "viralloc.h"
+#include "virerror.h"
+#include "virevent.h"
+#include "virfile.h"
+#include "virlog.h"
+#include "virobject.h"
+#include "virstring.h"
+#include "virtime.h"
+#include "virutil.h"
+
+#define VIR_FROM_THIS VIR_FROM_NONE
+
+VIR_LOG_INIT("stratovirt.stratovirt_monitor");
+
+/* StratoVirt refuses a message longer than this */
+#define STRATOVIRT_QMP_MAX_MSG 8192
+/* we refuse to buffer more than this from a VMM without a line break */
+#define STRATOVIRT_QMP_MAX_LINE (1024 * 1024)
+/* events we keep while nobody takes them */
+#define STRATOVIRT_QMP_MAX_EVENTS 256
+
+struct _virStratoVirtMonitor {
+    virObjectLockable parent;
+
+    virCond notify;
+
+    int fd;
+    int watch;
+    char *path;
+
+    virDomainObj *vm;
+    virStratoVirtMonitorCallbacks cb;
+    void *opaque;
+
+    char *buf;
+    size_t buflen;
+
+    bool greeted;
+    char *version;          /* "package" of the greeting */
+
+    /* the command in flight */
+    bool busy;
+    char *pendingId;
+    virJSONValue *reply;
+    bool gotReply;
+
+    unsigned long long serial;
+
+    bool eof;               /* the VMM closed the socket */
+    bool closed;            /* we closed it */
+    virError lastError;
+};
+
+static virClass *virStratoVirtMonitorClass;
+static void virStratoVirtMonitorDispose(void *obj);
+
+static int
+virStratoVirtMonitorOnceInit(void)
+{
+    if (!VIR_CLASS_NEW(virStratoVirtMonitor, virClassForObjectLockable()))
+        return -1;
+    return 0;
+}
+
+VIR_ONCE_GLOBAL_INIT(virStratoVirtMonitor);
+
+
+static void
+virStratoVirtMonitorDispose(void *obj)
+{
+    virStratoVirtMonitor *mon = obj;
+
+    VIR_DEBUG("mon=%p", mon);
+    virCondDestroy(&mon->notify);
+    VIR_FORCE_CLOSE(mon->fd);
+    g_free(mon->path);
+    g_free(mon->buf);
+    g_free(mon->version);
+    g_free(mon->pendingId);
+    virJSONValueFree(mon->reply);
+    virResetError(&mon->lastError);
+}
+
+
+static void
+stratovirtMonitorSetError(virStratoVirtMonitor *mon,
+                          int code,
+                          const char *msg)
+{
+    if (mon->lastError.code != VIR_ERR_OK)
+        return;
+    mon->lastError.code = code;
+    mon->lastError.domain = VIR_FROM_THIS;
+    mon->lastError.level = VIR_ERR_ERROR;
+    mon->lastError.message = g_strdup(msg);
+}
+
+
+static void
+stratovirtMonitorReportLastError(virStratoVirtMonitor *mon)
+{
+    if (mon->lastError.code != VIR_ERR_OK)
+        virReportError(mon->lastError.code, "%s", mon->lastError.message);
+    else
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("QMP connection to StratoVirt at '%1$s' closed"), mon->path);
+}
+
+
+typedef struct {
+    char *name;
+    virJSONValue *data;
+} stratovirtMonitorEvent;
+
+
+/* Handle one line from the VMM: greeting, reply, or event.  Called with the
+ * monitor locked; events are returned to be dispatched without the lock. */
+static void
+stratovirtMonitorProcessLine(virStratoVirtMonitor *mon,
+                             const char *line,
+                             GPtrArray *events)
+{
+    g_autoptr(virJSONValue) msg = NULL;
+    const char *event;
+
+    VIR_DEBUG("mon=%p line=%s", mon, line);
+
+    if (!(msg = virJSONValueFromString(line)) ||
+        virJSONValueGetType(msg) != VIR_JSON_TYPE_OBJECT) {
+        g_autofree char *err = g_strdup_printf(
+            _("StratoVirt sent something that is not a QMP message on '%1$s': '%2$.80s'"),
+            mon->path, line);
+        virResetLastError();
+        stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED, err);
+        mon->eof = true;
+        virCondBroadcast(&mon->notify);
+        return;
+    }
+
+    if (virJSONValueObjectHasKey(msg, "QMP")) {
+        virJSONValue *ver = virJSONValueObjectGet(msg, "QMP");
+        const char *pkg = ver ? virJSONValueObjectGetString(
+            virJSONValueObjectGetObject(ver, "version"), "package") : NULL;
+
+        g_free(mon->version);
+        mon->version = g_strdup(pkg);
+        mon->greeted = true;
+        virCondBroadcast(&mon->notify);
+        return;
+    }
+
+    if ((event = virJSONValueObjectGetString(msg, "event"))) {
+        stratovirtMonitorEvent *ev;
+
+        if (events->len >= STRATOVIRT_QMP_MAX_EVENTS) {
+            VIR_WARN("dropping QMP event %s from '%s': too many at once",
+                     event, mon->path);
+            return;
+        }
+        ev = g_new0(stratovirtMonitorEvent, 1);
+        ev->name = g_strdup(event);
+        if (virJSONValueObjectRemoveKey(msg, "data", &ev->data) <= 0)
+            ev->data = NULL;
+        g_ptr_array_add(events, ev);
+        return;
+    }
+
+    if (virJSONValueObjectHasKey(msg, "return") ||
+        virJSONValueObjectHasKey(msg, "error")) {
+        const char *id = virJSONValueObjectGetString(msg, "id");
+
+        if (!mon->busy || mon->gotReply) {
+            VIR_WARN("unexpected QMP reply from '%s' (id %s)", mon->path, NULLSTR(id));
+            return;
+        }
+        /* Replies to qmp_capabilities and to unparsable commands carry no
+         * id; with one command in flight they are its reply. */
+        if (id && mon->pendingId && STRNEQ(id, mon->pendingId)) {
+            VIR_WARN("QMP reply for '%s' while waiting for '%s'", id, mon->pendingId);
+            return;
+        }
+        mon->reply = g_steal_pointer(&msg);
+        mon->gotReply = true;
+        virCondBroadcast(&mon->notify);
+        return;
+    }
+
+    VIR_WARN("unknown QMP message from '%s': %s", mon->path, line);
+}
+
+
+static void
+stratovirtMonitorDispatchEvents(virStratoVirtMonitor *mon,
+                                GPtrArray *events)
+{
+    size_t i;
+
+    for (i = 0; i < events->len; i++) {
+        stratovirtMonitorEvent *ev = events->pdata[i];
+
+        if (mon->cb.eventNotify)
+            mon->cb.eventNotify(mon, mon->vm, ev->name, ev->data, mon->opaque);
+        g_free(ev->name);
+        virJSONValueFree(ev->data);
+        g_free(ev);
+    }
+}
+
+
+static void
+stratovirtMonitorIO(int watch G_GNUC_UNUSED,
+                    int fd,
+                    int events,
+                    void *opaque)
+{
+    virStratoVirtMonitor *mon = opaque;
+    g_autoptr(GPtrArray) evs = g_ptr_array_new();
+    bool eof = false;
+    char *nl;
+
+    virObjectRef(mon);
+    virObjectLock(mon);
+
+    if (mon->closed || fd != mon->fd) {
+        virObjectUnlock(mon);
+        virObjectUnref(mon);
+        return;
+    }
+
+    if (events & VIR_EVENT_HANDLE_READABLE) {
+        char chunk[4096];
+        ssize_t got;
+
+        while ((got = recv(mon->fd, chunk, sizeof(chunk), MSG_DONTWAIT)) > 0) {
+            if (mon->buflen + got > STRATOVIRT_QMP_MAX_LINE) {
+                stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED,
+                                          _("StratoVirt sent a QMP message larger than 1 MiB; closing the monitor"));
+                mon->eof = true;
+                break;
+            }
+            mon->buf = g_realloc(mon->buf, mon->buflen + got + 1);
+            memcpy(mon->buf + mon->buflen, chunk, got);
+            mon->buflen += got;
+            mon->buf[mon->buflen] = '\0';
+        }
+        if (got == 0)
+            mon->eof = true;
+        else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            mon->eof = true;
+
+        while (mon->buf && (nl = memchr(mon->buf, '\n', mon->buflen))) {
+            size_t len = nl - mon->buf + 1;
+            g_autofree char *line = g_strndup(mon->buf, len);
+
+            g_strstrip(line);
+            memmove(mon->buf, mon->buf + len, mon->buflen - len);
+            mon->buflen -= len;
+            mon->buf[mon->buflen] = '\0';
+            if (*line)
+                stratovirtMonitorProcessLine(mon, line, evs);
+            if (mon->eof)
+                break;
+        }
+    }
+
+    if (events & (VIR_EVENT_HANDLE_HANGUP | VIR_EVENT_HANDLE_ERROR))
+        mon->eof = true;
+
+    if (mon->eof) {
+        eof = true;
+        if (mon->watch != -1) {
+            virEventRemoveHandle(mon->watch);
+            mon->watch = -1;
+        }
+        virCondBroadcast(&mon->notify);
+    }
+    virObjectUnlock(mon);
+
+    stratovirtMonitorDispatchEvents(mon, evs);
+    if (eof && mon->cb.eofNotify)
+        mon->cb.eofNotify(mon, mon->vm, mon->opaque);
+
+    virObjectUnref(mon);
+}
+
+
+static int
+stratovirtMonitorConnect(const char *path,
+                         pid_t pid,
+                         unsigned long long deadline)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    unsigned int delay = 200; /* microseconds, doubling to 10 ms */
+
+    if (virStrcpyStatic(addr.sun_path, path) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       _("QMP socket path '%1$s' is too long"), path);
+        return -1;
+    }
+
+    while (true) {
+        VIR_AUTOCLOSE fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        unsigned long long now;
+
+        if (fd < 0) {
+            virReportSystemError(errno, "%s", _("cannot create a UNIX socket"));
+            return -1;
+        }
+        if (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) == 0) {
+            int ret = fd;
+
+            fd = -1;
+            return ret;
+        }
+        if (errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN) {
+            virReportSystemError(errno, _("cannot connect to StratoVirt's QMP socket '%1$s'"),
+                                 path);
+            return -1;
+        }
+        if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH) {
+            virReportError(VIR_ERR_OPERATION_FAILED,
+                           _("StratoVirt (pid %1$lld) exited before opening its QMP socket '%2$s'"),
+                           (long long) pid, path);
+            return -2;
+        }
+        if (virTimeMillisNow(&now) < 0)
+            return -1;
+        if (now >= deadline) {
+            virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                           _("StratoVirt did not open its QMP socket '%1$s' in time"),
+                           path);
+            return -1;
+        }
+        g_usleep(delay);
+        delay = MIN(delay * 2, 10000);
+    }
+}
+
+
+static int
+stratovirtMonitorWait(virStratoVirtMonitor *mon,
+                      bool (*done)(virStratoVirtMonitor *mon),
+                      unsigned long long deadline,
+                      const char *what)
+{
+    while (!done(mon)) {
+        if (mon->eof || mon->closed) {
+            stratovirtMonitorReportLastError(mon);
+            return -1;
+        }
+        if (virCondWaitUntil(&mon->notify, &mon->parent.lock, deadline) < 0) {
+            if (errno == ETIMEDOUT) {
+                virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                               _("StratoVirt did not answer %1$s on '%2$s' in time"),
+                               what, mon->path);
+            } else {
+                virReportSystemError(errno, "%s", _("cannot wait for the QMP monitor"));
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+static bool
+stratovirtMonitorGreeted(virStratoVirtMonitor *mon)
+{
+    return mon->greeted;
+}
+
+
+static bool
+stratovirtMonitorGotReply(virStratoVirtMonitor *mon)
+{
+    return mon->gotReply;
+}
+
+
+static bool
+stratovirtMonitorIdle(virStratoVirtMonitor *mon)
+{
+    return !mon->busy;
+}
+
+
+/**
+ * virStratoVirtMonitorOpen:
+ * @vm: the domain, passed back to the callbacks
+ * @path: the QMP socket
+ * @pid: the VMM, to notice it dying while we wait (0: do not check)
+ * @timeout: milliseconds for the socket to appear and the greeting to come
+ *
+ * Returns a monitor with its greeting received, or NULL with an error.  The
+ * return value -2 of the connect step (VMM gone) is visible through
+ * @vmmGone so the caller can quote the VMM's log.
+ */
+virStratoVirtMonitor *
+virStratoVirtMonitorOpen(virDomainObj *vm,
+                         const char *path,
+                         pid_t pid,
+                         unsigned int timeout,
+                         virStratoVirtMonitorCallbacks *cb,
+                         void *opaque,
+                         bool *vmmGone)
+{
+    g_autoptr(virStratoVirtMonitor) mon = NULL;
+    unsigned long long deadline;
+    int fd;
+
+    *vmmGone = false;
+    if (virStratoVirtMonitorInitialize() < 0)
+        return NULL;
+    if (virTimeMillisNow(&deadline) < 0)
+        return NULL;
+    deadline += timeout;
+
+    if ((fd = stratovirtMonitorConnect(path, pid, deadline)) < 0) {
+        *vmmGone = fd == -2;
+        return NULL;
+    }
+
+    if (!(mon = virObjectLockableNew(virStratoVirtMonitorClass))) {
+        VIR_FORCE_CLOSE(fd);
+        return NULL;
+    }
+    mon->fd = fd;
+    mon->watch = -1;
+    if (virCondInit(&mon->notify) < 0) {
+        virReportSystemError(errno, "%s", _("cannot initialize a condition"));
+        return NULL;
+    }
+    mon->path = g_strdup(path);
+    mon->vm = vm;
+    mon->cb = *cb;
+    mon->opaque = opaque;
+
+    if (virSetNonBlock(fd) < 0) {
+        virReportSystemError(errno, "%s", _("cannot make the QMP socket non-blocking"));
+        return NULL;
+    }
+
+    virObjectLock(mon);
+    if ((mon->watch = virEventAddHandle(mon->fd,
+                                        VIR_EVENT_HANDLE_READABLE |
+                                        VIR_EVENT_HANDLE_HANGUP |
+                                        VIR_EVENT_HANDLE_ERROR,
+                                        stratovirtMonitorIO,
+                                        virObjectRef(mon),
+                                        virObjectUnref)) < 0) {
+        virObjectUnlock(mon);
+        virObjectUnref(mon);
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                       _("cannot watch the QMP socket on the event loop"));
+        return NULL;
+    }
+
+    if (stratovirtMonitorWait(mon, stratovirtMonitorGreeted, deadline,
+                              _("with its QMP greeting")) < 0) {
+        virObjectUnlock(mon);
+        if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+            *vmmGone = true;
+        virStratoVirtMonitorClose(g_steal_pointer(&mon));
+        return NULL;
+    }
+    VIR_DEBUG("QMP greeting from %s: %s", path, NULLSTR(mon->version));
+    virObjectUnlock(mon);
+
+    return g_steal_pointer(&mon);
+}
+
+
+/**
+ * virStratoVirtMonitorClose:
+ *
+ * Stops watching the socket and drops the caller's reference; no
+ * callback is called after this returns.
+ */
+void
+virStratoVirtMonitorClose(virStratoVirtMonitor *mon)
+{
+    if (!mon)
+        return;
+
+    virObjectLock(mon);
+    mon->closed = true;
+    mon->cb.eofNotify = NULL;
+    mon->cb.eventNotify = NULL;
+    if (mon->watch != -1) {
+        virEventRemoveHandle(mon->watch);
+        mon->watch = -1;
+    }
+    virCondBroadcast(&mon->notify);
+    virObjectUnlock(mon);
+    virObjectUnref(mon);
+}
+
+
+static int
+stratovirtMonitorSend(virStratoVirtMonitor *mon,
+                      const char *msg,
+                      unsigned long long deadline)
+{
+    size_t len = strlen(msg);
+    size_t done = 0;
+
+    if (len > STRATOVIRT_QMP_MAX_MSG) {
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       _("QMP command of %1$zu bytes exceeds StratoVirt's limit of 8192"), len);
+        return -1;
+    }
+
+    while (done < len) {
+        ssize_t n = send(mon->fd, msg + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+        if (n > 0) {
+            done += n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = { .fd = mon->fd, .events = POLLOUT };
+            unsigned long long now;
+
+            if (virTimeMillisNow(&now) < 0)
+                return -1;
+            if (now >= deadline || poll(&pfd, 1, deadline - now) == 0) {
+                virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                               _("StratoVirt does not read its QMP socket '%1$s'"), mon->path);
+                return -1;
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        virReportSystemError(errno, _("cannot write to StratoVirt's QMP socket '%1$s'"),
+                             mon->path);
+        return -1;
+    }
+    return 0;
+}
+
+
+/**
+ * virStratoVirtMonitorCommand:
+ * @mon: the monitor; the caller holds the domain's job, not its lock
+ * @cmd: the QMP command
+ * @args: its arguments (consumed), or NULL
+ * @timeout: milliseconds to wait for the reply
+ * @reply: the "return" value (may be NULL to discard it)
+ *
+ * Returns 0 on success; -1 with VIR_ERR_OPERATION_FAILED quoting
+ * StratoVirt when it answered an error, VIR_ERR_OPERATION_TIMEOUT when it
+ * did not answer in time.
+ */
+int
+virStratoVirtMonitorCommand(virStratoVirtMonitor *mon,
+                            const char *cmd,
+                            virJSONValue *args,
+                            unsigned int timeout,
+                            virJSONValue **reply)
+{
+    g_autoptr(virJSONValue) msg = virJSONValueNewObject();
+    g_autoptr(virJSONValue) argsp = args;
+    g_autoptr(virJSONValue) answer = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *what = g_strdup_printf("'%s'", cmd);
+    unsigned long long deadline;
+    virJSONValue *err;
+    int ret = -1;
+
+    if (reply)
+        *reply = NULL;
+    if (virTimeMillisNow(&deadline) < 0)
+        return -1;
+    deadline += timeout;
+
+    virObjectRef(mon);
+    virObjectLock(mon);
+
+    /* one command in flight */
+    if (stratovirtMonitorWait(mon, stratovirtMonitorIdle, deadline, what) < 0)
+        goto cleanup;
+
+    mon->busy = true;
+    mon->gotReply = false;
+    g_free(mon->pendingId);
+    mon->pendingId = g_strdup_printf("libvirt-%llu", ++mon->serial);
+
+    if (virJSONValueObjectAppendString(msg, "execute", cmd) < 0 ||
+        (argsp && virJSONValueObjectAppend(msg, "arguments", &argsp) < 0) ||
+        virJSONValueObjectAppendString(msg, "id", mon->pendingId) < 0)
+        goto done;
+    if (!(text = virJSONValueToString(msg, false)))
+        goto done;
+
+    VIR_DEBUG("mon=%p send=%s", mon, text);
+    if (stratovirtMonitorSend(mon, text, deadline) < 0)
+        goto done;
+
+    if (stratovirtMonitorWait(mon, stratovirtMonitorGotReply, deadline, what) < 0)
+        goto done;
+
+    answer = g_steal_pointer(&mon->reply);
+    if ((err = virJSONValueObjectGetObject(answer, "error"))) {
+        const char *desc = virJSONValueObjectGetString(err, "desc");
+        const char *klass = virJSONValueObjectGetString(err, "class");
+
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt refused '%1$s': %2$s (%3$s)"),
+                       cmd, desc && *desc ? desc : _("no reason given"),
+                       NULLSTR(klass));
+        goto done;
+    }
+    if (reply && virJSONValueObjectRemoveKey(answer, "return", reply) <= 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt's reply to '%1$s' has neither 'return' nor 'error'"), cmd);
+        goto done;
+    }
+    ret = 0;
+
+ done:
+    mon->busy = false;
+    mon->gotReply = false;
+    g_clear_pointer(&mon->pendingId, g_free);
+    g_clear_pointer(&mon->reply, virJSONValueFree);
+    virCondBroadcast(&mon->notify);
+ cleanup:
+    virObjectUnlock(mon);
+    virObjectUnref(mon);
+    return ret;
+}
+
+
+const char *
+virStratoVirtMonitorGetVersion(virStratoVirtMonitor *mon)
+{
+    return mon->version;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Typed wrappers for the commands the driver uses
+ */
+
+int
+virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
+                                unsigned int timeout,
+                                bool *running)
+{
+    g_autoptr(virJSONValue) ret = NULL;
+    const char *status;
+
+    if (virStratoVirtMonitorCommand(mon, "query-status", NULL, timeout, &ret) < 0)
+        return -1;
+    /* v2.1.0 says running:true while paused: trust 'status' */
+    if (!(status = virJSONValueObjectGetString(ret, "status"))) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("StratoVirt's query-status reply has no 'status'"));
+        return -1;
+    }
+    *running = STREQ(status, "running");
+    return 0;
+}
+
+
+int
+virStratoVirtMonitorSimple(virStratoVirtMonitor *mon,
+                           const char *cmd,
+                           unsigned int timeout)
+{
+    return virStratoVirtMonitorCommand(mon, cmd, NULL, timeout, NULL);
+}
+
+
+/**
+ * virStratoVirtMonitorQueryPtys:
+ * @ptys: filled with chardev label -> pty path
+ */
+int
+virStratoVirtMonitorQueryPtys(virStratoVirtMonitor *mon,
+                              unsigned int timeout,
+                              GHashTable **ptys)
+{
+    g_autoptr(virJSONValue) ret = NULL;
+    g_autoptr(GHashTable) table = virHashNew(g_free);
+    size_t i;
+
+    if (virStratoVirtMonitorCommand(mon, "query-chardev", NULL, timeout, &ret) < 0)
+        return -1;
+    if (!virJSONValueIsArray(ret)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("StratoVirt's query-chardev reply is not a list"));
+        return -1;
+    }
+    for (i = 0; i < virJSONValueArraySize(ret); i++) {
+        virJSONValue *ent = virJSONValueArrayGet(ret, i);
+        const char *label = virJSONValueObjectGetString(ent, "label");
+        const char *file = virJSONValueObjectGetString(ent, "filename");
+        const char *pty;
+
+        if (!label || !file || !(pty = STRSKIP(file, "pty:")))
+            continue;
+        g_hash_table_insert(table, g_strdup(label), g_strdup(pty));
+    }
+    *ptys = g_steal_pointer(&table);
+    return 0;
+}
+
+
+int
+virStratoVirtMonitorQueryBalloon(virStratoVirtMonitor *mon,
+                                 unsigned int timeout,
+                                 unsigned long long *actual)
+{
+    g_autoptr(virJSONValue) ret = NULL;
+
+    if (virStratoVirtMonitorCommand(mon, "query-balloon", NULL, timeout, &ret) < 0)
+        return -1;
+    if (virJSONValueObjectGetNumberUlong(ret, "actual", actual) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("StratoVirt's query-balloon reply has no 'actual'"));
+        return -1;
+    }
+    return 0;
+}
+
+
+int
+virStratoVirtMonitorSetBalloon(virStratoVirtMonitor *mon,
+                               unsigned int timeout,
+                               unsigned long long bytes)
+{
+    g_autoptr(virJSONValue) args = NULL;
+
+    /* 'balloon' without a value means 0: always send it */
+    if (virJSONValueObjectAdd(&args, "U:value", bytes, NULL) < 0)
+        return -1;
+    return virStratoVirtMonitorCommand(mon, "balloon", g_steal_pointer(&args),
+                                       timeout, NULL);
+}

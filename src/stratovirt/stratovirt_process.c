@@ -1,0 +1,1051 @@
+/*
+ * stratovirt_process.c: start, stop and reconnect StratoVirt VMMs
+ *
+ * StratoVirt runs with -daemonize -pidfile: the launcher exits once the
+ * configuration parsed, the VMM itself goes on in the background, realizes
+ * its devices and only then serves QMP.  So a start is: build the command
+ * line, run the launcher, wait (with a deadline) for the pidfile and the
+ * QMP greeting, and if the VMM dies meanwhile quote its own log.  Every
+ * failure after the hostdevs were prepared undoes everything.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "datatypes.h"
+#include "domain_audit.h"
+#include "stratovirt_command.h"
+#include "stratovirt_domain.h"
+#include "stratovirt_domain_addr.h"
+#include "stratovirt_hostdev.h"
+#include "stratovirt_monitor.h"
+#include "stratovirt_process.h"
+#include "viralloc.h"
+#include "virclosecallbacks.h"
+#include "virerror.h"
+#include "virfile.h"
+#include "virlog.h"
+#include "virpidfile.h"
+#include "virprocess.h"
+#include "virstring.h"
+#include "virtime.h"
+#include "virvsock.h"
+
+#define VIR_FROM_THIS VIR_FROM_NONE
+
+VIR_LOG_INIT("stratovirt.stratovirt_process");
+
+/* QMP commands made by the driver itself wait this long (ms) */
+#define STRATOVIRT_QMP_CMD_TIMEOUT 10000
+
+
+/* ---------------------------------------------------------------------
+ * Waiting for a process that is not our child
+ */
+
+/**
+ * stratovirtProcessWaitExit:
+ * @pid: a process, usually not our child (StratoVirt daemonizes)
+ * @timeout: milliseconds
+ *
+ * Returns 0 when it is gone, -1 if it is still there after @timeout.
+ * Uses a pidfd when the kernel has them, so no fixed sleeps.
+ */
+static int
+stratovirtProcessWaitExit(pid_t pid,
+                          unsigned int timeout)
+{
+    unsigned long long deadline;
+    unsigned int delay = 100;
+    int pidfd = -1;
+
+    if (pid <= 0)
+        return 0;
+
+#ifdef SYS_pidfd_open
+    pidfd = syscall(SYS_pidfd_open, pid, 0);
+#endif
+    if (pidfd < 0 && errno == ESRCH)
+        return 0;
+
+    if (virTimeMillisNow(&deadline) < 0) {
+        VIR_FORCE_CLOSE(pidfd);
+        return -1;
+    }
+    deadline += timeout;
+
+    while (true) {
+        unsigned long long now;
+
+        /* reap it if it happens to be our child */
+        (void) waitpid(pid, NULL, WNOHANG);
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+            break;
+        if (virTimeMillisNow(&now) < 0 || now >= deadline) {
+            VIR_FORCE_CLOSE(pidfd);
+            return -1;
+        }
+        if (pidfd >= 0) {
+            struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+            if (poll(&pfd, 1, MIN(deadline - now, 100)) > 0) {
+                (void) waitpid(pid, NULL, WNOHANG);
+                break;
+            }
+        } else {
+            g_usleep(delay);
+            delay = MIN(delay * 2, 10000);
+        }
+    }
+    VIR_FORCE_CLOSE(pidfd);
+    return 0;
+}
+
+
+/**
+ * stratovirtProcessKill:
+ *
+ * SIGTERM (StratoVirt exits 0 and cleans up its files), then SIGKILL if it
+ * has not gone within @graceMs.  Returns 0 when the process is gone.
+ */
+static int
+stratovirtProcessKill(pid_t pid,
+                      unsigned int graceMs,
+                      bool force)
+{
+    if (pid <= 0)
+        return 0;
+
+    if (kill(pid, SIGTERM) < 0 && errno == ESRCH)
+        return 0;
+    if (stratovirtProcessWaitExit(pid, graceMs) == 0)
+        return 0;
+    if (!force) {
+        virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                       _("StratoVirt (pid %1$lld) did not exit within %2$u ms of SIGTERM"),
+                       (long long) pid, graceMs);
+        return -1;
+    }
+    VIR_WARN("StratoVirt pid %lld ignored SIGTERM; sending SIGKILL", (long long) pid);
+    if (kill(pid, SIGKILL) < 0 && errno == ESRCH)
+        return 0;
+    if (stratovirtProcessWaitExit(pid, 5000) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt (pid %1$lld) is still there after SIGKILL"),
+                       (long long) pid);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Logs
+ */
+
+static int
+stratovirtProcessOpenLog(const char *path,
+                         const char *cmdline)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
+    g_autofree char *head = NULL;
+    int fd;
+
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+        virReportSystemError(errno, _("cannot open the domain log '%1$s'"), path);
+        return -1;
+    }
+    head = g_strdup_printf("%s.000+0000: starting up libvirt-stratovirt\n%s\n",
+                           stamp, cmdline);
+    if (safewrite(fd, head, strlen(head)) < 0) {
+        virReportSystemError(errno, _("cannot write the domain log '%1$s'"), path);
+        VIR_FORCE_CLOSE(fd);
+        return -1;
+    }
+    return fd;
+}
+
+
+/**
+ * stratovirtProcessLogTail:
+ *
+ * What StratoVirt said about its failure: the lines of the log written
+ * since @offset, error lines first, at most a few hundred bytes.
+ */
+static char *
+stratovirtProcessLogTail(const char *path,
+                         off_t offset)
+{
+    g_autofree char *buf = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    VIR_AUTOCLOSE fd = -1;
+    ssize_t got;
+    size_t i;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return g_strdup(_("(no log)"));
+    if (lseek(fd, offset, SEEK_SET) < 0)
+        return g_strdup(_("(no log)"));
+    buf = g_new0(char, 16384 + 1);
+    if ((got = saferead(fd, buf, 16384)) < 0)
+        return g_strdup(_("(no log)"));
+    buf[got] = '\0';
+
+    lines = g_strsplit(buf, "\n", -1);
+    /* skip our own header: the first two lines */
+    for (i = 0; lines[i]; i++) {
+        g_strstrip(lines[i]);
+        if (i < 2 || !*lines[i])
+            continue;
+        if (strstr(lines[i], "ERROR") || strstr(lines[i], "rror") ||
+            strstr(lines[i], "Found argument") || !strstr(lines[i], ":INFO:")) {
+            if (out->len)
+                g_string_append(out, "; ");
+            g_string_append(out, lines[i]);
+        }
+    }
+    if (out->len > 1024)
+        g_string_truncate(out, 1024);
+    if (!out->len)
+        return g_strdup(_("(StratoVirt logged no error)"));
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+
+/* ---------------------------------------------------------------------
+ * Events from the monitor
+ */
+
+typedef enum {
+    STRATOVIRT_WORK_EOF,
+    STRATOVIRT_WORK_DESTROY_ON_REBOOT,
+} stratovirtWorkType;
+
+typedef struct {
+    virStratoVirtDriver *driver;
+    virDomainObj *vm;
+    virStratoVirtMonitor *mon;
+    stratovirtWorkType type;
+} stratovirtWork;
+
+
+static void
+stratovirtProcessEventQueue(virStratoVirtDriver *driver,
+                            virObjectEvent *event)
+{
+    if (event)
+        virObjectEventStateQueue(driver->domainEventState, event);
+}
+
+
+static void
+stratovirtProcessWorker(void *opaque)
+{
+    stratovirtWork *work = opaque;
+    virStratoVirtDriver *driver = work->driver;
+    virDomainObj *vm = work->vm;
+    virStratoVirtDomainObjPrivate *priv;
+    virDomainShutoffReason reason;
+    int detail;
+
+    virObjectLock(vm);
+    priv = vm->privateData;
+
+    if (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0)
+        goto cleanup;
+
+    if (!virDomainObjIsActive(vm) || priv->mon != work->mon || priv->beingDestroyed) {
+        VIR_DEBUG("domain %s: stale %s work, ignored", vm->def->name,
+                  work->type == STRATOVIRT_WORK_EOF ? "EOF" : "reboot");
+        goto endjob;
+    }
+
+    if (work->type == STRATOVIRT_WORK_DESTROY_ON_REBOOT) {
+        reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
+        detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
+    } else {
+        /* Orderly exits remove the pidfile; a crash leaves it behind. */
+        stratovirtProcessWaitExit(vm->pid, 2000);
+        if (priv->guestShutdown || !priv->pidfile || !virFileExists(priv->pidfile)) {
+            reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
+            detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
+        } else {
+            reason = VIR_DOMAIN_SHUTOFF_CRASHED;
+            detail = VIR_DOMAIN_EVENT_STOPPED_CRASHED;
+        }
+    }
+    VIR_DEBUG("domain %s: VMM gone, reason %s", vm->def->name,
+              virDomainShutoffReasonTypeToString(reason));
+
+    virStratoVirtProcessStop(driver, vm, reason, 0);
+    stratovirtProcessEventQueue(driver,
+                                virDomainEventLifecycleNewFromObj(vm,
+                                                                  VIR_DOMAIN_EVENT_STOPPED,
+                                                                  detail));
+    if (!vm->persistent)
+        virDomainObjListRemove(driver->domains, vm);
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virObjectUnref(work->mon);
+    virDomainObjEndAPI(&work->vm);
+    g_free(work);
+}
+
+
+static void
+stratovirtProcessQueueWork(virStratoVirtDriver *driver,
+                           virDomainObj *vm,
+                           virStratoVirtMonitor *mon,
+                           stratovirtWorkType type)
+{
+    stratovirtWork *work = g_new0(stratovirtWork, 1);
+    virThread thread;
+
+    work->driver = driver;
+    work->vm = virObjectRef(vm);
+    work->mon = virObjectRef(mon);
+    work->type = type;
+
+    if (virThreadCreateFull(&thread, false, stratovirtProcessWorker,
+                            "stratovirt-event", false, work) < 0) {
+        VIR_ERROR(_("cannot start a thread to handle the exit of domain '%1$s'"),
+                  vm->def->name);
+        virObjectUnref(work->mon);
+        virObjectUnref(work->vm);
+        g_free(work);
+    }
+}
+
+
+static void
+stratovirtProcessHandleEOF(virStratoVirtMonitor *mon,
+                           virDomainObj *vm,
+                           void *opaque)
+{
+    VIR_DEBUG("QMP EOF from domain %s", vm->def->name);
+    stratovirtProcessQueueWork(opaque, vm, mon, STRATOVIRT_WORK_EOF);
+}
+
+
+static void
+stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
+                             virDomainObj *vm,
+                             const char *event,
+                             virJSONValue *data,
+                             void *opaque)
+{
+    virStratoVirtDriver *driver = opaque;
+    virStratoVirtDomainObjPrivate *priv;
+    virObjectEvent *ev = NULL;
+    bool save = false;
+
+    virObjectLock(vm);
+    priv = vm->privateData;
+    if (priv->mon != mon || !virDomainObjIsActive(vm)) {
+        virObjectUnlock(vm);
+        return;
+    }
+    VIR_DEBUG("domain %s: QMP event %s", vm->def->name, event);
+
+    if (STREQ(event, "SHUTDOWN")) {
+        priv->guestShutdown = true;
+        ev = virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SHUTDOWN,
+                                               VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED);
+    } else if (STREQ(event, "STOP")) {
+        if (virDomainObjGetState(vm, NULL) == VIR_DOMAIN_RUNNING) {
+            virDomainPausedReason reason = priv->pausedByUs ?
+                VIR_DOMAIN_PAUSED_USER : VIR_DOMAIN_PAUSED_UNKNOWN;
+
+            virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, reason);
+            ev = virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                                   VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
+            save = true;
+        }
+        priv->pausedByUs = false;
+    } else if (STREQ(event, "RESUME")) {
+        if (virDomainObjGetState(vm, NULL) == VIR_DOMAIN_PAUSED) {
+            virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
+            ev = virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_RESUMED,
+                                                   VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
+            save = true;
+        }
+    } else if (STREQ(event, "RESET")) {
+        ev = virDomainEventRebootNewFromObj(vm);
+        if (vm->def->onReboot == VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY)
+            stratovirtProcessQueueWork(driver, vm, mon,
+                                       STRATOVIRT_WORK_DESTROY_ON_REBOOT);
+    } else if (STREQ(event, "BALLOON_CHANGED")) {
+        unsigned long long actual;
+
+        if (virJSONValueObjectGetNumberUlong(data, "actual", &actual) == 0) {
+            priv->balloonActual = actual;
+            vm->def->mem.cur_balloon = actual / 1024;
+            ev = virDomainEventBalloonChangeNewFromObj(vm, actual / 1024);
+            save = true;
+        }
+    } else if (STREQ(event, "DEVICE_DELETED")) {
+        const char *alias = virJSONValueObjectGetString(data, "device");
+        const char *path = virJSONValueObjectGetString(data, "path");
+
+        if (!alias && path)
+            alias = STRPREFIX(path, "/machine/peripheral/") ?
+                path + strlen("/machine/peripheral/") : path;
+        if (alias)
+            virStratoVirtHostdevDeviceDeleted(driver, vm, alias);
+    } else if (STREQ(event, "POWERDOWN")) {
+        /* the guest was asked; SHUTDOWN or nothing follows */
+    } else {
+        VIR_DEBUG("domain %s: QMP event %s not handled", vm->def->name, event);
+    }
+
+    if (save) {
+        g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+
+        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            VIR_WARN("cannot save the status of domain %s", vm->def->name);
+    }
+    virObjectUnlock(vm);
+    stratovirtProcessEventQueue(driver, ev);
+}
+
+
+static virStratoVirtMonitorCallbacks stratovirtMonitorCallbacks = {
+    .eofNotify = stratovirtProcessHandleEOF,
+    .eventNotify = stratovirtProcessHandleEvent,
+};
+
+
+/* ---------------------------------------------------------------------
+ * Start
+ */
+
+static int
+stratovirtProcessFindHugepages(virDomainDef *def,
+                               char **memPath)
+{
+    g_autofree virHugeTLBFS *fs = NULL;
+    size_t nfs = 0;
+    size_t i;
+    unsigned long long want;
+
+    *memPath = NULL;
+    if (def->mem.nhugepages == 0)
+        return 0;
+
+    want = def->mem.hugepages[0].size;
+    if (virFileFindHugeTLBFS(&fs, &nfs) < 0)
+        return -1;
+    for (i = 0; i < nfs; i++) {
+        if (want == 0 ? fs[i].deflt : fs[i].size == want) {
+            *memPath = g_strdup(fs[i].mnt_dir);
+            break;
+        }
+    }
+    for (i = 0; i < nfs; i++)
+        g_free(fs[i].mnt_dir);
+
+    if (!*memPath) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("<hugepages>: no hugetlbfs of %1$llu KiB pages is mounted; mount one (for example: mount -t hugetlbfs -o pagesize=%2$lluK none /dev/hugepages%3$lluK) and reserve pages"),
+                       want, want, want);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+stratovirtProcessPickVNCPort(virDomainGraphicsDef *gfx,
+                             int *port)
+{
+    const char *listen = "127.0.0.1";
+    int p;
+
+    *port = 0;
+    if (!gfx->data.vnc.autoport)
+        return 0;
+    if (gfx->nListens == 1 && gfx->listens[0].address)
+        listen = gfx->listens[0].address;
+
+    for (p = 5900; p < 65535; p++) {
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(p) };
+        VIR_AUTOCLOSE fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || inet_pton(AF_INET, listen, &addr.sin_addr) != 1)
+            break;
+        if (bind(fd, (struct sockaddr *) &addr, sizeof(addr)) == 0) {
+            *port = p;
+            gfx->data.vnc.port = p;
+            return 0;
+        }
+    }
+    virReportError(VIR_ERR_OPERATION_FAILED,
+                   _("no free TCP port for VNC on %1$s"), listen);
+    return -1;
+}
+
+
+static int
+stratovirtProcessPrepareNVRAM(virDomainDef *def)
+{
+    virDomainLoaderDef *loader = def->os.loader;
+    g_autofree char *data = NULL;
+    int len;
+
+    if (!loader || !loader->nvram || !loader->nvram->path ||
+        virFileExists(loader->nvram->path))
+        return 0;
+
+    if (!loader->nvramTemplate) {
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       _("the UEFI variable store '%1$s' does not exist and <nvram> names no template to create it from"),
+                       loader->nvram->path);
+        return -1;
+    }
+    if ((len = virFileReadAll(loader->nvramTemplate, 64 * 1024 * 1024, &data)) < 0)
+        return -1;
+    {
+        VIR_AUTOCLOSE fd = open(loader->nvram->path,
+                                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        if (fd < 0 || safewrite(fd, data, len) != len) {
+            virReportSystemError(errno, _("cannot create the UEFI variable store '%1$s'"),
+                                 loader->nvram->path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+static int
+stratovirtProcessPrepareVsock(virDomainDef *def)
+{
+    VIR_AUTOCLOSE fd = -1;
+
+    if (!def->vsock || def->vsock->auto_cid != VIR_TRISTATE_BOOL_YES)
+        return 0;
+    if ((fd = open("/dev/vhost-vsock", O_RDWR | O_CLOEXEC)) < 0) {
+        virReportSystemError(errno, "%s",
+                             _("cannot open /dev/vhost-vsock to pick a guest CID; load the vhost_vsock module or set <cid address>"));
+        return -1;
+    }
+    return virVsockAcquireGuestCid(fd, &def->vsock->guest_cid);
+}
+
+
+static int
+stratovirtProcessWaitPidfile(const char *pidfile,
+                             unsigned int timeout,
+                             pid_t *pid)
+{
+    unsigned long long deadline;
+    unsigned int delay = 100;
+
+    if (virTimeMillisNow(&deadline) < 0)
+        return -1;
+    deadline += timeout;
+
+    while (true) {
+        unsigned long long now;
+
+        if (virPidFileReadPath(pidfile, pid) == 0 && *pid > 0)
+            return 0;
+        if (virTimeMillisNow(&now) < 0)
+            return -1;
+        if (now >= deadline) {
+            virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                           _("StratoVirt did not write its pidfile '%1$s' in time"),
+                           pidfile);
+            return -1;
+        }
+        g_usleep(delay);
+        delay = MIN(delay * 2, 10000);
+    }
+}
+
+
+static void
+stratovirtProcessSetPtys(virDomainDef *def,
+                         GHashTable *ptys)
+{
+    size_t i;
+
+    for (i = 0; i < def->nconsoles; i++) {
+        virDomainChrDef *chr = def->consoles[i];
+        g_autofree char *label = g_strdup_printf("char%s", chr->info.alias);
+        const char *path = g_hash_table_lookup(ptys, label);
+
+        if (chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL &&
+            def->nserials > 0) {
+            label = g_strdup_printf("char%s", def->serials[0]->info.alias);
+            path = g_hash_table_lookup(ptys, label);
+        }
+        if (path) {
+            g_free(chr->source->data.file.path);
+            chr->source->data.file.path = g_strdup(path);
+        }
+    }
+    for (i = 0; i < def->nserials; i++) {
+        virDomainChrDef *chr = def->serials[i];
+        g_autofree char *label = g_strdup_printf("char%s", chr->info.alias);
+        const char *path = g_hash_table_lookup(ptys, label);
+
+        if (path) {
+            g_free(chr->source->data.file.path);
+            chr->source->data.file.path = g_strdup(path);
+        }
+    }
+}
+
+
+static void
+stratovirtProcessAutoDestroy(virDomainObj *vm,
+                             virConnectPtr conn G_GNUC_UNUSED)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virStratoVirtDriver *driver = priv->driver;
+
+    VIR_DEBUG("auto-destroying domain %s: its creator disconnected", vm->def->name);
+    if (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0)
+        return;
+    if (virDomainObjIsActive(vm)) {
+        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED, 0);
+        stratovirtProcessEventQueue(driver,
+                                    virDomainEventLifecycleNewFromObj(vm,
+                                                                      VIR_DOMAIN_EVENT_STOPPED,
+                                                                      VIR_DOMAIN_EVENT_STOPPED_DESTROYED));
+    }
+    virDomainObjEndJob(vm);
+    if (!vm->persistent)
+        virDomainObjListRemove(driver->domains, vm);
+}
+
+
+/**
+ * virStratoVirtProcessStart:
+ * @conn: the client connection (for AUTODESTROY), or NULL
+ * @flags: VIR_STRATOVIRT_START_PAUSED, VIR_STRATOVIRT_START_AUTODESTROY
+ *
+ * Called with @vm locked and its job held.  On failure the domain is left
+ * as it was: inactive, no process, hostdevs on their host drivers, no
+ * status file.
+ */
+int
+virStratoVirtProcessStart(virStratoVirtDriver *driver,
+                          virDomainObj *vm,
+                          virConnectPtr conn,
+                          virDomainRunningReason reason,
+                          unsigned int flags)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virCommand) cmd = NULL;
+    g_autofree char *memPath = NULL;
+    g_autofree char *cmdstr = NULL;
+    g_autoptr(GHashTable) ptys = NULL;
+    virStratoVirtBuildParams params = { 0 };
+    VIR_AUTOCLOSE logfd = -1;
+    off_t logoffset = 0;
+    int exitstatus = -1;
+    bool vmmGone = false;
+    bool paused = !!(flags & VIR_STRATOVIRT_START_PAUSED);
+    pid_t pid = 0;
+    struct stat sb;
+
+    if (virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("domain is already running"));
+        return -1;
+    }
+
+    if (!virFileIsExecutable(vm->def->emulator)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("the StratoVirt binary '%1$s' of this domain does not exist or is not executable; install StratoVirt or fix <emulator>"),
+                       vm->def->emulator);
+        return -1;
+    }
+
+    if (virDomainObjSetDefTransient(driver->xmlopt, vm, NULL) < 0)
+        return -1;
+
+    vm->def->id = g_atomic_int_add(&driver->nextvmid, 1);
+    priv->beingDestroyed = false;
+    priv->guestShutdown = false;
+    priv->pausedByUs = false;
+    priv->balloonActual = 0;
+
+    g_free(priv->qmpPath);
+    g_free(priv->pidfile);
+    g_free(priv->logfile);
+    {
+        char uuidstr[VIR_UUID_STRING_BUFLEN];
+
+        virUUIDFormat(vm->def->uuid, uuidstr);
+        priv->qmpPath = g_strdup_printf("%s/%s.qmp", cfg->stateDir, uuidstr);
+    }
+    priv->pidfile = g_strdup_printf("%s/%s.pid", cfg->stateDir, vm->def->name);
+    priv->logfile = g_strdup_printf("%s/%s.log", cfg->logDir, vm->def->name);
+    unlink(priv->pidfile);
+    unlink(priv->qmpPath);
+
+    if (virStratoVirtAssignAliases(vm->def) < 0 ||
+        stratovirtProcessFindHugepages(vm->def, &memPath) < 0 ||
+        stratovirtProcessPrepareNVRAM(vm->def) < 0 ||
+        stratovirtProcessPrepareVsock(vm->def) < 0)
+        goto error;
+    if (vm->def->ngraphics == 1 &&
+        stratovirtProcessPickVNCPort(vm->def->graphics[0], &params.vncPort) < 0)
+        goto error;
+
+    /* Detach, bind to vfio-pci, reset, check groups: all or nothing. */
+    if (virStratoVirtHostdevPrepareDomain(driver, vm) < 0)
+        goto error;
+
+    params.qmpPath = priv->qmpPath;
+    params.pidfile = priv->pidfile;
+    params.logfile = priv->logfile;
+    params.memPath = memPath;
+    params.startPaused = paused;
+
+    if (!(cmd = virStratoVirtBuildCommandLine(vm->def, &params)))
+        goto error;
+
+    if (vm->def->nhostdevs > 0) {
+        /* VFIO pins all guest RAM; StratoVirt never raises its own limit */
+        unsigned long long bytes = (virDomainDefGetMemoryTotal(vm->def) + 1024 * 1024) * 1024;
+
+        virCommandSetMaxMemLock(cmd, bytes);
+    }
+    if (cfg->user != geteuid() || cfg->group != getegid()) {
+        virCommandSetUID(cmd, cfg->user);
+        virCommandSetGID(cmd, cfg->group);
+    }
+    virCommandClearCaps(cmd);
+    virCommandSetUmask(cmd, 0002);
+
+    if (!(cmdstr = virCommandToString(cmd, false)))
+        goto error;
+    if ((logfd = stratovirtProcessOpenLog(priv->logfile, cmdstr)) < 0)
+        goto error;
+    if (fstat(logfd, &sb) == 0)
+        logoffset = sb.st_size - strlen(cmdstr) - 1;
+    virCommandSetOutputFD(cmd, &logfd);
+    virCommandSetErrorFD(cmd, &logfd);
+
+    VIR_DEBUG("starting domain %s: %s", vm->def->name, cmdstr);
+    if (virCommandRun(cmd, &exitstatus) < 0)
+        goto error;
+    if (exitstatus != 0) {
+        g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
+
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt refused to start domain '%1$s' (exit status %2$d): %3$s"),
+                       vm->def->name, exitstatus, why);
+        goto error;
+    }
+
+    if (stratovirtProcessWaitPidfile(priv->pidfile, cfg->qmpTimeout * 1000, &pid) < 0)
+        goto error;
+    vm->pid = pid;
+
+    priv->mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, pid,
+                                         cfg->qmpTimeout * 1000,
+                                         &stratovirtMonitorCallbacks, driver,
+                                         &vmmGone);
+    if (!priv->mon) {
+        if (vmmGone) {
+            g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
+
+            virResetLastError();
+            virReportError(VIR_ERR_OPERATION_FAILED,
+                           _("StratoVirt exited while starting domain '%1$s': %2$s"),
+                           vm->def->name, why);
+        }
+        goto error;
+    }
+
+    if (virStratoVirtMonitorQueryPtys(priv->mon, STRATOVIRT_QMP_CMD_TIMEOUT, &ptys) < 0)
+        goto error;
+    stratovirtProcessSetPtys(vm->def, ptys);
+
+    if (vm->def->memballoon &&
+        vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO &&
+        vm->def->mem.cur_balloon < virDomainDefGetMemoryTotal(vm->def) &&
+        virStratoVirtMonitorSetBalloon(priv->mon, STRATOVIRT_QMP_CMD_TIMEOUT,
+                                       vm->def->mem.cur_balloon * 1024) < 0)
+        goto error;
+
+    if (paused)
+        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
+    else
+        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, reason);
+
+    if (flags & VIR_STRATOVIRT_START_AUTODESTROY && conn)
+        virCloseCallbacksDomainAdd(vm, conn, stratovirtProcessAutoDestroy);
+
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto error;
+
+    if (driver->inhibitCallback)
+        driver->inhibitCallback(true, driver->inhibitOpaque);
+    return 0;
+
+ error:
+    {
+        virErrorPtr orig;
+
+        virErrorPreserveLast(&orig);
+        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED,
+                                 VIR_STRATOVIRT_STOP_FAILED_START);
+        virErrorRestore(&orig);
+    }
+    return -1;
+}
+
+
+/**
+ * virStratoVirtProcessStop:
+ *
+ * Called with @vm locked and its job held.  Ends the VMM, waits for it to
+ * be gone, gives hostdevs back, removes the run files and status XML.
+ */
+void
+virStratoVirtProcessStop(virStratoVirtDriver *driver,
+                         virDomainObj *vm,
+                         virDomainShutoffReason reason,
+                         unsigned int flags)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    bool wasActive = vm->def->id != -1;
+
+    VIR_DEBUG("stopping domain %s pid=%lld reason=%s", vm->def->name,
+              (long long) vm->pid, virDomainShutoffReasonTypeToString(reason));
+
+    priv->beingDestroyed = true;
+
+    if (priv->mon) {
+        virStratoVirtMonitorClose(priv->mon);
+        priv->mon = NULL;
+    }
+
+    if (vm->pid > 0 && stratovirtProcessKill(vm->pid, 3000, true) < 0)
+        VIR_WARN("domain %s: StratoVirt pid %lld may still run", vm->def->name,
+                 (long long) vm->pid);
+
+    /* Only now that the VMM has gone: devices back to their drivers */
+    virStratoVirtHostdevReattachDomain(driver, vm);
+
+    if (priv->pidfile)
+        unlink(priv->pidfile);
+    if (priv->qmpPath)
+        unlink(priv->qmpPath);
+    if (virDomainDeleteConfig(cfg->stateDir, NULL, vm) < 0)
+        virResetLastError();
+
+    virCloseCallbacksDomainRemove(vm, NULL, stratovirtProcessAutoDestroy);
+
+    vm->pid = 0;
+    vm->def->id = -1;
+    virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason);
+
+    if (!(flags & VIR_STRATOVIRT_STOP_FAILED_START) || vm->newDef)
+        virDomainObjRemoveTransientDef(vm);
+    else
+        virDomainObjRemoveTransientDef(vm);
+
+    priv->beingDestroyed = false;
+    if (wasActive && driver->inhibitCallback)
+        driver->inhibitCallback(false, driver->inhibitOpaque);
+}
+
+
+/* ---------------------------------------------------------------------
+ * Monitor use from API entry points (job held, domain lock dropped)
+ */
+
+virStratoVirtMonitor *
+virStratoVirtProcessMonitorEnter(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virStratoVirtMonitor *mon;
+
+    if (!priv->mon) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("the domain's QMP monitor is not connected"));
+        return NULL;
+    }
+    mon = virObjectRef(priv->mon);
+    virObjectUnlock(vm);
+    return mon;
+}
+
+
+void
+virStratoVirtProcessMonitorExit(virDomainObj *vm,
+                                virStratoVirtMonitor *mon)
+{
+    virObjectUnref(mon);
+    virObjectLock(vm);
+}
+
+
+int
+virStratoVirtProcessCommand(virDomainObj *vm,
+                            const char *cmd)
+{
+    virStratoVirtMonitor *mon;
+    int ret;
+
+    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+        return -1;
+    ret = virStratoVirtMonitorSimple(mon, cmd, STRATOVIRT_QMP_CMD_TIMEOUT);
+    virStratoVirtProcessMonitorExit(vm, mon);
+
+    if (ret == 0 && !virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("the domain stopped while the command ran"));
+        return -1;
+    }
+    return ret;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Reconnect after a daemon restart
+ */
+
+static bool
+stratovirtProcessIsOurs(virDomainObj *vm)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%lld/cmdline", (long long) vm->pid);
+    g_autofree char *cmdline = NULL;
+    int len;
+    int i;
+
+    if ((len = virFileReadAllQuiet(path, 64 * 1024, &cmdline)) <= 0)
+        return false;
+    /* the argv has "-name\0<name>\0" */
+    for (i = 0; i + 6 < len; i++) {
+        if (memcmp(cmdline + i, "-name", 6) == 0 &&
+            STREQ_NULLABLE(cmdline + i + 6 < cmdline + len ? cmdline + i + 6 : NULL,
+                           vm->def->name))
+            return true;
+    }
+    return false;
+}
+
+
+static int
+stratovirtProcessReconnectOne(virDomainObj *vm,
+                              void *opaque)
+{
+    virStratoVirtDriver *driver = opaque;
+    virStratoVirtDomainObjPrivate *priv;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    bool vmmGone = false;
+    bool running = false;
+    int state;
+    int ret = 0;
+
+    virObjectLock(vm);
+    priv = vm->privateData;
+    if (!virDomainObjIsActive(vm))
+        goto cleanup;
+
+    VIR_DEBUG("reconnecting to domain %s pid=%lld", vm->def->name, (long long) vm->pid);
+    if (vm->def->id >= g_atomic_int_get(&driver->nextvmid))
+        g_atomic_int_set(&driver->nextvmid, vm->def->id + 1);
+
+    /* Devices of a live domain are in use, whatever happens next. */
+    virStratoVirtHostdevUpdateActive(driver, vm);
+
+    if (vm->pid <= 0 || kill(vm->pid, 0) < 0 || !stratovirtProcessIsOurs(vm))
+        goto gone;
+
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto gone;
+    priv->mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, vm->pid, 5000,
+                                         &stratovirtMonitorCallbacks, driver,
+                                         &vmmGone);
+    if (!priv->mon ||
+        virStratoVirtMonitorQueryStatus(priv->mon, STRATOVIRT_QMP_CMD_TIMEOUT, &running) < 0) {
+        VIR_WARN("domain %s: cannot reconnect to StratoVirt: %s", vm->def->name,
+                 virGetLastErrorMessage());
+        virDomainObjEndJob(vm);
+        goto gone;
+    }
+
+    state = virDomainObjGetState(vm, NULL);
+    if (running && state != VIR_DOMAIN_RUNNING)
+        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
+    else if (!running && state != VIR_DOMAIN_PAUSED)
+        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_UNKNOWN);
+    virDomainObjEndJob(vm);
+
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        VIR_WARN("cannot save the status of domain %s", vm->def->name);
+    if (driver->inhibitCallback)
+        driver->inhibitCallback(true, driver->inhibitOpaque);
+    goto cleanup;
+
+ gone:
+    /* It died while we were away: clean up as for a crash. */
+    VIR_WARN("domain %s: StratoVirt is gone; marking it crashed and cleaning up",
+             vm->def->name);
+    if (vm->pid > 0 && kill(vm->pid, 0) == 0 && stratovirtProcessIsOurs(vm)) {
+        /* alive but unreachable: do not leave it half-managed */
+        stratovirtProcessKill(vm->pid, 3000, true);
+    } else if (!stratovirtProcessIsOurs(vm)) {
+        vm->pid = 0;
+    }
+    if (driver->inhibitCallback)
+        driver->inhibitCallback(true, driver->inhibitOpaque);
+    virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED, 0);
+    stratovirtProcessEventQueue(driver,
+                                virDomainEventLifecycleNewFromObj(vm,
+                                                                  VIR_DOMAIN_EVENT_STOPPED,
+                                                                  VIR_DOMAIN_EVENT_STOPPED_CRASHED));
+    if (!vm->persistent) {
+        virObjectRef(vm);
+        virObjectUnlock(vm);
+        virDomainObjListRemove(driver->domains, vm);
+        virObjectUnref(vm);
+        return 0;
+    }
+
+ cleanup:
+    virObjectUnlock(vm);
+    return ret;
+}
+
+
+void
+virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver)
+{
+    virDomainObj **vms = NULL;
+    size_t nvms = 0;
+    size_t i;
+
+    virDomainObjListCollect(driver->domains, NULL, &vms, &nvms, NULL,
+                            VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    for (i = 0; i < nvms; i++)
+        stratovirtProcessReconnectOne(vms[i], driver);
+    virObjectListFreeCount(vms, nvms);
+}

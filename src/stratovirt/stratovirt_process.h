@@ -1,0 +1,36 @@
+/*
+ * stratovirt_process.h: start, stop and reconnect StratoVirt VMMs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "stratovirt_conf.h"
+#include "stratovirt_monitor.h"
+
+typedef enum {
+    VIR_STRATOVIRT_START_PAUSED = (1 << 0),
+    VIR_STRATOVIRT_START_AUTODESTROY = (1 << 1),
+} virStratoVirtStartFlags;
+
+typedef enum {
+    VIR_STRATOVIRT_STOP_FAILED_START = (1 << 0),
+} virStratoVirtStopFlags;
+
+int virStratoVirtProcessStart(virStratoVirtDriver *driver,
+                              virDomainObj *vm,
+                              virConnectPtr conn,
+                              virDomainRunningReason reason,
+                              unsigned int flags);
+void virStratoVirtProcessStop(virStratoVirtDriver *driver,
+                              virDomainObj *vm,
+                              virDomainShutoffReason reason,
+                              unsigned int flags);
+void virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver);
+
+virStratoVirtMonitor *virStratoVirtProcessMonitorEnter(virDomainObj *vm);
+void virStratoVirtProcessMonitorExit(virDomainObj *vm,
+                                     virStratoVirtMonitor *mon);
+int virStratoVirtProcessCommand(virDomainObj *vm,
+                                const char *cmd);
