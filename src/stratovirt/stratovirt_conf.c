@@ -400,6 +400,12 @@ virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
     g_autoptr(virDomainCaps) caps = NULL;
     bool standard = STRNEQ(machine, "microvm");
 
+#define STRATOVIRT_CAPS_ENUM(e, ...) \
+    do { \
+        (e).report = true; \
+        VIR_DOMAIN_CAPS_ENUM_SET(e, __VA_ARGS__); \
+    } while (0)
+
     if (!(caps = virDomainCapsNew(cfg->emulator, machine, arch, VIR_DOMAIN_VIRT_KVM)))
         return NULL;
 
@@ -408,43 +414,44 @@ virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
     caps->os.supported = VIR_TRISTATE_BOOL_YES;
     caps->os.loader.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
     if (standard) {
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->os.loader.type, VIR_DOMAIN_LOADER_TYPE_PFLASH);
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->os.loader.readonly,
+        STRATOVIRT_CAPS_ENUM(caps->os.loader.type, VIR_DOMAIN_LOADER_TYPE_PFLASH);
+        STRATOVIRT_CAPS_ENUM(caps->os.loader.readonly,
                                  VIR_TRISTATE_BOOL_YES, VIR_TRISTATE_BOOL_NO);
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->os.loader.secure, VIR_TRISTATE_BOOL_NO);
+        STRATOVIRT_CAPS_ENUM(caps->os.loader.secure, VIR_TRISTATE_BOOL_NO);
     }
 
     caps->cpu.hostPassthrough = true;
-    VIR_DOMAIN_CAPS_ENUM_SET(caps->cpu.hostPassthroughMigratable, VIR_TRISTATE_SWITCH_OFF);
+    STRATOVIRT_CAPS_ENUM(caps->cpu.hostPassthroughMigratable, VIR_TRISTATE_SWITCH_OFF);
 
     caps->disk.supported = VIR_TRISTATE_BOOL_YES;
-    VIR_DOMAIN_CAPS_ENUM_SET(caps->disk.diskDevice, VIR_DOMAIN_DISK_DEVICE_DISK);
-    VIR_DOMAIN_CAPS_ENUM_SET(caps->disk.bus, VIR_DOMAIN_DISK_BUS_VIRTIO);
+    STRATOVIRT_CAPS_ENUM(caps->disk.diskDevice, VIR_DOMAIN_DISK_DEVICE_DISK);
+    STRATOVIRT_CAPS_ENUM(caps->disk.bus, VIR_DOMAIN_DISK_BUS_VIRTIO);
 
     caps->graphics.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
     if (standard)
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->graphics.type, VIR_DOMAIN_GRAPHICS_TYPE_VNC);
+        STRATOVIRT_CAPS_ENUM(caps->graphics.type, VIR_DOMAIN_GRAPHICS_TYPE_VNC);
 
     caps->video.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
     if (standard)
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->video.modelType, VIR_DOMAIN_VIDEO_TYPE_VIRTIO);
+        STRATOVIRT_CAPS_ENUM(caps->video.modelType, VIR_DOMAIN_VIDEO_TYPE_VIRTIO);
 
     caps->hostdev.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
     if (standard) {
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->hostdev.mode, VIR_DOMAIN_HOSTDEV_MODE_SUBSYS);
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->hostdev.startupPolicy, VIR_DOMAIN_STARTUP_POLICY_DEFAULT);
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->hostdev.subsysType, VIR_DOMAIN_HOSTDEV_SUBSYS_TYPE_PCI);
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->hostdev.pciBackend, VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO);
+        STRATOVIRT_CAPS_ENUM(caps->hostdev.mode, VIR_DOMAIN_HOSTDEV_MODE_SUBSYS);
+        STRATOVIRT_CAPS_ENUM(caps->hostdev.startupPolicy, VIR_DOMAIN_STARTUP_POLICY_DEFAULT);
+        STRATOVIRT_CAPS_ENUM(caps->hostdev.subsysType, VIR_DOMAIN_HOSTDEV_SUBSYS_TYPE_PCI);
+        STRATOVIRT_CAPS_ENUM(caps->hostdev.pciBackend, VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO);
     }
 
     caps->rng.supported = VIR_TRISTATE_BOOL_YES;
-    VIR_DOMAIN_CAPS_ENUM_SET(caps->rng.model, VIR_DOMAIN_RNG_MODEL_VIRTIO);
-    VIR_DOMAIN_CAPS_ENUM_SET(caps->rng.backendModel, VIR_DOMAIN_RNG_BACKEND_RANDOM);
+    STRATOVIRT_CAPS_ENUM(caps->rng.model, VIR_DOMAIN_RNG_MODEL_VIRTIO);
+    STRATOVIRT_CAPS_ENUM(caps->rng.backendModel, VIR_DOMAIN_RNG_BACKEND_RANDOM);
 
     if (arch == VIR_ARCH_AARCH64 && standard) {
         caps->gic.supported = VIR_TRISTATE_BOOL_YES;
-        VIR_DOMAIN_CAPS_ENUM_SET(caps->gic.version, VIR_GIC_VERSION_3);
+        STRATOVIRT_CAPS_ENUM(caps->gic.version, VIR_GIC_VERSION_3);
     }
 
+#undef STRATOVIRT_CAPS_ENUM
     return g_steal_pointer(&caps);
 }

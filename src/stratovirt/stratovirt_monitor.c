@@ -274,7 +274,15 @@ stratovirtMonitorIO(int watch G_GNUC_UNUSED,
 
         while (mon->buf && (nl = memchr(mon->buf, '\n', mon->buflen))) {
             size_t len = nl - mon->buf + 1;
-            g_autofree char *line = g_strndup(mon->buf, len);
+            g_autofree char *line = NULL;
+
+            if (memchr(mon->buf, '\0', len)) {
+                stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED,
+                                          _("StratoVirt sent something that is not a QMP message (binary data)"));
+                mon->eof = true;
+                break;
+            }
+            line = g_strndup(mon->buf, len);
 
             g_strstrip(line);
             memmove(mon->buf, mon->buf + len, mon->buflen - len);

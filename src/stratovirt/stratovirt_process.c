@@ -156,7 +156,8 @@ stratovirtProcessKill(pid_t pid,
 
 static int
 stratovirtProcessOpenLog(const char *path,
-                         const char *cmdline)
+                         const char *cmdline,
+                         off_t *offset)
 {
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
@@ -169,6 +170,8 @@ stratovirtProcessOpenLog(const char *path,
     }
     head = g_strdup_printf("%s.000+0000: starting up libvirt-stratovirt\n%s\n",
                            stamp, cmdline);
+    if ((*offset = lseek(fd, 0, SEEK_END)) < 0)
+        *offset = 0;
     if (safewrite(fd, head, strlen(head)) < 0) {
         virReportSystemError(errno, _("cannot write the domain log '%1$s'"), path);
         VIR_FORCE_CLOSE(fd);
@@ -666,7 +669,6 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     bool vmmGone = false;
     bool paused = !!(flags & VIR_STRATOVIRT_START_PAUSED);
     pid_t pid = 0;
-    struct stat sb;
 
     if (virDomainObjIsActive(vm)) {
         virReportError(VIR_ERR_OPERATION_INVALID, "%s",
@@ -741,10 +743,8 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
 
     if (!(cmdstr = virCommandToString(cmd, false)))
         goto error;
-    if ((logfd = stratovirtProcessOpenLog(priv->logfile, cmdstr)) < 0)
+    if ((logfd = stratovirtProcessOpenLog(priv->logfile, cmdstr, &logoffset)) < 0)
         goto error;
-    if (fstat(logfd, &sb) == 0)
-        logoffset = sb.st_size - strlen(cmdstr) - 1;
     virCommandSetOutputFD(cmd, &logfd);
     virCommandSetErrorFD(cmd, &logfd);
 
