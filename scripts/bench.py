@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""./run bench: start and destroy latency, this driver beside libvirt's QEMU
+driver in the same run.  A benchmark, not a test: it prints figures.
+
+  stratovirt part: a private virtstratovirtd (scripts/sandbox.sh) with the
+    StratoVirt stand-in (or STRATOVIRT=...); createXML until running, then
+    destroy, N times.  The VMM's own start-to-ready time (exec until the QMP
+    greeting) is measured directly in the same run with the same argv, so
+    the driver's overhead = createXML latency - VMM start-to-ready.
+  qemu part: Debian's libvirtd and qemu-system-x86_64, started privately in
+    a mount namespace; a minimal KVM domain; same loop.  Skipped, with the
+    reason, when KVM, QEMU or libvirtd is missing.
+
+Ends with one line:
+  bench: start_overhead_ms=<m> destroy_ms=<m> qemu_start_ms=<m> qemu_destroy_ms=<m>
+"""
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+N = int(os.environ.get("BENCH_N", "20"))
+NQ = int(os.environ.get("BENCH_QEMU_N", "8"))
+
+
+def ms(v):
+    return v * 1000.0
+
+
+def summary(xs):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return {"median": statistics.median(xs), "min": xs[0], "max": xs[-1],
+            "p90": xs[int(0.9 * (len(xs) - 1))], "n": len(xs)}
+
+
+# ---------------------------------------------------------------------------
+# stratovirt part, run inside the sandbox
+
+def vmm_ready_time(argv, tmp):
+    """exec of the VMM until its QMP greeting, with the driver's argv."""
+    qmp = os.path.join(tmp, "bench.qmp")
+    pidfile = os.path.join(tmp, "bench.pid")
+    for p in (qmp, pidfile):
+        if os.path.exists(p):
+            os.unlink(p)
+    a = list(argv)
+    a[a.index("-qmp") + 1] = "unix:%s,server,nowait" % qmp
+    a[a.index("-pidfile") + 1] = pidfile
+    a[a.index("-D") + 1] = os.path.join(tmp, "bench.log")
+    a[a.index("-name") + 1] = "benchvmm"
+    t0 = time.monotonic()
+    subprocess.run(a, check=True)
+    delay = 0.0002
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(qmp)
+            break
+        except OSError:
+            s.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 0.005)
+    s.recv(4096)
+    t1 = time.monotonic()
+    s.sendall(b'{"execute":"quit"}')
+    s.recv(4096)
+    s.close()
+    with open(pidfile) as f:
+        pid = int(f.read())
+    while os.path.exists("/proc/%d" % pid):
+        time.sleep(0.001)
+    return t1 - t0
+
+
+def inner_stratovirt():
+    import libvirt
+    sb = os.environ["SANDBOX_DIR"]
+    img = os.path.join(sb, "img")
+    os.makedirs(img, exist_ok=True)
+    for f in ("vmlinux", "rootfs.raw"):
+        with open(os.path.join(img, f), "ab") as fh:
+            fh.truncate(1 << 20)
+    xml = """<domain type='kvm'><name>bench</name><memory unit='MiB'>256</memory>
+<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type>
+<kernel>{img}/vmlinux</kernel><cmdline>console=hvc0</cmdline></os>
+<devices><disk type='file' device='disk'><source file='{img}/rootfs.raw'/>
+<target dev='vda' bus='virtio'/></disk>
+<console type='pty'><target type='virtio' port='0'/></console>
+<memballoon model='none'/></devices></domain>""".format(img=img)
+    conn = libvirt.open(os.environ["LIBVIRT_DEFAULT_URI"])
+    starts, destroys = [], []
+    for i in range(N + 2):
+        t0 = time.monotonic()
+        dom = conn.createXML(xml, 0)
+        t1 = time.monotonic()
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        dom.destroy()
+        t2 = time.monotonic()
+        if i >= 2:  # warm-up
+            starts.append(t1 - t0)
+            destroys.append(t2 - t1)
+    conn.close()
+    with open("/var/log/libvirt/stratovirt/bench.log") as f:
+        line = [l for l in f.read().splitlines() if " -name bench " in l][-1]
+    import shlex
+    argv = shlex.split(line)
+    ready = [vmm_ready_time(argv, sb) for _ in range(N)]
+    print("RESULT " + json.dumps({"start": starts, "destroy": destroys, "ready": ready}))
+
+
+# ---------------------------------------------------------------------------
+# qemu part, run in a private mount namespace
+
+QEMU_XML = """<domain type='kvm'><name>qbench</name><memory unit='MiB'>128</memory>
+<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os>
+<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+<memballoon model='none'/></devices></domain>"""
+
+
+def reaper():
+    # We are PID 1 of the namespace: QEMU, daemonized by libvirtd, is
+    # re-parented to us and must be reaped or libvirtd waits for a zombie.
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            time.sleep(0.01)
+
+
+def inner_qemu():
+    import libvirt
+    import threading
+    threading.Thread(target=reaper, daemon=True).start()
+    tmp = tempfile.mkdtemp(prefix="qbench.")
+    for d, target in (("etc", "/etc/libvirt"), ("run", "/run/libvirt"),
+                      ("lib", "/var/lib/libvirt"), ("log", "/var/log/libvirt"),
+                      ("cache", "/var/cache/libvirt")):
+        os.makedirs(os.path.join(tmp, d))
+        os.makedirs(target, exist_ok=True)
+        subprocess.run(["mount", "--bind", os.path.join(tmp, d), target], check=True)
+    os.makedirs("/etc/libvirt/qemu")
+    with open("/etc/libvirt/libvirtd.conf", "w") as f:
+        f.write('auth_unix_rw = "none"\nauth_unix_ro = "none"\n'
+                'log_outputs = "3:file:%s/libvirtd.log"\n' % tmp)
+    with open("/etc/libvirt/qemu.conf", "w") as f:
+        f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\n'
+                'stdio_handler = "file"\nnamespaces = [ ]\n'
+                'dynamic_ownership = 0\n')
+    d = subprocess.Popen(["/usr/sbin/libvirtd", "-f", "/etc/libvirt/libvirtd.conf",
+                          "-p", os.path.join(tmp, "libvirtd.pid")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 30
+    while not os.path.exists("/run/libvirt/libvirt-sock"):
+        if time.monotonic() > end or d.poll() is not None:
+            print("RESULT " + json.dumps({"skip": "libvirtd did not start"}))
+            return
+        time.sleep(0.05)
+    try:
+        conn = libvirt.open("qemu:///system")
+        starts, destroys = [], []
+        for i in range(NQ + 1):
+            t0 = time.monotonic()
+            dom = conn.createXML(QEMU_XML, 0)
+            t1 = time.monotonic()
+            dom.destroy()
+            t2 = time.monotonic()
+            if i >= 1:
+                starts.append(t1 - t0)
+                destroys.append(t2 - t1)
+        conn.close()
+        print("RESULT " + json.dumps({"start": starts, "destroy": destroys}))
+    except libvirt.libvirtError as e:
+        print("RESULT " + json.dumps({"skip": "QEMU driver failed: %s" % e}))
+    finally:
+        d.terminate()
+        time.sleep(0.5)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+
+def result_of(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True,
+                       env=dict(os.environ, SANDBOX_QUIET="1"))
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    return {"skip": "benchmark part failed: %s" % (p.stderr.strip().splitlines() or ["?"])[-1]}
+
+
+def fmt(v):
+    return "na" if v is None else "%.1f" % v
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--inner-stratovirt":
+        return inner_stratovirt()
+    if len(sys.argv) > 1 and sys.argv[1] == "--inner-qemu":
+        return inner_qemu()
+
+    print("bench: %d runs of createXML->running and destroy per driver" % N)
+    sv = result_of([os.path.join(TOP, "scripts", "sandbox.sh"), "--",
+                    "/usr/bin/python3", os.path.abspath(__file__), "--inner-stratovirt"])
+
+    reasons = []
+    if not os.path.exists("/dev/kvm"):
+        reasons.append("no /dev/kvm")
+    if not shutil.which("qemu-system-x86_64"):
+        reasons.append("no qemu-system-x86_64")
+    if not os.path.exists("/usr/sbin/libvirtd"):
+        reasons.append("no /usr/sbin/libvirtd")
+    if os.geteuid() != 0:
+        reasons.append("not root (a private libvirtd needs a mount namespace)")
+    if reasons:
+        qm = {"skip": ", ".join(reasons)}
+    else:
+        qm = result_of(["unshare", "--mount", "--propagation", "private", "--pid",
+                        "--fork", "--kill-child", "--mount-proc", "/usr/bin/python3",
+                        os.path.abspath(__file__), "--inner-qemu"])
+
+    s_start = summary([ms(x) for x in sv.get("start", [])])
+    s_destroy = summary([ms(x) for x in sv.get("destroy", [])])
+    s_ready = summary([ms(x) for x in sv.get("ready", [])])
+    q_start = summary([ms(x) for x in qm.get("start", [])])
+    q_destroy = summary([ms(x) for x in qm.get("destroy", [])])
+
+    overhead = None
+    if s_start and s_ready:
+        overhead = max(0.0, s_start["median"] - s_ready["median"])
+
+    print("")
+    print("%-44s %9s %9s %9s %9s" % ("figure (ms)", "median", "min", "p90", "max"))
+    for label, s in (("stratovirt: createXML -> running", s_start),
+                     ("stratovirt: VMM exec -> QMP greeting", s_ready),
+                     ("stratovirt: destroy", s_destroy),
+                     ("qemu driver: createXML -> running", q_start),
+                     ("qemu driver: destroy", q_destroy)):
+        if s:
+            print("%-44s %9.1f %9.1f %9.1f %9.1f" % (label, s["median"], s["min"],
+                                                     s["p90"], s["max"]))
+        else:
+            print("%-44s %9s" % (label, "na"))
+    print("%-44s %9s" % ("stratovirt driver overhead per start", fmt(overhead)))
+    if sv.get("skip"):
+        print("stratovirt part skipped: %s" % sv["skip"])
+    if qm.get("skip"):
+        print("qemu part skipped: %s" % qm["skip"])
+    if s_start and q_start:
+        print("ratio start (qemu driver / stratovirt driver, whole createXML): %.1fx"
+              % (q_start["median"] / s_start["median"]))
+        if overhead:
+            print("ratio start overhead (qemu driver createXML / stratovirt driver overhead): %.1fx"
+                  % (q_start["median"] / overhead))
+    if s_destroy and q_destroy:
+        print("ratio destroy (qemu driver / stratovirt driver): %.1fx"
+              % (q_destroy["median"] / s_destroy["median"]))
+    print("targets: overhead <= 10 ms per start, destroy <= 30 ms")
+    print("bench: start_overhead_ms=%s destroy_ms=%s qemu_start_ms=%s qemu_destroy_ms=%s"
+          % (fmt(overhead), fmt(s_destroy and s_destroy["median"]),
+             fmt(q_start and q_start["median"]), fmt(q_destroy and q_destroy["median"])))
+
+
+if __name__ == "__main__":
+    main()
