@@ -82,6 +82,36 @@ CONF
         printf '%s\n' "$SANDBOX_STRATOVIRT_CONF" >> "$CONFDIR/stratovirt.conf"
     fi
 
+    # Secondary drivers (node devices, storage, secrets): as on a Debian 12
+    # host, Debian's own libvirtd serves them and the per-driver socket
+    # names point at its socket (src/daemon/libvirt-stratovirt-nodedev.conf
+    # does the same on a real host).  Only those driver modules are loaded.
+    if [ "$(id -u)" -eq 0 ] && [ -x /usr/sbin/libvirtd ] && [ -z "${SANDBOX_NO_LIBVIRTD:-}" ]; then
+        mods="$SB/secondary-drivers"
+        mkdir -p "$mods"
+        for m in nodedev storage secret; do
+            f="/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/libvirt/connection-driver/libvirt_driver_$m.so"
+            [ -f "$f" ] && ln -sf "$f" "$mods/"
+        done
+        cat > "$CONFDIR/libvirtd.conf" <<CONF
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_rw_perms = "0700"
+log_outputs = "3:file:$SB/libvirtd.log"
+CONF
+        LIBVIRT_DRIVER_DIR="$mods" /usr/sbin/libvirtd -f "$CONFDIR/libvirtd.conf" \
+            -p "$SB/libvirtd.pid" >>"$SB/libvirtd.stderr" 2>&1 &
+        echo $! > "$SB/libvirtd.daemon.pid"
+        for _ in $(seq 1 200); do
+            [ -S /run/libvirt/libvirt-sock ] && break
+            sleep 0.05
+        done
+        for d in virtnodedevd virtstoraged virtsecretd; do
+            ln -sf libvirt-sock "/run/libvirt/$d-sock"
+            ln -sf libvirt-sock-ro "/run/libvirt/$d-sock-ro"
+        done
+    fi
+
     export LIBVIRT_DRIVER_DIR="$BUILD/src"
     export SANDBOX_DIR SANDBOX_DAEMON="$DAEMON" SANDBOX_CONFDIR="$CONFDIR"
     export SANDBOX_SOCK="$SOCK"
