@@ -45,6 +45,48 @@ fi
 if [ "${SANDBOX_INNER:-}" = "1" ]; then
     SB="$SANDBOX_DIR"
     if [ "$(id -u)" -eq 0 ]; then
+        # A private /dev: the real nodes bound into a tmpfs, so that what
+        # the sandbox adds (/dev/vfio, hugetlbfs mount points) stays in it.
+        mkdir -p "$SB/realdev"
+        mount --rbind /dev "$SB/realdev"
+        mount -t tmpfs -o mode=755,size=4m sandbox-dev /dev
+        for e in "$SB"/realdev/*; do
+            n=${e##*/}
+            if [ "$n" = ptmx ]; then
+                ln -s pts/ptmx /dev/ptmx
+            elif [ -L "$e" ]; then
+                cp -P "$e" "/dev/$n"
+            elif [ -d "$e" ]; then
+                mkdir "/dev/$n" && mount --rbind "$e" "/dev/$n"
+            else
+                touch "/dev/$n" && mount --bind "$e" "/dev/$n"
+            fi
+        done
+
+        # The simulated PCI host (tests/simpci), unless the real one is
+        # wanted: its sysfs tree over the real one, its /dev/vfio.
+        if [ -z "${SANDBOX_REAL_PCI:-}" ]; then
+            mkdir -p "$SB/simsys" "$SB/dev-vfio"
+            /usr/bin/python3 "$TOP/tests/simpci/simpci.py" \
+                --topology "${SIMPCI_TOPOLOGY:-$TOP/tests/simpci/default-topology.json}" \
+                --mount "$SB/simsys" --vfio-dir "$SB/dev-vfio" \
+                --log "$SB/simpci.log" >>"$SB/simpci.stderr" 2>&1 &
+            for _ in $(seq 1 200); do
+                [ -d "$SB/simsys/bus/pci/devices" ] && break
+                sleep 0.05
+            done
+            [ -d "$SB/simsys/bus/pci/devices" ] || {
+                echo "sandbox: the simulated PCI host did not come up:" >&2
+                cat "$SB/simpci.stderr" >&2; exit 1; }
+            mount --bind "$SB/simsys/bus/pci" /sys/bus/pci
+            mkdir -p /sys/devices/pci0000:00 2>/dev/null || true
+            mount --bind "$SB/simsys/devices/pci0000:00" /sys/devices/pci0000:00
+            mount --bind "$SB/simsys/kernel/iommu_groups" /sys/kernel/iommu_groups
+            mkdir -p /dev/vfio
+            mount --bind "$SB/dev-vfio" /dev/vfio
+            export SANDBOX_SIMPCI="$SB/simsys" SANDBOX_SIMPCI_LOG="$SB/simpci.log"
+        fi
+
         for d in etc run lib log; do mkdir -p "$SB/$d"; done
         mount --bind "$SB/etc" /etc/libvirt 2>/dev/null || {
             mkdir -p /etc/libvirt && mount --bind "$SB/etc" /etc/libvirt; }
@@ -77,6 +119,11 @@ CONF
     cat > "$CONFDIR/stratovirt.conf" <<CONF
 stratovirt_binary = "$EMULATOR"
 CONF
+    # On the simulated PCI host the stand-in pins no memory, and this
+    # machine may not allow raising RLIMIT_MEMLOCK (no CAP_SYS_RESOURCE).
+    if [ -n "${SANDBOX_SIMPCI:-}" ] && [ "$EMULATOR" = "$STANDIN" ]; then
+        echo "vfio_memlock = 0" >> "$CONFDIR/stratovirt.conf"
+    fi
     # Extra driver settings from the caller (tests), appended verbatim.
     if [ -n "${SANDBOX_STRATOVIRT_CONF:-}" ]; then
         printf '%s\n' "$SANDBOX_STRATOVIRT_CONF" >> "$CONFDIR/stratovirt.conf"
@@ -97,9 +144,12 @@ CONF
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 unix_sock_rw_perms = "0700"
-log_outputs = "3:file:$SB/libvirtd.log"
+log_filters = "${SANDBOX_LIBVIRTD_LOG_FILTERS:-3:*}"
+log_outputs = "1:file:$SB/libvirtd.log"
 CONF
-        LIBVIRT_DRIVER_DIR="$mods" /usr/sbin/libvirtd -f "$CONFDIR/libvirtd.conf" \
+        shim=""
+        [ -n "${SANDBOX_SIMPCI:-}" ] && shim="$BUILD/tests/sysfsshim.so"
+        LD_PRELOAD="$shim" LIBVIRT_DRIVER_DIR="$mods" /usr/sbin/libvirtd -f "$CONFDIR/libvirtd.conf" \
             -p "$SB/libvirtd.pid" >>"$SB/libvirtd.stderr" 2>&1 &
         echo $! > "$SB/libvirtd.daemon.pid"
         for _ in $(seq 1 200); do

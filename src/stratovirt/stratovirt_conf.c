@@ -80,6 +80,7 @@ virStratoVirtDriverConfigNew(bool privileged)
     cfg->emulator = g_strdup(STRATOVIRT_DEFAULT_EMULATOR);
     cfg->qmpTimeout = 30;
     cfg->shutdownTimeout = 0;
+    cfg->vfioMemlock = true;
 
     if (privileged) {
         cfg->configFile = g_strdup(SYSCONFDIR "/libvirt/stratovirt.conf");
@@ -194,6 +195,9 @@ virStratoVirtDriverConfigLoadFile(virStratoVirtDriverConfig *cfg,
 
     if (virConfGetValueUInt(conf, "qmp_timeout", &cfg->qmpTimeout) < 0 ||
         virConfGetValueUInt(conf, "shutdown_timeout", &cfg->shutdownTimeout) < 0)
+        return -1;
+
+    if (virConfGetValueBool(conf, "vfio_memlock", &cfg->vfioMemlock) < 0)
         return -1;
 
     if (cfg->qmpTimeout == 0) {

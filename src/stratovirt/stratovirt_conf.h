@@ -40,6 +40,7 @@ struct _virStratoVirtDriverConfig {
 
     unsigned int qmpTimeout;        /* seconds to wait for QMP at start */
     unsigned int shutdownTimeout;   /* seconds virsh shutdown waits, 0: none */
+    bool vfioMemlock;               /* raise RLIMIT_MEMLOCK for VFIO domains */
 };
 
 #define VIR_TYPE_STRATOVIRT_DRIVER_CONFIG (vir_stratovirt_driver_config_get_type())

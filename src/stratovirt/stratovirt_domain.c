@@ -13,6 +13,7 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virxml.h"
+#include "virhostdev.h"
 #include "virclosecallbacks.h"
 #include "virchrdev.h"
 
@@ -170,6 +171,16 @@ stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
     if (dev->type == VIR_DOMAIN_DEVICE_VIDEO &&
         dev->data.video->type == VIR_DOMAIN_VIDEO_TYPE_DEFAULT)
         dev->data.video->type = VIR_DOMAIN_VIDEO_TYPE_VIRTIO;
+
+    /* StratoVirt passes PCI devices with VFIO */
+    if (dev->type == VIR_DOMAIN_DEVICE_HOSTDEV &&
+        virHostdevIsPCIDevice(dev->data.hostdev) &&
+        dev->data.hostdev->source.subsys.u.pci.backend == VIR_DOMAIN_HOSTDEV_PCI_BACKEND_DEFAULT)
+        dev->data.hostdev->source.subsys.u.pci.backend = VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO;
+    if (dev->type == VIR_DOMAIN_DEVICE_NET &&
+        dev->data.net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV &&
+        dev->data.net->data.hostdev.def.source.subsys.u.pci.backend == VIR_DOMAIN_HOSTDEV_PCI_BACKEND_DEFAULT)
+        dev->data.net->data.hostdev.def.source.subsys.u.pci.backend = VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO;
 
     /* StratoVirt's disks are raw unless told otherwise. */
     if (dev->type == VIR_DOMAIN_DEVICE_DISK &&

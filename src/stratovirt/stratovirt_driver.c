@@ -17,6 +17,7 @@
 #include "stratovirt_conf.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_driver.h"
+#include "domain_driver.h"
 #include "stratovirt_process.h"
 #include "stratovirt_command.h"
 #include "domain_capabilities.h"
@@ -1718,6 +1719,76 @@ stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
 }
 
 
+/* ---------------------------------------------------------------------
+ * Node devices: detach, reattach and reset go through the hypervisor
+ * connection (libvirt routes these RPCs to it), and through the same
+ * virHostdevManager the domains use.
+ */
+
+static int
+stratovirtNodeDeviceCheckManager(virConnectPtr conn)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+
+    if (!driver->hostdevMgr) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("node devices can be detached only through the system instance (stratovirt:///system) as root"));
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+stratovirtNodeDeviceDetachFlags(virNodeDevicePtr dev,
+                                const char *driverName,
+                                unsigned int flags)
+{
+    virStratoVirtDriver *driver = dev->conn->privateData;
+
+    virCheckFlags(0, -1);
+
+    if (stratovirtNodeDeviceCheckManager(dev->conn) < 0)
+        return -1;
+    /* StratoVirt passes devices with VFIO only */
+    if (driverName && STRNEQ(driverName, "vfio")) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       _("unknown driver name '%1$s': StratoVirt uses vfio"), driverName);
+        return -1;
+    }
+    return virDomainDriverNodeDeviceDetachFlags(dev, driver->hostdevMgr, "vfio");
+}
+
+
+static int
+stratovirtNodeDeviceDettach(virNodeDevicePtr dev)
+{
+    return stratovirtNodeDeviceDetachFlags(dev, NULL, 0);
+}
+
+
+static int
+stratovirtNodeDeviceReAttach(virNodeDevicePtr dev)
+{
+    virStratoVirtDriver *driver = dev->conn->privateData;
+
+    if (stratovirtNodeDeviceCheckManager(dev->conn) < 0)
+        return -1;
+    return virDomainDriverNodeDeviceReAttach(dev, driver->hostdevMgr);
+}
+
+
+static int
+stratovirtNodeDeviceReset(virNodeDevicePtr dev)
+{
+    virStratoVirtDriver *driver = dev->conn->privateData;
+
+    if (stratovirtNodeDeviceCheckManager(dev->conn) < 0)
+        return -1;
+    return virDomainDriverNodeDeviceReset(dev, driver->hostdevMgr);
+}
+
+
 static virHypervisorDriver stratovirtHypervisorDriver = {
     .name = STRATOVIRT_DRIVER_NAME,
     .connectURIProbe = NULL,
@@ -1778,6 +1849,10 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainMemoryStats = stratovirtDomainMemoryStats,
     .domainGetMetadata = stratovirtDomainGetMetadata,
     .domainSetMetadata = stratovirtDomainSetMetadata,
+    .nodeDeviceDettach = stratovirtNodeDeviceDettach,
+    .nodeDeviceDetachFlags = stratovirtNodeDeviceDetachFlags,
+    .nodeDeviceReAttach = stratovirtNodeDeviceReAttach,
+    .nodeDeviceReset = stratovirtNodeDeviceReset,
 };
 
 

@@ -22,6 +22,8 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include <sys/resource.h>
+#include <linux/capability.h>
 
 #include "datatypes.h"
 #include "domain_audit.h"
@@ -147,6 +149,41 @@ stratovirtProcessKill(pid_t pid,
         return -1;
     }
     return 0;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Locked memory for VFIO
+ */
+
+static bool
+stratovirtProcessHasCapSysResource(void)
+{
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+    struct __user_cap_data_struct data[2] = { { 0 } };
+
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        return false;
+    return data[CAP_SYS_RESOURCE / 32].effective & (1U << (CAP_SYS_RESOURCE % 32));
+}
+
+
+/* Fail before spawning, with the fix, rather than in the child. */
+static int
+stratovirtProcessCheckMemlock(unsigned long long bytes)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+        return 0;
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= bytes ||
+        stratovirtProcessHasCapSysResource())
+        return 0;
+
+    virReportError(VIR_ERR_OPERATION_FAILED,
+                   _("VFIO pins all guest memory, so StratoVirt needs a locked-memory limit of %1$llu MiB, but this daemon's hard limit is %2$llu KiB and it lacks CAP_SYS_RESOURCE to raise it; run virtstratovirtd with LimitMEMLOCK=infinity (its systemd unit does) or as root with CAP_SYS_RESOURCE"),
+                   bytes >> 20, (unsigned long long) rl.rlim_max >> 10);
+    return -1;
 }
 
 
@@ -728,10 +765,12 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     if (!(cmd = virStratoVirtBuildCommandLine(vm->def, &params)))
         goto error;
 
-    if (vm->def->nhostdevs > 0) {
+    if (vm->def->nhostdevs > 0 && cfg->vfioMemlock) {
         /* VFIO pins all guest RAM; StratoVirt never raises its own limit */
         unsigned long long bytes = (virDomainDefGetMemoryTotal(vm->def) + 1024 * 1024) * 1024;
 
+        if (stratovirtProcessCheckMemlock(bytes) < 0)
+            goto error;
         virCommandSetMaxMemLock(cmd, bytes);
     }
     if (cfg->user != geteuid() || cfg->group != getegid()) {
