@@ -42,6 +42,7 @@ stratovirtDomainObjPrivateFree(void *data)
     virStratoVirtDomainObjPrivate *priv = data;
 
     virChrdevFree(priv->chrdevs);
+    g_free(priv->unplugAlias);
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
     g_free(priv->logfile);
@@ -111,7 +112,20 @@ stratovirtDomainDefPostParseBasic(virDomainDef *def,
 
         def->emulator = g_strdup(cfg->emulator);
     }
-    return 0;
+
+    if (!def->os.machine) {
+        virCapsDomainData *capsdata;
+
+        if (!(capsdata = virCapabilitiesDomainDataLookup(driver->caps, def->os.type,
+                                                         def->os.arch, def->virtType,
+                                                         NULL, NULL)))
+            return -1;
+        def->os.machine = g_strdup(capsdata->machinetype);
+        g_free(capsdata);
+    }
+
+    /* pcie-root before any controller without an index is numbered */
+    return virStratoVirtDomainAddImplicitControllers(def);
 }
 
 

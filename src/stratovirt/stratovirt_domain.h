@@ -27,6 +27,7 @@ struct _virStratoVirtDomainObjPrivate {
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
 
     virChrdevs *chrdevs;
+    char *unplugAlias;      /* device_del sent, DEVICE_DELETED awaited */
 };
 
 #define STRATOVIRT_DOMAIN_PRIVATE(vm) \

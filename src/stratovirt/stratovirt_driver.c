@@ -18,6 +18,8 @@
 #include "stratovirt_domain.h"
 #include "stratovirt_driver.h"
 #include "domain_driver.h"
+#include "stratovirt_hostdev.h"
+#include "stratovirt_domain_addr.h"
 #include "stratovirt_process.h"
 #include "stratovirt_command.h"
 #include "domain_capabilities.h"
@@ -1720,6 +1722,157 @@ stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
 
 
 /* ---------------------------------------------------------------------
+ * Device attach and detach: PCI host devices
+ */
+
+static int
+stratovirtDomainUpdateDevice(virDomainPtr dom,
+                             const char *xml,
+                             unsigned int flags,
+                             bool attach)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virDomainDeviceDef) devConf = NULL;
+    g_autoptr(virDomainDeviceDef) devLive = NULL;
+    virDomainDef *persistentDef = NULL;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if ((attach ? virDomainAttachDeviceFlagsEnsureACL(dom->conn, vm->def, flags) :
+                  virDomainDetachDeviceFlagsEnsureACL(dom->conn, vm->def, flags)) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjUpdateModificationImpact(vm, &flags) < 0)
+        goto endjob;
+    if (flags & VIR_DOMAIN_AFFECT_CONFIG)
+        persistentDef = vm->newDef ? vm->newDef : vm->def;
+
+    if ((flags & VIR_DOMAIN_AFFECT_CONFIG) &&
+        !(devConf = virDomainDeviceDefParse(xml, persistentDef, driver->xmlopt, NULL,
+                                            VIR_DOMAIN_DEF_PARSE_INACTIVE)))
+        goto endjob;
+    if ((flags & VIR_DOMAIN_AFFECT_LIVE) &&
+        !(devLive = virDomainDeviceDefParse(xml, vm->def, driver->xmlopt, NULL,
+                                            VIR_DOMAIN_DEF_PARSE_INACTIVE)))
+        goto endjob;
+
+    if ((devConf && devConf->type != VIR_DOMAIN_DEVICE_HOSTDEV) ||
+        (devLive && devLive->type != VIR_DOMAIN_DEVICE_HOSTDEV)) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("%1$s of <%2$s> devices is not supported by the StratoVirt driver; edit the definition and restart instead"),
+                       attach ? _("attaching") : _("detaching"),
+                       virDomainDeviceTypeToString((devConf ? devConf : devLive)->type));
+        goto endjob;
+    }
+
+    /* live first: if StratoVirt refuses, the config is left alone */
+    if (devLive) {
+        virDomainHostdevDef *hostdev = devLive->data.hostdev;
+
+        if (attach) {
+            if (virStratoVirtHostdevAttachLive(driver, vm, hostdev) < 0)
+                goto endjob;
+            devLive->data.hostdev = NULL;
+            virObjectEventStateQueue(driver->domainEventState,
+                                     virDomainEventDeviceAddedNewFromObj(vm, hostdev->info->alias));
+        } else {
+            virDomainHostdevDef *found = NULL;
+            int idx = virDomainHostdevFind(vm->def, hostdev, &found);
+
+            if (idx < 0) {
+                virReportError(VIR_ERR_DEVICE_MISSING, "%s",
+                               _("the domain has no such host device"));
+                goto endjob;
+            }
+            if (virStratoVirtHostdevDetachLive(driver, vm, idx, 10000) < 0)
+                goto endjob;
+        }
+        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            goto endjob;
+    }
+
+    if (devConf) {
+        virDomainHostdevDef *hostdev = devConf->data.hostdev;
+
+        if (attach) {
+            virDomainHostdevDef *found = NULL;
+
+            if (virDomainHostdevFind(persistentDef, hostdev, &found) >= 0) {
+                virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                               _("the host device is already in the domain's definition"));
+                goto endjob;
+            }
+            if (virStratoVirtDomainAssignDeviceAddress(persistentDef, hostdev->info, true) < 0)
+                goto endjob;
+            if (virDomainHostdevInsert(persistentDef, hostdev) < 0)
+                goto endjob;
+            devConf->data.hostdev = NULL;
+        } else {
+            virDomainHostdevDef *found = NULL;
+            int idx = virDomainHostdevFind(persistentDef, hostdev, &found);
+
+            if (idx < 0) {
+                virReportError(VIR_ERR_DEVICE_MISSING, "%s",
+                               _("the domain's definition has no such host device"));
+                goto endjob;
+            }
+            virDomainHostdevRemove(persistentDef, idx);
+            virDomainHostdevDefFree(found);
+        }
+        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+            goto endjob;
+    }
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainAttachDeviceFlags(virDomainPtr dom,
+                                  const char *xml,
+                                  unsigned int flags)
+{
+    return stratovirtDomainUpdateDevice(dom, xml, flags, true);
+}
+
+
+static int
+stratovirtDomainAttachDevice(virDomainPtr dom,
+                             const char *xml)
+{
+    return stratovirtDomainUpdateDevice(dom, xml, VIR_DOMAIN_AFFECT_LIVE, true);
+}
+
+
+static int
+stratovirtDomainDetachDeviceFlags(virDomainPtr dom,
+                                  const char *xml,
+                                  unsigned int flags)
+{
+    return stratovirtDomainUpdateDevice(dom, xml, flags, false);
+}
+
+
+static int
+stratovirtDomainDetachDevice(virDomainPtr dom,
+                             const char *xml)
+{
+    return stratovirtDomainUpdateDevice(dom, xml, VIR_DOMAIN_AFFECT_LIVE, false);
+}
+
+
+/* ---------------------------------------------------------------------
  * Node devices: detach, reattach and reset go through the hypervisor
  * connection (libvirt routes these RPCs to it), and through the same
  * virHostdevManager the domains use.
@@ -1849,6 +2002,10 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainMemoryStats = stratovirtDomainMemoryStats,
     .domainGetMetadata = stratovirtDomainGetMetadata,
     .domainSetMetadata = stratovirtDomainSetMetadata,
+    .domainAttachDevice = stratovirtDomainAttachDevice,
+    .domainAttachDeviceFlags = stratovirtDomainAttachDeviceFlags,
+    .domainDetachDevice = stratovirtDomainDetachDevice,
+    .domainDetachDeviceFlags = stratovirtDomainDetachDeviceFlags,
     .nodeDeviceDettach = stratovirtNodeDeviceDettach,
     .nodeDeviceDetachFlags = stratovirtNodeDeviceDetachFlags,
     .nodeDeviceReAttach = stratovirtNodeDeviceReAttach,

@@ -19,6 +19,12 @@
 #include "virlog.h"
 #include "virpci.h"
 #include "virfile.h"
+#include "virstring.h"
+#include "virtime.h"
+#include "viralloc.h"
+#include "stratovirt_process.h"
+#include "stratovirt_monitor.h"
+#include "domain_event.h"
 #include <dirent.h>
 
 #define VIR_FROM_THIS VIR_FROM_NONE
@@ -69,6 +75,133 @@ stratovirtDomainHasPCIHostdevs(virDomainDef *def)
 }
 
 
+static char *
+stratovirtPCIDriverName(const char *bdf)
+{
+    g_autofree char *link = g_strdup_printf("/sys/bus/pci/devices/%s/driver", bdf);
+    g_autofree char *target = NULL;
+
+    if (virFileResolveLink(link, &target) < 0 || !target)
+        return NULL;
+    return g_path_get_basename(target);
+}
+
+
+static bool
+stratovirtDefHasPCIAddr(virDomainDef *def,
+                        const char *bdf)
+{
+    size_t i;
+
+    for (i = 0; i < def->nhostdevs; i++) {
+        virPCIDeviceAddress *a;
+        g_autofree char *other = NULL;
+
+        if (!virHostdevIsPCIDevice(def->hostdevs[i]))
+            continue;
+        a = &def->hostdevs[i]->source.subsys.u.pci.addr;
+        other = g_strdup_printf("%04x:%02x:%02x.%x", a->domain, a->bus, a->slot, a->function);
+        if (STREQ(other, bdf))
+            return true;
+    }
+    return false;
+}
+
+
+/**
+ * virStratoVirtHostdevCheck:
+ *
+ * What the kernel and StratoVirt would refuse, said before anything is
+ * detached, with the fix: a missing device, a bridge, a device left on its
+ * host driver while managed='no', an IOMMU group whose other members are
+ * still on host drivers (StratoVirt's "Group is not viable").
+ */
+static int
+virStratoVirtHostdevCheck(virDomainDef *def,
+                          virDomainHostdevDef *hostdev)
+{
+    virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
+    g_autofree char *bdf = g_strdup_printf("%04x:%02x:%02x.%x", addr->domain,
+                                           addr->bus, addr->slot, addr->function);
+    g_autofree char *nodename = g_strdup_printf("pci_%04x_%02x_%02x_%x", addr->domain,
+                                                addr->bus, addr->slot, addr->function);
+    g_autofree char *sysdir = g_strdup_printf("/sys/bus/pci/devices/%s", bdf);
+    g_autofree char *classpath = g_strconcat(sysdir, "/class", NULL);
+    g_autofree char *groupdir = g_strconcat(sysdir, "/iommu_group/devices", NULL);
+    g_autofree char *klass = NULL;
+    g_autofree char *driver = NULL;
+    g_autoptr(DIR) dir = NULL;
+    g_autoptr(GString) busy = g_string_new(NULL);
+    g_autoptr(GString) fix = g_string_new(NULL);
+    struct dirent *ent;
+    unsigned long long cls = 0;
+
+    if (!virFileExists(sysdir)) {
+        virReportError(VIR_ERR_NO_NODE_DEVICE,
+                       _("host PCI device %1$s does not exist (no %2$s); check the address with 'virsh nodedev-list --cap pci'"),
+                       bdf, sysdir);
+        return -1;
+    }
+
+    if (virFileReadAllQuiet(classpath, 64, &klass) > 0 &&
+        virStrToLong_ull(g_strstrip(klass), NULL, 16, &cls) == 0 && (cls >> 8) == 0x0604) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("host PCI device %1$s is a PCI bridge (class 0x%2$06llx); bridges cannot be passed through, pass the devices behind it instead"),
+                       bdf, cls);
+        return -1;
+    }
+
+    driver = stratovirtPCIDriverName(bdf);
+    if (!hostdev->managed && STRNEQ_NULLABLE(driver, "vfio-pci")) {
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       _("host PCI device %1$s has managed='no' but is bound to %2$s, not vfio-pci: detach it first with 'virsh nodedev-detach %3$s', or set managed='yes'"),
+                       bdf, NULLSTR_MINUS(driver), nodename);
+        return -1;
+    }
+
+    if (virDirOpenIfExists(&dir, groupdir) <= 0) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("host PCI device %1$s has no IOMMU group: the IOMMU is off; enable it (intel_iommu=on, amd_iommu=on, or the SMMU on Arm)"),
+                       bdf);
+        return -1;
+    }
+    while (virDirRead(dir, &ent, groupdir) > 0) {
+        g_autofree char *drv = NULL;
+
+        if (STREQ(ent->d_name, bdf) || stratovirtDefHasPCIAddr(def, ent->d_name))
+            continue;
+        drv = stratovirtPCIDriverName(ent->d_name);
+        if (!drv || STREQ(drv, "vfio-pci") || STREQ(drv, "pci-stub") ||
+            STREQ(drv, "pcieport"))
+            continue;
+        if (busy->len) {
+            g_string_append(busy, ", ");
+            g_string_append(fix, "; ");
+        }
+        g_string_append_printf(busy, "%s (bound to %s)", ent->d_name, drv);
+        g_string_append_printf(fix, "virsh nodedev-detach pci_%.4s_%.2s_%.2s_%.1s",
+                               ent->d_name, ent->d_name + 5, ent->d_name + 8,
+                               ent->d_name + 11);
+    }
+    if (busy->len) {
+        g_autofree char *group = NULL;
+        g_autofree char *grouplink = g_strconcat(sysdir, "/iommu_group", NULL);
+
+        if (virFileResolveLink(grouplink, &group) == 0 && group) {
+            char *base = g_path_get_basename(group);
+
+            g_free(group);
+            group = base;
+        }
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       _("IOMMU group %1$s of host PCI device %2$s is not viable: every device in it must be bound to vfio-pci, but %3$s; pass them to this domain too, or detach them first: %4$s"),
+                       NULLSTR(group), bdf, busy->str, fix->str);
+        return -1;
+    }
+    return 0;
+}
+
+
 /**
  * virStratoVirtHostdevPrepareDomain:
  *
@@ -80,6 +213,7 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     unsigned int flags = VIR_HOSTDEV_COLD_BOOT;
+    size_t i;
 
     priv->hostdevsPrepared = false;
     if (!stratovirtDomainHasPCIHostdevs(vm->def))
@@ -92,6 +226,12 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
     }
     if (stratovirtHostdevCheckHost() < 0)
         return -1;
+
+    for (i = 0; i < vm->def->nhostdevs; i++) {
+        if (virHostdevIsPCIDevice(vm->def->hostdevs[i]) &&
+            virStratoVirtHostdevCheck(vm->def, vm->def->hostdevs[i]) < 0)
+            return -1;
+    }
 
     if (virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                     vm->def->name, vm->def->uuid,
@@ -138,10 +278,248 @@ virStratoVirtHostdevUpdateActive(virStratoVirtDriver *driver,
 }
 
 
+/* Called from the monitor's event handler with @vm locked. */
 void
 virStratoVirtHostdevDeviceDeleted(virStratoVirtDriver *driver G_GNUC_UNUSED,
                                   virDomainObj *vm,
                                   const char *alias)
 {
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
     VIR_DEBUG("domain %s: device %s deleted", vm->def->name, alias);
+    if (priv->unplugAlias && STREQ(priv->unplugAlias, alias)) {
+        g_clear_pointer(&priv->unplugAlias, g_free);
+        virDomainObjBroadcast(vm);
+    }
+}
+
+
+/* "StratoVirt-2.5.0" -> 2005000; 0 when unknown */
+static unsigned long
+stratovirtMonitorVersion(virStratoVirtDomainObjPrivate *priv)
+{
+    const char *pkg = priv->mon ? virStratoVirtMonitorGetVersion(priv->mon) : NULL;
+    unsigned long ver = 0;
+
+    if (pkg && STRPREFIX(pkg, "StratoVirt-") &&
+        virStringParseVersion(&ver, pkg + strlen("StratoVirt-"), true) == 0)
+        return ver;
+    return 0;
+}
+
+
+/* A root port whose slot 0 is free in the live definition. */
+static int
+stratovirtFreeRootPort(virDomainDef *def)
+{
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+        bool used = false;
+
+        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_PCI ||
+            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT)
+            continue;
+        for (j = 0; j < def->ndisks && !used; j++)
+            used = def->disks[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
+                   def->disks[j]->info.addr.pci.bus == cont->idx;
+        for (j = 0; j < def->nnets && !used; j++)
+            used = def->nets[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
+                   def->nets[j]->info.addr.pci.bus == cont->idx;
+        for (j = 0; j < def->nhostdevs && !used; j++)
+            used = def->hostdevs[j]->info->type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
+                   def->hostdevs[j]->info->addr.pci.bus == cont->idx;
+        for (j = 0; j < def->ncontrollers && !used; j++)
+            used = def->controllers[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
+                   def->controllers[j]->info.addr.pci.bus == cont->idx;
+        for (j = 0; j < def->nrngs && !used; j++)
+            used = def->rngs[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
+                   def->rngs[j]->info.addr.pci.bus == cont->idx;
+        if (!used && def->memballoon)
+            used = def->memballoon->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
+                   def->memballoon->info.addr.pci.bus == cont->idx;
+        if (!used && def->vsock)
+            used = def->vsock->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
+                   def->vsock->info.addr.pci.bus == cont->idx;
+        if (!used)
+            return cont->idx;
+    }
+    return -1;
+}
+
+
+/**
+ * virStratoVirtHostdevAttachLive:
+ * @hostdev: parsed device; owned by @vm->def on success
+ *
+ * Called with the job held.  Detaches the host device (managed), plugs it
+ * into a free root port with device_add, and gives it back on failure.
+ */
+int
+virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
+                               virDomainObj *vm,
+                               virDomainHostdevDef *hostdev)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
+    g_autoptr(virJSONValue) args = NULL;
+    g_autofree char *host = NULL;
+    g_autofree char *bus = NULL;
+    virStratoVirtMonitor *mon;
+    unsigned long ver = stratovirtMonitorVersion(priv);
+    int port;
+    int rc;
+    size_t i;
+
+    if (!virHostdevIsPCIDevice(hostdev)) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("only PCI host devices can be hot-plugged into StratoVirt"));
+        return -1;
+    }
+    if (ver >= 2004000 || ver == 0) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("StratoVirt %1$s cannot hot-plug VFIO devices: its QMP device_add for vfio-pci fails since 2.4.0 (it turns 'host' into a second 'addr'); add the device with --config and restart the domain"),
+                       priv->mon ? NULLSTR(virStratoVirtMonitorGetVersion(priv->mon)) : "?");
+        return -1;
+    }
+    if ((port = stratovirtFreeRootPort(vm->def)) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("no free pcie-root-port to hot-plug into: StratoVirt creates root ports at start only; add <controller type='pci' model='pcie-root-port'/> elements and restart the domain"));
+        return -1;
+    }
+    if (!driver->hostdevMgr || stratovirtHostdevCheckHost() < 0 ||
+        virStratoVirtHostdevCheck(vm->def, hostdev) < 0)
+        return -1;
+
+    for (i = 0; ; i++) {
+        g_autofree char *alias = g_strdup_printf("hostdev%zu", i);
+        size_t j;
+        bool taken = false;
+
+        for (j = 0; j < vm->def->nhostdevs && !taken; j++)
+            taken = STREQ_NULLABLE(vm->def->hostdevs[j]->info->alias, alias);
+        if (!taken) {
+            g_free(hostdev->info->alias);
+            hostdev->info->alias = g_steal_pointer(&alias);
+            break;
+        }
+    }
+    hostdev->info->type = VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI;
+    hostdev->info->addr.pci.domain = 0;
+    hostdev->info->addr.pci.bus = port;
+    hostdev->info->addr.pci.slot = 0;
+    hostdev->info->addr.pci.function = 0;
+
+    if (virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
+                                    vm->def->name, vm->def->uuid, &hostdev, 1, 0) < 0)
+        return -1;
+
+    host = g_strdup_printf("%04x:%02x:%02x.%x", addr->domain, addr->bus,
+                           addr->slot, addr->function);
+    bus = g_strdup_printf("pci.%d", port);
+    if (virJSONValueObjectAdd(&args,
+                              "s:driver", "vfio-pci",
+                              "s:id", hostdev->info->alias,
+                              "s:bus", bus,
+                              "s:addr", "0x0",
+                              "s:host", host,
+                              NULL) < 0)
+        goto rollback;
+
+    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+        goto rollback;
+    rc = virStratoVirtMonitorCommand(mon, "device_add", g_steal_pointer(&args), 10000, NULL);
+    virStratoVirtProcessMonitorExit(vm, mon);
+    if (rc < 0)
+        goto rollback;
+
+    VIR_APPEND_ELEMENT(vm->def->hostdevs, vm->def->nhostdevs, hostdev);
+    priv->hostdevsPrepared = true;
+    return 0;
+
+ rollback:
+    {
+        virErrorPtr orig;
+
+        virErrorPreserveLast(&orig);
+        virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
+                                     vm->def->name, &hostdev, 1);
+        virErrorRestore(&orig);
+    }
+    return -1;
+}
+
+
+/**
+ * virStratoVirtHostdevDetachLive:
+ * @idx: index of the device in @vm->def->hostdevs
+ * @timeout: milliseconds to wait for the guest to release it
+ *
+ * device_del, then wait for DEVICE_DELETED: only then is the device out of
+ * the VMM and safe to give back to its host driver.
+ */
+int
+virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
+                               virDomainObj *vm,
+                               size_t idx,
+                               unsigned int timeout)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virDomainHostdevDef *hostdev = vm->def->hostdevs[idx];
+    g_autoptr(virJSONValue) args = NULL;
+    g_autofree char *alias = g_strdup(hostdev->info->alias);
+    virStratoVirtMonitor *mon;
+    unsigned long long deadline;
+    int rc;
+
+    if (hostdev->info->type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI ||
+        hostdev->info->addr.pci.bus == 0) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("%1$s sits on pcie.0, where StratoVirt cannot unplug devices; only devices on a pcie-root-port can be detached live"),
+                       alias);
+        return -1;
+    }
+
+    if (virJSONValueObjectAdd(&args, "s:id", alias, NULL) < 0)
+        return -1;
+    g_free(priv->unplugAlias);
+    priv->unplugAlias = g_strdup(alias);
+
+    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+        return -1;
+    rc = virStratoVirtMonitorCommand(mon, "device_del", g_steal_pointer(&args), 10000, NULL);
+    virStratoVirtProcessMonitorExit(vm, mon);
+    if (rc < 0) {
+        g_clear_pointer(&priv->unplugAlias, g_free);
+        return -1;
+    }
+
+    if (virTimeMillisNow(&deadline) < 0)
+        return -1;
+    deadline += timeout;
+    while (priv->unplugAlias && virDomainObjIsActive(vm)) {
+        if (virDomainObjWaitUntil(vm, deadline) != 0)
+            break;
+    }
+    if (!virDomainObjIsActive(vm))
+        return 0; /* it stopped meanwhile: the stop gave everything back */
+    if (priv->unplugAlias) {
+        g_clear_pointer(&priv->unplugAlias, g_free);
+        virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                       _("the guest did not release %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt); it stays attached and on vfio-pci"),
+                       alias, timeout);
+        return -1;
+    }
+
+    /* out of the VMM: back to the host driver */
+    hostdev = vm->def->hostdevs[idx];
+    virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
+                                 vm->def->name, &hostdev, 1);
+    virDomainHostdevRemove(vm->def, idx);
+    virDomainHostdevDefFree(hostdev);
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventDeviceRemovedNewFromObj(vm, alias));
+    return 0;
 }

@@ -17,3 +17,10 @@ void virStratoVirtHostdevUpdateActive(virStratoVirtDriver *driver,
 void virStratoVirtHostdevDeviceDeleted(virStratoVirtDriver *driver,
                                        virDomainObj *vm,
                                        const char *alias);
+int virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
+                                   virDomainObj *vm,
+                                   virDomainHostdevDef *hostdev);
+int virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
+                                   virDomainObj *vm,
+                                   size_t idx,
+                                   unsigned int timeout);

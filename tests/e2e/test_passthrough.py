@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""PCI passthrough as the seed documents describe it, on the simulated PCI
+host (tests/simpci) with stock virsh: managed and unmanaged hostdevs,
+nodedev-detach/reattach/reset, IOMMU group checks, busy devices, SR-IOV VFs,
+hot-plug and unplug, rollback of a failed start, reconnect."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+from svtest import SB, URI, virsh, main, wait_for, restart_daemon, pid_alive
+
+SIM = os.environ.get("SANDBOX_SIMPCI")
+STATE = "/run/libvirt/stratovirt"
+IMG = os.path.join(SB, "pt-images")
+
+
+def driver_of(bdf):
+    try:
+        return os.path.basename(os.readlink("/sys/bus/pci/devices/%s/driver" % bdf))
+    except OSError:
+        return None
+
+
+def nodedev_driver(bdf):
+    name = "pci_" + bdf.replace(":", "_").replace(".", "_")
+    xml = virsh("nodedev-dumpxml", name).stdout
+    m = re.search(r"<driver>\s*<name>([^<]+)</name>", xml)
+    return m.group(1) if m else None
+
+
+def hostdev(bdf, managed="yes"):
+    d, b, sf = bdf.split(":")
+    s, f = sf.split(".")
+    return ("<hostdev mode='subsystem' type='pci' managed='%s'><source>"
+            "<address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/>"
+            "</source></hostdev>" % (managed, d, b, s, f))
+
+
+def domxml(name, hostdevs=(), rootports=0):
+    os.makedirs(IMG, exist_ok=True)
+    for f in ("vmlinux", "rootfs.raw"):
+        with open(os.path.join(IMG, f), "ab") as fh:
+            fh.truncate(1 << 20)
+    extra = "".join("\n    <controller type='pci' model='pcie-root-port'/>"
+                    for _ in range(rootports))
+    return """<domain type='kvm'>
+  <name>{n}</name>
+  <memory unit='MiB'>512</memory>
+  <vcpu>2</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
+  <devices>
+    <disk type='file' device='disk'><source file='{img}/rootfs.raw'/><target dev='vda' bus='virtio'/></disk>
+    <console type='pty'><target type='virtio' port='0'/></console>{extra}
+    {hd}
+  </devices>
+</domain>""".format(n=name, img=IMG, extra=extra, hd="\n    ".join(hostdevs))
+
+
+def xmlfile(name, *a, **kw):
+    path = os.path.join(SB, name + ".xml")
+    with open(path, "w") as f:
+        f.write(domxml(name, *a, **kw))
+    return path
+
+
+def vmm_cmdline(name):
+    with open(os.path.join(STATE, name + ".pid")) as f:
+        pid = int(f.read())
+    with open("/proc/%d/cmdline" % pid) as f:
+        return f.read().replace("\0", " "), pid
+
+
+def set_faults(faults):
+    with open(os.path.join(SB, "standin-faults.json"), "w") as f:
+        json.dump(faults, f)
+
+
+def status_files():
+    return sorted(x for x in os.listdir(STATE) if x != "driver.pid")
+
+
+@unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
+class Passthrough(unittest.TestCase):
+
+    def setUp(self):
+        set_faults({})
+
+    def test_managed_hostdev_goes_to_vfio_and_back(self):
+        self.assertEqual(nodedev_driver("0000:03:00.0"), "hinic")
+        virsh("create", xmlfile("pt1", [hostdev("0000:03:00.0")]))
+        self.assertEqual(nodedev_driver("0000:03:00.0"), "vfio-pci")
+        self.assertTrue(os.path.exists("/dev/vfio/3"))
+        cmd, pid = vmm_cmdline("pt1")
+        self.assertIn("-device vfio-pci,id=hostdev0,host=0000:03:00.0,bus=pci.", cmd)
+        virsh("destroy", "pt1")
+        self.assertFalse(pid_alive(pid))
+        self.assertEqual(nodedev_driver("0000:03:00.0"), "hinic")
+        self.assertFalse(os.path.exists("/dev/vfio/3"))
+
+    def test_nodedev_detach_reattach_05_00_0(self):
+        virsh("nodedev-detach", "pci_0000_05_00_0")
+        self.assertEqual(nodedev_driver("0000:05:00.0"), "vfio-pci")
+        self.assertEqual(driver_of("0000:05:00.1"), "igb")  # its sibling untouched
+        virsh("nodedev-reattach", "pci_0000_05_00_0")
+        self.assertEqual(nodedev_driver("0000:05:00.0"), "igb")
+
+    def test_unmanaged_needs_vfio_first_and_stays_there(self):
+        p = virsh("create", xmlfile("um1", [hostdev("0000:04:00.0", "no")]), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("managed='no' but is bound to hinic", p.stderr)
+        self.assertIn("virsh nodedev-detach pci_0000_04_00_0", p.stderr)
+        virsh("nodedev-detach", "pci_0000_04_00_0")
+        virsh("create", xmlfile("um1", [hostdev("0000:04:00.0", "no")]))
+        virsh("destroy", "um1")
+        self.assertEqual(driver_of("0000:04:00.0"), "vfio-pci")
+        virsh("nodedev-reattach", "pci_0000_04_00_0")
+        self.assertEqual(driver_of("0000:04:00.0"), "hinic")
+
+    def test_device_busy_in_another_domain_is_refused_by_name(self):
+        virsh("create", xmlfile("own1", [hostdev("0000:03:00.0")]))
+        p = virsh("create", xmlfile("thief1", [hostdev("0000:03:00.0")]), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("in use by driver stratovirt, domain own1", p.stderr)
+        self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci")  # still own1's
+        virsh("destroy", "own1")
+        self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+
+    def test_non_viable_group_names_every_member_and_driver(self):
+        p = virsh("create", xmlfile("gpu1", [hostdev("0000:07:00.0")]), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("IOMMU group 7 of host PCI device 0000:07:00.0 is not viable", p.stderr)
+        self.assertIn("0000:07:00.1 (bound to snd_hda_intel)", p.stderr)
+        self.assertIn("virsh nodedev-detach pci_0000_07_00_1", p.stderr)
+        self.assertEqual(driver_of("0000:07:00.0"), "nouveau")
+        # both functions together are fine
+        virsh("create", xmlfile("gpu2", [hostdev("0000:07:00.0"), hostdev("0000:07:00.1")]))
+        self.assertEqual(driver_of("0000:07:00.1"), "vfio-pci")
+        virsh("destroy", "gpu2")
+        self.assertEqual(driver_of("0000:07:00.0"), "nouveau")
+        self.assertEqual(driver_of("0000:07:00.1"), "snd_hda_intel")
+
+    def test_bridge_and_missing_device_are_refused(self):
+        p = virsh("create", xmlfile("br1", [hostdev("0000:00:1c.0")]), check=False)
+        self.assertIn("is a PCI bridge", p.stderr)
+        p = virsh("create", xmlfile("nx1", [hostdev("0000:0a:00.0")]), check=False)
+        self.assertIn("host PCI device 0000:0a:00.0 does not exist", p.stderr)
+        self.assertEqual(status_files(), [])
+
+    def test_reset_impossible_is_reported(self):
+        p = virsh("nodedev-reset", "pci_0000_06_00_0", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        # libvirt's own words: no FLR, no PM reset, and no bridge to reset
+        self.assertIn("Unable to reset PCI device 0000:06:00.0", p.stderr)
+        virsh("nodedev-reset", "pci_0000_03_00_0")  # FLR capable
+
+    def test_rollback_when_the_second_device_fails_to_bind(self):
+        flag = os.path.join(SB, "fail-bind-0000:05:00.1")
+        open(flag, "w").close()
+        try:
+            p = virsh("create", xmlfile("rb1", [hostdev("0000:04:00.0"),
+                                                hostdev("0000:05:00.1")]), check=False)
+            self.assertNotEqual(p.returncode, 0)
+        finally:
+            os.unlink(flag)
+        self.assertEqual(driver_of("0000:04:00.0"), "hinic")
+        self.assertEqual(driver_of("0000:05:00.1"), "igb")
+        self.assertEqual(status_files(), [])
+        self.assertEqual(subprocess.run(["pgrep", "-f", "--", "-name rb1 "]).returncode, 1)
+
+    def test_rollback_when_stratovirt_fails_after_detach(self):
+        set_faults({"rb2": {"realize_error": "VFIO_MAP_DMA failed: Cannot allocate memory"}})
+        p = virsh("create", xmlfile("rb2", [hostdev("0000:03:00.0"),
+                                            hostdev("0000:05:00.0")]), check=False)
+        self.assertIn("VFIO_MAP_DMA failed", p.stderr)
+        self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+        self.assertEqual(driver_of("0000:05:00.0"), "igb")
+        self.assertEqual(status_files(), [])
+
+    def test_sriov_vf_to_a_second_domain(self):
+        virsh("create", xmlfile("pf1", [hostdev("0000:03:00.0")]))
+        with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
+            f.write("4")
+        try:
+            self.assertEqual(driver_of("0000:04:00.1"), "hinicvf")
+            self.assertEqual(driver_of("0000:04:00.4"), "hinicvf")
+            virsh("create", xmlfile("vf1", [hostdev("0000:04:00.1")]))
+            self.assertEqual(driver_of("0000:04:00.1"), "vfio-pci")
+            cmd, _ = vmm_cmdline("vf1")
+            self.assertIn("host=0000:04:00.1", cmd)
+            virsh("destroy", "vf1")
+            virsh("destroy", "pf1")
+            self.assertEqual(driver_of("0000:04:00.1"), "hinicvf")
+            self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+        finally:
+            with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
+                f.write("0")
+
+    def test_hotplug_refused_on_stratovirt_2_5_with_the_reason(self):
+        virsh("create", xmlfile("hp1", rootports=2))
+        path = os.path.join(SB, "hd.xml")
+        with open(path, "w") as f:
+            f.write(hostdev("0000:04:00.0"))
+        p = virsh("attach-device", "hp1", path, "--live", check=False)
+        self.assertIn("cannot hot-plug VFIO devices", p.stderr)
+        self.assertIn("--config", p.stderr)
+        self.assertEqual(driver_of("0000:04:00.0"), "hinic")
+        virsh("destroy", "hp1")
+
+    def test_hotplug_and_unplug_on_stratovirt_2_3(self):
+        set_faults({"hp2": {"version": "2.3.0"}})
+        virsh("define", xmlfile("hp2", rootports=3))  # disk and console take two
+        virsh("start", "hp2")
+        path = os.path.join(SB, "hd2.xml")
+        with open(path, "w") as f:
+            f.write(hostdev("0000:04:00.0"))
+        ev = subprocess.Popen(["virsh", "event", "--all", "--loop", "--timeout", "20"],
+                              stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        virsh("attach-device", "hp2", path, "--live")
+        self.assertEqual(driver_of("0000:04:00.0"), "vfio-pci")
+        self.assertIn("0000:04:00.0", virsh("dumpxml", "hp2").stdout.replace(
+            "domain='0x0000' bus='0x04' slot='0x00' function='0x0'", "0000:04:00.0"))
+        # a second one: no free root port left
+        with open(path + "2", "w") as f:
+            f.write(hostdev("0000:05:00.1"))
+        p = virsh("attach-device", "hp2", path + "2", "--live", check=False)
+        self.assertIn("no free pcie-root-port", p.stderr)
+        self.assertEqual(driver_of("0000:05:00.1"), "igb")
+        virsh("detach-device", "hp2", path, "--live")
+        self.assertEqual(driver_of("0000:04:00.0"), "hinic")
+        self.assertNotIn("bus='0x04'", virsh("dumpxml", "hp2").stdout)
+        # --config goes into the persistent definition
+        virsh("attach-device", "hp2", path, "--config")
+        self.assertIn("bus='0x04'", virsh("dumpxml", "--inactive", "hp2").stdout)
+        virsh("detach-device", "hp2", path, "--config")
+        virsh("destroy", "hp2")
+        virsh("undefine", "hp2")
+        ev.send_signal(signal.SIGINT)
+        out = ev.communicate(timeout=30)[0]
+        self.assertIn("event 'device-added' for domain 'hp2': hostdev0", out)
+        self.assertIn("event 'device-removed' for domain 'hp2': hostdev0", out)
+
+    def test_unplug_that_the_guest_never_completes_times_out(self):
+        set_faults({"hp3": {"ignore_unplug": True}})
+        virsh("create", xmlfile("hp3", [hostdev("0000:03:00.0")]))
+        path = os.path.join(SB, "hd3.xml")
+        with open(path, "w") as f:
+            f.write(hostdev("0000:03:00.0"))
+        p = virsh("detach-device", "hp3", path, "--live", check=False, timeout=60)
+        self.assertIn("did not release hostdev0", p.stderr)
+        self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci")  # still in use
+        virsh("destroy", "hp3")
+        self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+
+    def test_restarted_daemon_still_knows_devices_in_use(self):
+        virsh("create", xmlfile("rc1", [hostdev("0000:03:00.0")]))
+        restart_daemon(signal.SIGKILL)
+        p = virsh("create", xmlfile("rc2", [hostdev("0000:03:00.0")]), check=False)
+        self.assertIn("in use by driver stratovirt, domain rc1", p.stderr)
+        virsh("destroy", "rc1")
+        self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+
+
+if __name__ == "__main__":
+    main()
