@@ -54,10 +54,25 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
 {
     size_t i;
 
-    if (virStratoVirtDomainIsStandard(def) &&
-        virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_PCI, 0,
-                                       VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT) < 0)
-        return -1;
+    if (virStratoVirtDomainIsStandard(def)) {
+        bool haveRoot = false;
+
+        /* a pcie-root given without an index is index 0 */
+        for (i = 0; i < def->ncontrollers; i++) {
+            virDomainControllerDef *cont = def->controllers[i];
+
+            if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI &&
+                cont->model == VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT) {
+                if (cont->idx == -1)
+                    cont->idx = 0;
+                haveRoot = true;
+            }
+        }
+        if (!haveRoot &&
+            virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_PCI, 0,
+                                           VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT) < 0)
+            return -1;
+    }
 
     for (i = 0; i < def->nconsoles; i++) {
         if (def->consoles[i]->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_VIRTIO &&

@@ -589,8 +589,32 @@ stratovirtProcessPrepareVsock(virDomainDef *def)
 }
 
 
+/* Did StratoVirt log an error since @offset (it may exit before we see
+ * its pidfile, and its orderly exit removes the pidfile)? */
+static bool
+stratovirtProcessLogHasError(const char *logfile,
+                             off_t offset)
+{
+    g_autofree char *buf = NULL;
+    VIR_AUTOCLOSE fd = -1;
+    ssize_t got;
+
+    if (!logfile || (fd = open(logfile, O_RDONLY | O_CLOEXEC)) < 0)
+        return false;
+    if (lseek(fd, offset, SEEK_SET) < 0)
+        return false;
+    buf = g_new0(char, 65536 + 1);
+    if ((got = saferead(fd, buf, 65536)) <= 0)
+        return false;
+    buf[got] = '\0';
+    return strstr(buf, ":ERROR:") != NULL;
+}
+
+
 static int
 stratovirtProcessWaitPidfile(const char *pidfile,
+                             const char *logfile,
+                             off_t logoffset,
                              unsigned int timeout,
                              pid_t *pid)
 {
@@ -606,6 +630,8 @@ stratovirtProcessWaitPidfile(const char *pidfile,
 
         if (virPidFileReadPath(pidfile, pid) == 0 && *pid > 0)
             return 0;
+        if (stratovirtProcessLogHasError(logfile, logoffset))
+            return -2;
         if (virTimeMillisNow(&now) < 0)
             return -1;
         if (now >= deadline) {
@@ -799,8 +825,21 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         goto error;
     }
 
-    if (stratovirtProcessWaitPidfile(priv->pidfile, cfg->qmpTimeout * 1000, &pid) < 0)
+    switch (stratovirtProcessWaitPidfile(priv->pidfile, priv->logfile, logoffset,
+                                         cfg->qmpTimeout * 1000, &pid)) {
+    case 0:
+        break;
+    case -2: {
+        g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
+
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt exited while starting domain '%1$s': %2$s"),
+                       vm->def->name, why);
         goto error;
+    }
+    default:
+        goto error;
+    }
     vm->pid = pid;
 
     priv->mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, pid,
