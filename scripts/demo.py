@@ -35,7 +35,7 @@ def run(*args, check=True):
     return p
 
 
-def sample():
+def sample(with_hostdev=False, name=None):
     os.makedirs(IMG, exist_ok=True)
     for f in ("standard_vm_kernel", "rootfs.raw", "OVMF_CODE.fd", "OVMF_VARS.fd"):
         with open(os.path.join(IMG, f), "ab") as fh:
@@ -50,9 +50,12 @@ def sample():
     xml = xml.replace("<emulator>/usr/bin/stratovirt</emulator>", "")
     # Passthrough of 0000:03:00.0 needs an IOMMU and the device: shown by
     # the passthrough demo; 1 GiB hugepages need a hugetlbfs mount.
-    xml = re.sub(r"\s*<hostdev.*?</hostdev>", "", xml, flags=re.S)
+    if not with_hostdev:
+        xml = re.sub(r"\s*<hostdev.*?</hostdev>", "", xml, flags=re.S)
     xml = re.sub(r"\s*<memoryBacking>.*?</memoryBacking>", "", xml, flags=re.S)
-    path = os.path.join(SB, "stratovirt_x86.xml")
+    if name:
+        xml = xml.replace("<name>StratoVirt</name>", "<name>%s</name>" % name)
+    path = os.path.join(SB, "%s.xml" % (name or "stratovirt_x86"))
     with open(path, "w") as f:
         f.write(xml)
     return path
@@ -112,6 +115,94 @@ def main():
     run("virsh", "domstate", "--reason", "StratoVirt")
     run("virsh", "undefine", "--nvram", "StratoVirt")
     run("virsh", "list", "--all")
+
+    passthrough()
+
+
+def driver(bdf):
+    name = "pci_" + bdf.replace(":", "_").replace(".", "_")
+    xml = subprocess.run(["virsh", "nodedev-dumpxml", name], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"<driver>\s*<name>([^<]+)</name>", xml)
+    if m:
+        return m.group(1) + "   (virsh nodedev-dumpxml %s)" % name
+    # VFs created after libvirtd enumerated the host are not in its list
+    # until udev tells it; read what the kernel says, as 'lspci -k' does.
+    try:
+        drv = os.path.basename(os.readlink("/sys/bus/pci/devices/%s/driver" % bdf))
+    except OSError:
+        drv = "(no driver)"
+    return drv + "   (/sys/bus/pci/devices/%s/driver)" % bdf
+
+
+def show_drivers(*bdfs):
+    for b in bdfs:
+        print("  %s: %s" % (b, driver(b)))
+
+
+def vf_domain(name, bdf):
+    d, b, sf = bdf.split(":")
+    s, f = sf.split(".")
+    xml = """<domain type='kvm'><name>{n}</name><memory unit='MiB'>1024</memory><vcpu>2</vcpu>
+<os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/standard_vm_kernel</kernel>
+<cmdline>console=hvc0 root=/dev/vda</cmdline></os>
+<devices><disk type='file' device='disk'><source file='{img}/rootfs.raw'/><target dev='vda' bus='virtio'/></disk>
+<console type='pty'><target type='virtio' port='0'/></console>
+<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/><source>
+<address domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/></source></hostdev>
+</devices></domain>""".format(n=name, img=IMG, d=d, b=b, s=s, f=f)
+    path = os.path.join(SB, name + ".xml")
+    with open(path, "w") as fh:
+        fh.write(xml)
+    return path
+
+
+def passthrough():
+    if not os.path.isdir("/sys/bus/pci/devices/0000:03:00.0"):
+        step("Passthrough: skipped")
+        print("  this host has no device 0000:03:00.0 (run as root: the sandbox then "
+              "provides the simulated PCI host of tests/simpci)")
+        return
+    if os.environ.get("SANDBOX_SIMPCI"):
+        step("Passthrough, on the simulated PCI host (tests/simpci: the seeds' Hi1822 and I350 NICs)")
+    else:
+        step("Passthrough, on this host's PCI devices")
+    run("virsh", "nodedev-list", "--cap", "pci")
+
+    step("virsh nodedev-detach / nodedev-reattach pci_0000_05_00_0 (I350 on igb)")
+    show_drivers("0000:05:00.0")
+    run("virsh", "nodedev-detach", "pci_0000_05_00_0")
+    show_drivers("0000:05:00.0")
+    run("virsh", "nodedev-reattach", "pci_0000_05_00_0")
+    show_drivers("0000:05:00.0")
+
+    step("Create the x86 sample with its managed hostdev 0000:03:00.0 (Hi1822 on hinic)")
+    show_drivers("0000:03:00.0")
+    run("virsh", "create", sample(with_hostdev=True, name="StratoVirt"))
+    show_drivers("0000:03:00.0")
+    with open("/var/log/libvirt/stratovirt/StratoVirt.log") as f:
+        cmd = [l for l in f.read().splitlines() if " -name StratoVirt " in l][-1]
+    print("  StratoVirt got: " + re.search(r"-device vfio-pci\S*", cmd).group(0))
+
+    step("Create 4 VFs on the SR-IOV PF 0000:04:00.0, as the seeds do")
+    print("$ echo 4 > /sys/bus/pci/devices/0000:04:00.0/sriov_numvfs")
+    with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
+        f.write("4")
+    vfs = sorted(x for x in os.listdir("/sys/bus/pci/devices") if x.startswith("0000:04:00.")
+                 and x != "0000:04:00.0")
+    show_drivers(*vfs)
+
+    step("Pass the VF 0000:04:00.1 to a second domain")
+    run("virsh", "create", vf_domain("vfguest", "0000:04:00.1"))
+    run("virsh", "list")
+    show_drivers("0000:04:00.1")
+
+    step("Destroy both: every device back on its host driver")
+    run("virsh", "destroy", "vfguest")
+    run("virsh", "destroy", "StratoVirt")
+    show_drivers("0000:03:00.0", "0000:04:00.1", "0000:05:00.0")
+    with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
+        f.write("0")
     print("\ndemo: done")
 
 
