@@ -200,6 +200,33 @@ class Passthrough(unittest.TestCase):
             with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
                 f.write("0")
 
+    def test_sriov_interface_hostdev_fails_cleanly_without_a_real_pf(self):
+        # Setting a VF's MAC and VLAN goes through the PF's netdev over
+        # netlink (libvirt's virHostdevNetConfigReplace); the simulated host
+        # has no such netdev, so this proves the path is taken and rolled
+        # back, not that the MAC is set (that needs real SR-IOV hardware).
+        with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
+            f.write("4")
+        try:
+            xml = domxml("ifhd1").replace("</devices>", """
+    <interface type='hostdev' managed='yes'>
+      <mac address='52:54:00:6d:90:02'/>
+      <vlan><tag id='42'/></vlan>
+      <source><address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x1'/></source>
+    </interface>
+  </devices>""")
+            path = os.path.join(SB, "ifhd1.xml")
+            with open(path, "w") as f:
+                f.write(xml)
+            p = virsh("create", path, check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("enp4s0", p.stderr)  # the PF's netdev, found via sysfs
+            self.assertEqual(driver_of("0000:04:00.1"), "hinicvf")
+            self.assertEqual(status_files(), [])
+        finally:
+            with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
+                f.write("0")
+
     def test_hotplug_refused_on_stratovirt_2_5_with_the_reason(self):
         virsh("create", xmlfile("hp1", rootports=2))
         path = os.path.join(SB, "hd.xml")
