@@ -113,6 +113,13 @@ stratovirtDomainDefPostParseBasic(virDomainDef *def,
         def->emulator = g_strdup(cfg->emulator);
     }
 
+    if (def->virtType != VIR_DOMAIN_VIRT_KVM) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("domain type '%1$s' is not supported by StratoVirt; use type='kvm'"),
+                       virDomainVirtTypeToString(def->virtType));
+        return -1;
+    }
+
     if (!def->os.machine) {
         virCapsDomainData *capsdata;
 
@@ -137,27 +144,9 @@ stratovirtDomainDefPostParse(virDomainDef *def,
 {
     virStratoVirtDriver *driver = opaque;
 
-    if (def->virtType != VIR_DOMAIN_VIRT_KVM) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       _("domain type '%1$s' is not supported by StratoVirt; use type='kvm'"),
-                       virDomainVirtTypeToString(def->virtType));
-        return -1;
-    }
-
     if (!virCapabilitiesDomainSupported(driver->caps, def->os.type,
                                         def->os.arch, def->virtType))
         return -1;
-
-    if (!def->os.machine) {
-        virCapsDomainData *capsdata;
-
-        if (!(capsdata = virCapabilitiesDomainDataLookup(driver->caps, def->os.type,
-                                                         def->os.arch, def->virtType,
-                                                         NULL, NULL)))
-            return -1;
-        def->os.machine = g_strdup(capsdata->machinetype);
-        g_free(capsdata);
-    }
 
     /* What StratoVirt provides whatever the XML says goes into the XML. */
     if (virStratoVirtDomainIsStandard(def) &&
