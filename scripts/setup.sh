@@ -25,7 +25,7 @@ PACKAGES=(
     python3-libvirt virtinst libxml2-utils
     # tests and benchmarks
     qemu-system-x86 util-linux procps psmisc iproute2 fuse3 libfuse3-dev
-    python3-fusepy libfuse2
+    python3-fusepy libfuse2 locales
 )
 
 as_root() {
@@ -78,6 +78,18 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     fi
     as_root apt-get update -q
+}
+
+# The zh_CN catalog is tested with a daemon under zh_CN.UTF-8.
+ensure_locale() {
+    if locale -a 2>/dev/null | grep -qi '^zh_CN\.utf-\?8$'; then
+        return
+    fi
+    log "generating the zh_CN.UTF-8 locale"
+    if ! grep -q '^zh_CN.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+        echo "zh_CN.UTF-8 UTF-8" | as_root tee -a /etc/locale.gen >/dev/null
+    fi
+    as_root locale-gen >/dev/null
 }
 
 fetch_tree() {
@@ -142,6 +154,7 @@ case "${1:-all}" in
     tree) fetch_tree ;;
     all)
         install_packages
+        ensure_locale
         fetch_tree
         build_project
         ;;

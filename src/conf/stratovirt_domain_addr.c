@@ -19,6 +19,7 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virstring.h"
+#include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_DOMAIN
 

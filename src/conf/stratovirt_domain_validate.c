@@ -19,6 +19,7 @@
 #include "virlog.h"
 #include "virstring.h"
 #include "virutil.h"
+#include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_DOMAIN
 

@@ -21,6 +21,7 @@
 #include "virstring.h"
 #include "virutil.h"
 #include "cpu/cpu.h"
+#include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
 

@@ -16,6 +16,7 @@
 #include "virhostdev.h"
 #include "virclosecallbacks.h"
 #include "virchrdev.h"
+#include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
 

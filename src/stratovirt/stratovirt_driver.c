@@ -29,6 +29,8 @@
 #include "virprocess.h"
 #include "viruuid.h"
 #include <signal.h>
+#include <libintl.h>
+#include "configmake.h"
 #include "viraccessapicheck.h"
 #include "viralloc.h"
 #include "virerror.h"
@@ -37,6 +39,7 @@
 #include "virlog.h"
 #include "virpidfile.h"
 #include "virutil.h"
+#include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
 
@@ -2027,9 +2030,22 @@ static virStateDriver stratovirtStateDriver = {
 };
 
 
+void
+virStratoVirtI18nInit(void)
+{
+    const char *dir = g_getenv("LIBVIRT_STRATOVIRT_LOCALEDIR");
+
+    /* LIBVIRT_STRATOVIRT_LOCALEDIR: the build tree's catalogs, for tests */
+    bindtextdomain(STRATOVIRT_GETTEXT_PACKAGE, dir ? dir : LOCALEDIR);
+    bind_textdomain_codeset(STRATOVIRT_GETTEXT_PACKAGE, "UTF-8");
+}
+
+
 int
 stratovirtRegister(void)
 {
+    virStratoVirtI18nInit();
+
     if (virRegisterConnectDriver(&stratovirtConnectDriver, true) < 0)
         return -1;
     if (virRegisterStateDriver(&stratovirtStateDriver) < 0)

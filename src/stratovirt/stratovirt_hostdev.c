@@ -26,6 +26,7 @@
 #include "stratovirt_monitor.h"
 #include "domain_event.h"
 #include <dirent.h>
+#include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
 

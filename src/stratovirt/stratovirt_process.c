@@ -43,6 +43,7 @@
 #include "virstring.h"
 #include "virtime.h"
 #include "virvsock.h"
+#include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
 
