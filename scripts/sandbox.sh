@@ -84,6 +84,19 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             mount --bind "$SB/simsys/kernel/iommu_groups" /sys/kernel/iommu_groups
             mkdir -p /dev/vfio
             mount --bind "$SB/dev-vfio" /dev/vfio
+            # /sys/module as the simulated host's kernel would show it: the
+            # real modules, plus the vfio ones (unless the topology says the
+            # host has no vfio).
+            if ! grep -q '"no_vfio": *true' "${SIMPCI_TOPOLOGY:-$TOP/tests/simpci/default-topology.json}"; then
+                mkdir -p "$SB/realmodule"
+                mount --bind /sys/module "$SB/realmodule"
+                mount -t tmpfs -o mode=755 sandbox-module /sys/module
+                for m in "$SB"/realmodule/*; do ln -s "$m" "/sys/module/${m##*/}"; done
+                for m in vfio vfio_pci vfio_iommu_type1; do
+                    rm -f "/sys/module/$m"; mkdir -p "/sys/module/$m/parameters"
+                done
+                echo N > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+            fi
             export SANDBOX_SIMPCI="$SB/simsys" SANDBOX_SIMPCI_LOG="$SB/simpci.log"
         fi
 

@@ -116,8 +116,10 @@ class Host:
         self.devices = {}
         self.drivers = {name: {"ids": set(hexpair(i) for i in ids), "dyn": set()}
                         for name, ids in topo["drivers"].items()}
-        for d in ("vfio-pci", "pci-stub"):
+        stubs = ("pci-stub",) if topo.get("no_vfio") else ("vfio-pci", "pci-stub")
+        for d in stubs:
             self.drivers.setdefault(d, {"ids": set(), "dyn": set()})
+        self.no_vfio = bool(topo.get("no_vfio"))
         for spec in topo["devices"]:
             dev = Device(spec, self)
             self.devices[dev.bdf] = dev
@@ -125,7 +127,8 @@ class Host:
         self.next_group = max([d.group for d in self.devices.values()
                                if d.group is not None] + [0]) + 100
         os.makedirs(vfio_dir, exist_ok=True)
-        self.mknode(os.path.join(vfio_dir, "vfio"))
+        if not self.no_vfio:
+            self.mknode(os.path.join(vfio_dir, "vfio"))
         self.update_vfio_nodes()
 
     def log(self, msg):
@@ -148,7 +151,7 @@ class Host:
                 groups.setdefault(d.group, []).append(d)
         for g, devs in groups.items():
             path = os.path.join(self.vfio_dir, str(g))
-            if any(d.driver == "vfio-pci" for d in devs):
+            if not self.no_vfio and any(d.driver == "vfio-pci" for d in devs):
                 self.mknode(path)
             elif os.path.exists(path):
                 os.unlink(path)
