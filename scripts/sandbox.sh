@@ -43,6 +43,7 @@ fi
 # ---------------------------------------------------------------------
 # Inner part: runs inside the namespaces (root) or directly (user).
 if [ "${SANDBOX_INNER:-}" = "1" ]; then
+    unset SANDBOX_INNER   # a sandbox started from inside this one is its own
     SB="$SANDBOX_DIR"
     if [ "$(id -u)" -eq 0 ]; then
         # A private /dev: the real nodes bound into a tmpfs, so that what
