@@ -67,6 +67,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferEscapeString(buf, "<log path='%s'/>\n", priv->logfile);
     if (priv->hostdevsPrepared)
         virBufferAddLit(buf, "<hostdevs prepared='yes'/>\n");
+    if (priv->starting)
+        virBufferAddLit(buf, "<starting/>\n");
     return 0;
 }
 
@@ -84,6 +86,7 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     priv->logfile = virXPathString("string(./log/@path)", ctxt);
     prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);
     priv->hostdevsPrepared = prepared && STREQ(prepared, "yes");
+    priv->starting = virXPathBoolean("boolean(./starting)", ctxt) > 0;
 
     if (!priv->qmpPath) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s",

@@ -21,7 +21,8 @@ struct _virStratoVirtDomainObjPrivate {
     virStratoVirtMonitor *mon;
 
     bool beingDestroyed;    /* we asked the VMM to go */
-    bool hostdevsPrepared;  /* hostdevs were detached for this run */
+    bool hostdevsPrepared;  /* hostdevs were (maybe) detached for this run */
+    bool starting;          /* a start is under way (status saved early) */
     bool guestShutdown;     /* SHUTDOWN event seen or powerdown requested */
     bool pausedByUs;        /* the last STOP was asked for by an API */
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */

@@ -234,13 +234,17 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
             return -1;
     }
 
-    if (virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
+    /* Recorded before anything is detached: a daemon killed from here on
+     * finds the mark in the status XML and gives the devices back. */
+    priv->hostdevsPrepared = true;
+    if (virDomainObjSave(vm, driver->xmlopt, driver->config->stateDir) < 0 ||
+        virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                     vm->def->name, vm->def->uuid,
                                     vm->def->hostdevs, vm->def->nhostdevs,
-                                    flags) < 0)
+                                    flags) < 0) {
+        priv->hostdevsPrepared = false;
         return -1;
-
-    priv->hostdevsPrepared = true;
+    }
     return 0;
 }
 

@@ -43,6 +43,7 @@
 #include "virstring.h"
 #include "virtime.h"
 #include "virvsock.h"
+#include "virhostdev.h"
 #include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
@@ -779,6 +780,13 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         stratovirtProcessPickVNCPort(vm->def->graphics[0], &params.vncPort) < 0)
         goto error;
 
+    /* From here on the start leaves traces (detached devices, a VMM): say
+     * so in the status XML, so that a daemon killed in the middle cleans
+     * them up when it comes back rather than forgetting them. */
+    priv->starting = true;
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto error;
+
     /* Detach, bind to vfio-pci, reset, check groups: all or nothing. */
     if (virStratoVirtHostdevPrepareDomain(driver, vm) < 0)
         goto error;
@@ -843,10 +851,19 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     }
     vm->pid = pid;
 
-    priv->mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, pid,
-                                         cfg->qmpTimeout * 1000,
-                                         &stratovirtMonitorCallbacks, driver,
-                                         &vmmGone);
+    /* The domain lock is dropped while we wait on the VMM (the job keeps
+     * others out): the event loop must be able to deliver its events. */
+    {
+        virStratoVirtMonitor *mon;
+
+        virObjectUnlock(vm);
+        mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, pid,
+                                       cfg->qmpTimeout * 1000,
+                                       &stratovirtMonitorCallbacks, driver,
+                                       &vmmGone);
+        virObjectLock(vm);
+        priv->mon = mon;
+    }
     if (!priv->mon) {
         if (vmmGone) {
             g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
@@ -859,16 +876,32 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         goto error;
     }
 
-    if (virStratoVirtMonitorQueryPtys(priv->mon, STRATOVIRT_QMP_CMD_TIMEOUT, &ptys) < 0)
-        goto error;
-    stratovirtProcessSetPtys(vm->def, ptys);
+    {
+        virStratoVirtMonitor *mon;
+        unsigned long long balloon = 0;
+        int rc;
 
-    if (vm->def->memballoon &&
-        vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO &&
-        vm->def->mem.cur_balloon < virDomainDefGetMemoryTotal(vm->def) &&
-        virStratoVirtMonitorSetBalloon(priv->mon, STRATOVIRT_QMP_CMD_TIMEOUT,
-                                       vm->def->mem.cur_balloon * 1024) < 0)
-        goto error;
+        if (vm->def->memballoon &&
+            vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO &&
+            vm->def->mem.cur_balloon < virDomainDefGetMemoryTotal(vm->def))
+            balloon = vm->def->mem.cur_balloon * 1024;
+
+        if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+            goto error;
+        rc = virStratoVirtMonitorQueryPtys(mon, STRATOVIRT_QMP_CMD_TIMEOUT, &ptys);
+        if (rc == 0 && balloon)
+            rc = virStratoVirtMonitorSetBalloon(mon, STRATOVIRT_QMP_CMD_TIMEOUT, balloon);
+        virStratoVirtProcessMonitorExit(vm, mon);
+        if (rc < 0)
+            goto error;
+        if (!virDomainObjIsActive(vm) || !priv->mon) {
+            virReportError(VIR_ERR_OPERATION_FAILED,
+                           _("StratoVirt exited while starting domain '%1$s'"),
+                           vm->def->name);
+            goto error;
+        }
+    }
+    stratovirtProcessSetPtys(vm->def, ptys);
 
     if (paused)
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
@@ -878,6 +911,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     if (flags & VIR_STRATOVIRT_START_AUTODESTROY && conn)
         virCloseCallbacksDomainAdd(vm, conn, stratovirtProcessAutoDestroy);
 
+    priv->starting = false;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         goto error;
 
@@ -950,6 +984,7 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
         virDomainObjRemoveTransientDef(vm);
 
     priv->beingDestroyed = false;
+    priv->starting = false;
     if (wasActive && driver->inhibitCallback)
         driver->inhibitCallback(false, driver->inhibitOpaque);
 }
@@ -1042,6 +1077,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     bool running = false;
     int state;
     int ret = 0;
+    size_t i;
 
     virObjectLock(vm);
     priv = vm->privateData;
@@ -1052,8 +1088,44 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     if (vm->def->id >= g_atomic_int_get(&driver->nextvmid))
         g_atomic_int_set(&driver->nextvmid, vm->def->id + 1);
 
+    if (priv->starting) {
+        /* libvirt records how to give a device back only once all are
+         * detached; a managed device we left on vfio-pci goes back to the
+         * driver the kernel probes for it. */
+        for (i = 0; i < vm->def->nhostdevs; i++) {
+            virDomainHostdevDef *hd = vm->def->hostdevs[i];
+
+            if (hd->managed && virHostdevIsPCIDevice(hd)) {
+                hd->origstates.states.pci.unbind_from_stub = true;
+                hd->origstates.states.pci.reprobe = true;
+            }
+        }
+    }
+
     /* Devices of a live domain are in use, whatever happens next. */
     virStratoVirtHostdevUpdateActive(driver, vm);
+
+    if (priv->starting) {
+        /* The daemon died in the middle of this start: undo it. */
+        pid_t pid = 0;
+
+        if (vm->pid <= 0 && priv->pidfile &&
+            virPidFileReadPath(priv->pidfile, &pid) == 0 && pid > 0)
+            vm->pid = pid;
+        VIR_WARN("domain %s: the daemon stopped during its start; undoing it",
+                 vm->def->name);
+        if (vm->pid > 0 && kill(vm->pid, 0) == 0 && stratovirtProcessIsOurs(vm))
+            stratovirtProcessKill(vm->pid, 3000, true);
+        vm->pid = 0;
+        if (driver->inhibitCallback)
+            driver->inhibitCallback(true, driver->inhibitOpaque);
+        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED, 0);
+        stratovirtProcessEventQueue(driver,
+                                    virDomainEventLifecycleNewFromObj(vm,
+                                                                      VIR_DOMAIN_EVENT_STOPPED,
+                                                                      VIR_DOMAIN_EVENT_STOPPED_FAILED));
+        goto removed;
+    }
 
     if (vm->pid <= 0 || kill(vm->pid, 0) < 0 || !stratovirtProcessIsOurs(vm))
         goto gone;
@@ -1101,6 +1173,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
                                 virDomainEventLifecycleNewFromObj(vm,
                                                                   VIR_DOMAIN_EVENT_STOPPED,
                                                                   VIR_DOMAIN_EVENT_STOPPED_CRASHED));
+ removed:
     if (!vm->persistent) {
         virObjectRef(vm);
         virObjectUnlock(vm);

@@ -464,6 +464,17 @@ class SysFS(Operations):
         payload = n[2]
         what = payload[0]
         text = data.decode(errors="replace").strip("\n\x00 ")
+        if what == "driver" and payload[2] == "bind" and payload[1] == "vfio-pci" or \
+                what == "probe":
+            # fault switch: 'slow-bind-<bdf>' (seconds) delays a vfio-pci bind
+            flag = os.path.join(os.path.dirname(h.vfio_dir.rstrip("/")), "slow-bind-%s" % text)
+            if os.path.exists(flag):
+                try:
+                    delay = float(open(flag).read().strip() or "1")
+                except (OSError, ValueError):
+                    delay = 1.0
+                h.log("slow bind %s: %.1fs" % (text, delay))
+                time.sleep(delay)
         with h.lock:
             if what == "driver":
                 drv, op = payload[1], payload[2]
