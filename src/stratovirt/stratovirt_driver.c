@@ -1947,7 +1947,6 @@ stratovirtNodeDeviceReset(virNodeDevicePtr dev)
 
 static virHypervisorDriver stratovirtHypervisorDriver = {
     .name = STRATOVIRT_DRIVER_NAME,
-    .connectURIProbe = NULL,
     .connectOpen = stratovirtConnectOpen,
     .connectClose = stratovirtConnectClose,
     .connectGetType = stratovirtConnectGetType,

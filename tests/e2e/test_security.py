@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+"""Security: every mutating API refused on the read-only socket (the list
+comes from the driver's own API table), an ACL check in every entry point,
+file and socket modes as libvirt's QEMU driver uses, the VMM run as the
+configured user with DAC ownership given and taken back, and values that
+StratoVirt's command line cannot carry refused."""
+
+import os
+import re
+import stat
+import subprocess
+import unittest
+
+import libvirt
+
+from svtest import SB, TOP, URI, virsh, main, restart_daemon, driver_conf_path
+
+DRIVER_C = os.path.join(TOP, "src", "stratovirt", "stratovirt_driver.c")
+STATE = "/run/libvirt/stratovirt"
+IMG = os.path.join(SB, "sec-images")
+
+
+def table():
+    with open(DRIVER_C) as f:
+        src = f.read()
+    body = re.search(r"static virHypervisorDriver stratovirtHypervisorDriver = \{(.*?)\};",
+                     src, re.S).group(1)
+    return dict(re.findall(r"\.(\w+) = (stratovirt\w+),", body)), src
+
+
+def domxml(name, devs=""):
+    os.makedirs(IMG, exist_ok=True)
+    for f in ("vmlinux", "%s.raw" % name):
+        with open(os.path.join(IMG, f), "ab") as fh:
+            fh.truncate(1 << 20)
+    return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
+<devices><disk type='file' device='disk'><source file='{img}/{n}.raw'/><target dev='vda' bus='virtio'/></disk>
+<console type='pty'><target type='virtio' port='0'/></console>{devs}</devices></domain>""".format(
+        n=name, img=IMG, devs=devs)
+
+
+# API table entry -> (read-only client call, mutating?)
+def ro_calls(conn, dom, ndev):
+    xml = domxml("ro-new")
+    hd = ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+          "<address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>")
+    return {
+        # read-only access is allowed for these
+        "connectOpen": (lambda: None, False),
+        "connectClose": (lambda: None, False),
+        "connectGetType": (conn.getType, False),
+        "connectGetVersion": (conn.getVersion, False),
+        "connectGetHostname": (conn.getHostname, False),
+        "connectIsSecure": (conn.isSecure, False),
+        "connectIsEncrypted": (conn.isEncrypted, False),
+        "connectIsAlive": (conn.isAlive, False),
+        "connectSupportsFeature": (lambda: None, False),
+        "connectGetCapabilities": (conn.getCapabilities, False),
+        "nodeGetInfo": (conn.getInfo, False),
+        "connectNumOfDomains": (conn.numOfDomains, False),
+        "connectListDomains": (conn.listDomainsID, False),
+        "connectNumOfDefinedDomains": (conn.numOfDefinedDomains, False),
+        "connectListDefinedDomains": (conn.listDefinedDomains, False),
+        "connectListAllDomains": (lambda: conn.listAllDomains(0), False),
+        # libvirt refuses it on read-only connections (it may run the emulator)
+        "connectGetDomainCapabilities": (lambda: conn.getDomainCapabilities(), True),
+        "connectDomainEventRegister": (lambda: None, False),
+        "connectDomainEventDeregister": (lambda: None, False),
+        "connectDomainEventRegisterAny": (lambda: None, False),
+        "connectDomainEventDeregisterAny": (lambda: None, False),
+        "domainLookupByID": (lambda: None, False),
+        "domainLookupByUUID": (lambda: conn.lookupByUUIDString(dom.UUIDString()), False),
+        "domainLookupByName": (lambda: conn.lookupByName(dom.name()), False),
+        "domainGetXMLDesc": (lambda: dom.XMLDesc(0), False),
+        "domainGetInfo": (dom.info, False),
+        "domainGetState": (dom.state, False),
+        "domainGetOSType": (dom.OSType, False),
+        "domainGetMaxMemory": (dom.maxMemory, False),
+        "domainGetVcpusFlags": (lambda: dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG), False),
+        "domainIsActive": (dom.isActive, False),
+        "domainIsPersistent": (dom.isPersistent, False),
+        "domainIsUpdated": (dom.isUpdated, False),
+        "domainHasManagedSaveImage": (lambda: dom.hasManagedSaveImage(0), False),
+        "domainGetAutostart": (dom.autostart, False),
+        "domainGetMetadata": (lambda: None, False),
+        "domainMemoryStats": (lambda: None, False),
+        # everything else changes something and must be refused
+        "domainCreateXML": (lambda: conn.createXML(xml, 0), True),
+        "domainDefineXML": (lambda: conn.defineXML(xml), True),
+        "domainDefineXMLFlags": (lambda: conn.defineXMLFlags(xml, 0), True),
+        "domainUndefine": (dom.undefine, True),
+        "domainUndefineFlags": (lambda: dom.undefineFlags(0), True),
+        "domainCreate": (dom.create, True),
+        "domainCreateWithFlags": (lambda: dom.createWithFlags(0), True),
+        "domainDestroy": (dom.destroy, True),
+        "domainDestroyFlags": (lambda: dom.destroyFlags(0), True),
+        "domainShutdown": (dom.shutdown, True),
+        "domainShutdownFlags": (lambda: dom.shutdownFlags(0), True),
+        "domainReboot": (lambda: dom.reboot(0), True),
+        "domainReset": (lambda: dom.reset(0), True),
+        "domainSuspend": (dom.suspend, True),
+        "domainResume": (dom.resume, True),
+        "domainSetAutostart": (lambda: dom.setAutostart(1), True),
+        "domainOpenConsole": (lambda: dom.openConsole(None, conn.newStream(0), 0), True),
+        "domainSetMemoryFlags": (lambda: dom.setMemoryFlags(262144, 0), True),
+        "domainSetMemory": (lambda: dom.setMemory(262144), True),
+        "domainSetMetadata": (lambda: dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_TITLE,
+                                                       "t", None, None, 0), True),
+        "domainAttachDevice": (lambda: dom.attachDevice(hd), True),
+        "domainAttachDeviceFlags": (lambda: dom.attachDeviceFlags(hd, 0), True),
+        "domainDetachDevice": (lambda: dom.detachDevice(hd), True),
+        "domainDetachDeviceFlags": (lambda: dom.detachDeviceFlags(hd, 0), True),
+        "nodeDeviceDettach": (lambda: ndev.dettach(), True),
+        "nodeDeviceDetachFlags": (lambda: ndev.detachFlags(None, 0), True),
+        "nodeDeviceReAttach": (lambda: ndev.reAttach(), True),
+        "nodeDeviceReset": (lambda: ndev.reset(), True),
+    }
+
+
+class ReadOnly(unittest.TestCase):
+
+    def test_every_mutating_api_refused_on_the_ro_socket(self):
+        entries, _ = table()
+        virsh("define", self._write("rodom"))
+        rw = libvirt.open(URI)
+        # straight to the -ro socket, without -r: the daemon enforces it
+        ro = libvirt.open(URI + "?socket=" + os.environ["SANDBOX_SOCK"] + "-ro")
+        try:
+            dom = ro.lookupByName("rodom")
+            names = [n for n in ro.listDevices("pci", 0)] if os.geteuid() == 0 else []
+            ndev = ro.nodeDeviceLookupByName(names[0]) if names else None
+            calls = ro_calls(ro, dom, ndev)
+            missing = sorted(set(entries) - set(calls))
+            self.assertEqual(missing, [], "API table entries without a read-only case")
+            refused = []
+            for name, (call, mutating) in sorted(calls.items()):
+                if not mutating:
+                    call()
+                    continue
+                if name.startswith("nodeDevice") and ndev is None:
+                    continue
+                with self.assertRaises(libvirt.libvirtError, msg=name) as cm:
+                    call()
+                self.assertEqual(cm.exception.get_error_code(),
+                                 libvirt.VIR_ERR_OPERATION_DENIED,
+                                 "%s: %s" % (name, cm.exception))
+                refused.append(name)
+            self.assertGreaterEqual(len(refused), 25)
+            # nothing changed
+            self.assertEqual(rw.lookupByName("rodom").isActive(), 0)
+        finally:
+            ro.close()
+            rw.close()
+            virsh("undefine", "rodom")
+
+    def _write(self, name):
+        path = os.path.join(SB, name + ".xml")
+        with open(path, "w") as f:
+            f.write(domxml(name))
+        return path
+
+
+class ACL(unittest.TestCase):
+    # libvirt's drivers do not check ACLs for these: closing one's own
+    # connection and asking about its transport
+    EXEMPT = {"connectClose", "connectIsSecure", "connectIsEncrypted", "connectIsAlive"}
+
+    def test_every_entry_point_checks_the_acl(self):
+        entries, src = table()
+        for api, func in entries.items():
+            if api in self.EXEMPT:
+                continue
+            m = re.search(r"\n%s\(.*?\n\{(.*?)\n\}\n" % re.escape(func), src, re.S)
+            self.assertIsNotNone(m, func)
+            body = m.group(1)
+            # a thin wrapper may delegate to a function that checks
+            callees = re.findall(r"return (stratovirt\w+)\(", body)
+            bodies = [body] + [re.search(r"\n%s\(.*?\n\{(.*?)\n\}\n" % re.escape(c), src,
+                                         re.S).group(1) for c in callees
+                               if re.search(r"\n%s\(" % re.escape(c), src)]
+            text = "\n".join(bodies)
+            if "stratovirtNodeDeviceCheckManager" in text or api.startswith("nodeDevice"):
+                # virDomainDriverNodeDevice* check virNodeDevice*EnsureACL
+                self.assertRegex(text, r"virDomainDriverNodeDevice\w+\(", func)
+                continue
+            self.assertRegex(text, r"(EnsureACL|CheckACL)", "%s (%s) has no ACL check" % (func, api))
+
+
+@unittest.skipUnless(os.geteuid() == 0, "file modes of the system instance")
+class Modes(unittest.TestCase):
+
+    def test_status_config_log_and_socket_modes(self):
+        path = os.path.join(SB, "mode1.xml")
+        with open(path, "w") as f:
+            f.write(domxml("mode1"))
+        virsh("define", path)
+        virsh("start", "mode1")
+        try:
+            def mode(p):
+                return stat.S_IMODE(os.stat(p).st_mode)
+            self.assertEqual(mode("/etc/libvirt/stratovirt/mode1.xml"), 0o600)
+            self.assertEqual(mode(os.path.join(STATE, "mode1.xml")), 0o600)
+            self.assertEqual(mode("/var/log/libvirt/stratovirt/mode1.log"), 0o600)
+            socks = [os.path.join(STATE, f) for f in os.listdir(STATE) if f.endswith(".qmp")]
+            self.assertEqual(len(socks), 1)
+            self.assertEqual(mode(socks[0]), 0o600)
+            self.assertTrue(stat.S_ISSOCK(os.stat(socks[0]).st_mode))
+            self.assertEqual(mode(os.environ["SANDBOX_SOCK"].replace("-sock", "-admin-sock")), 0o700)
+        finally:
+            virsh("destroy", "mode1")
+            virsh("undefine", "mode1")
+
+
+class Values(unittest.TestCase):
+
+    def test_values_the_command_line_cannot_carry_are_refused(self):
+        for field, bad in (("name", "a,b"), ("name", "x=y"), ("name", "-rm"),
+                           ("disk", "/var/lib/a,if=pflash.raw"), ("disk", "/tmp/x&#10;y.raw"),
+                           ("kernel", "-kernel")):
+            xml = domxml("val1")
+            if field == "name":
+                xml = xml.replace("<name>val1</name>", "<name>%s</name>" % bad)
+            elif field == "disk":
+                xml = re.sub(r"<source file='[^']*'/>", "<source file='%s'/>" % bad, xml)
+            else:
+                xml = re.sub(r"<kernel>[^<]*</kernel>", "<kernel>%s</kernel>" % bad, xml)
+            conn = libvirt.open(URI)
+            try:
+                with self.subTest(field=field, value=bad), \
+                        self.assertRaises(libvirt.libvirtError) as cm:
+                    conn.defineXML(xml)
+                self.assertEqual(cm.exception.get_error_code(),
+                                 libvirt.VIR_ERR_CONFIG_UNSUPPORTED, str(cm.exception))
+                self.assertIn("cannot be passed to StratoVirt", str(cm.exception))
+            finally:
+                conn.close()
+
+
+if __name__ == "__main__":
+    main()
