@@ -53,8 +53,8 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
         mount -t tmpfs -o mode=755,size=4m sandbox-dev /dev
         for e in "$SB"/realdev/*; do
             n=${e##*/}
-            if [ "$n" = ptmx ]; then
-                ln -s pts/ptmx /dev/ptmx
+            if [ "$n" = ptmx ] || [ "$n" = pts ]; then
+                continue    # a devpts instance of its own, below
             elif [ -L "$e" ]; then
                 cp -P "$e" "/dev/$n"
             elif [ -d "$e" ]; then
@@ -63,6 +63,10 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
                 touch "/dev/$n" && mount --bind "$e" "/dev/$n"
             fi
         done
+
+        mkdir -p /dev/pts
+        mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 sandbox-devpts /dev/pts
+        ln -s pts/ptmx /dev/ptmx
 
         # The simulated PCI host (tests/simpci), unless the real one is
         # wanted: its sysfs tree over the real one, its /dev/vfio.
@@ -224,6 +228,8 @@ fi
 # Outer part: make the folder, enter the namespaces, clean up.
 mkdir -p "$TOP/.sandbox"
 SANDBOX_DIR=$(mktemp -d "$TOP/.sandbox/sb.XXXXXX")
+# traversable, so that a VMM run as an unprivileged user reaches its images
+chmod 755 "$SANDBOX_DIR"
 export SANDBOX_DIR BUILD STRATOVIRT="${STRATOVIRT:-}"
 cleanup() {
     if [ -z "${SANDBOX_KEEP:-}" ]; then

@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include "stratovirt_domain.h"
+#include "stratovirt_security.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_domain_validate.h"
 #include "viralloc.h"
@@ -29,7 +30,9 @@ stratovirtDomainObjPrivateAlloc(void *opaque)
     virStratoVirtDomainObjPrivate *priv = g_new0(virStratoVirtDomainObjPrivate, 1);
 
     priv->driver = opaque;
+    priv->dacLabels = g_ptr_array_new_with_free_func((GDestroyNotify) virStratoVirtDACLabelFree);
     if (!(priv->chrdevs = virChrdevAlloc())) {
+        g_ptr_array_unref(priv->dacLabels);
         g_free(priv);
         return NULL;
     }
@@ -43,6 +46,8 @@ stratovirtDomainObjPrivateFree(void *data)
     virStratoVirtDomainObjPrivate *priv = data;
 
     virChrdevFree(priv->chrdevs);
+    g_ptr_array_unref(priv->dacLabels);
+    g_free(priv->runDir);
     g_free(priv->unplugAlias);
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
@@ -59,6 +64,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
 
+    if (priv->runDir)
+        virBufferEscapeString(buf, "<rundir path='%s'/>\n", priv->runDir);
     if (priv->qmpPath)
         virBufferEscapeString(buf, "<qmp path='%s'/>\n", priv->qmpPath);
     if (priv->pidfile)
@@ -69,6 +76,7 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferAddLit(buf, "<hostdevs prepared='yes'/>\n");
     if (priv->starting)
         virBufferAddLit(buf, "<starting/>\n");
+    virStratoVirtSecurityFormat(buf, vm);
     return 0;
 }
 
@@ -81,12 +89,15 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     g_autofree char *prepared = NULL;
 
+    priv->runDir = virXPathString("string(./rundir/@path)", ctxt);
     priv->qmpPath = virXPathString("string(./qmp/@path)", ctxt);
     priv->pidfile = virXPathString("string(./pidfile/@path)", ctxt);
     priv->logfile = virXPathString("string(./log/@path)", ctxt);
     prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);
     priv->hostdevsPrepared = prepared && STREQ(prepared, "yes");
     priv->starting = virXPathBoolean("boolean(./starting)", ctxt) > 0;
+    if (virStratoVirtSecurityParse(ctxt, vm) < 0)
+        return -1;
 
     if (!priv->qmpPath) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s",

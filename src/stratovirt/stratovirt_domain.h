@@ -11,10 +11,14 @@
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 
+typedef struct _virStratoVirtDACLabel virStratoVirtDACLabel;
+void virStratoVirtDACLabelFree(virStratoVirtDACLabel *label);
+
 typedef struct _virStratoVirtDomainObjPrivate virStratoVirtDomainObjPrivate;
 struct _virStratoVirtDomainObjPrivate {
     virStratoVirtDriver *driver;
 
+    char *runDir;           /* per-run directory: QMP socket, pidfile */
     char *qmpPath;          /* QMP socket of the running VMM */
     char *pidfile;
     char *logfile;
@@ -28,6 +32,7 @@ struct _virStratoVirtDomainObjPrivate {
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
 
     virChrdevs *chrdevs;
+    GPtrArray *dacLabels;   /* virStratoVirtDACLabel: owners to give back */
     char *unplugAlias;      /* device_del sent, DEVICE_DELETED awaited */
 };
 

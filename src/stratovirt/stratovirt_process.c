@@ -33,6 +33,7 @@
 #include "stratovirt_hostdev.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_process.h"
+#include "stratovirt_security.h"
 #include "viralloc.h"
 #include "virclosecallbacks.h"
 #include "virerror.h"
@@ -760,16 +761,27 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
     g_free(priv->logfile);
+    g_free(priv->runDir);
     {
         char uuidstr[VIR_UUID_STRING_BUFLEN];
 
+        /* StratoVirt creates its QMP socket and pidfile itself: they live
+         * in a directory of their own that its user can write to */
         virUUIDFormat(vm->def->uuid, uuidstr);
-        priv->qmpPath = g_strdup_printf("%s/%s.qmp", cfg->stateDir, uuidstr);
+        priv->runDir = g_strdup_printf("%s/%s", cfg->stateDir, uuidstr);
     }
-    priv->pidfile = g_strdup_printf("%s/%s.pid", cfg->stateDir, vm->def->name);
+    priv->qmpPath = g_strdup_printf("%s/qmp.sock", priv->runDir);
+    priv->pidfile = g_strdup_printf("%s/stratovirt.pid", priv->runDir);
     priv->logfile = g_strdup_printf("%s/%s.log", cfg->logDir, vm->def->name);
-    unlink(priv->pidfile);
-    unlink(priv->qmpPath);
+    if (virFileDeleteTree(priv->runDir) < 0 || g_mkdir(priv->runDir, 0700) < 0) {
+        virReportSystemError(errno, _("cannot create the run directory '%1$s'"), priv->runDir);
+        goto error;
+    }
+    if (!virFileExists(priv->logfile) &&
+        virFileWriteStr(priv->logfile, "", 0600) < 0) {
+        virReportSystemError(errno, _("cannot create the domain log '%1$s'"), priv->logfile);
+        goto error;
+    }
 
     if (virStratoVirtAssignAliases(vm->def) < 0 ||
         stratovirtProcessFindHugepages(vm->def, &memPath) < 0 ||
@@ -789,6 +801,11 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
 
     /* Detach, bind to vfio-pci, reset, check groups: all or nothing. */
     if (virStratoVirtHostdevPrepareDomain(driver, vm) < 0)
+        goto error;
+
+    /* What the VMM's user must open, handed to it for the run */
+    if (virStratoVirtSecuritySetAll(driver, vm) < 0 ||
+        virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         goto error;
 
     params.qmpPath = priv->qmpPath;
@@ -962,13 +979,16 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
         VIR_WARN("domain %s: StratoVirt pid %lld may still run", vm->def->name,
                  (long long) vm->pid);
 
-    /* Only now that the VMM has gone: devices back to their drivers */
+    /* Only now that the VMM has gone: owners and devices given back */
+    virStratoVirtSecurityRestoreAll(vm);
     virStratoVirtHostdevReattachDomain(driver, vm);
 
     if (priv->pidfile)
         unlink(priv->pidfile);
     if (priv->qmpPath)
         unlink(priv->qmpPath);
+    if (priv->runDir && virFileDeleteTree(priv->runDir) < 0)
+        virResetLastError();
     if (virDomainDeleteConfig(cfg->stateDir, NULL, vm) < 0)
         virResetLastError();
 

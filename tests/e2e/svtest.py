@@ -117,6 +117,13 @@ def daemon_log():
         return ""
 
 
+def status_pid(name):
+    """The VMM's pid, from the domain's live status XML."""
+    import re as _re
+    with open(os.path.join("/run/libvirt/stratovirt", name + ".xml")) as f:
+        return int(_re.search(r"<domstatus [^>]*pid='(\d+)'", f.read()).group(1))
+
+
 def main():
     if not in_sandbox():
         print("SKIP: run through scripts/sandbox.sh (no SANDBOX_DIR set)")

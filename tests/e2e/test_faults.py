@@ -128,7 +128,7 @@ class KilledDuringStart(unittest.TestCase):
 
     def test_killed_after_the_vmm_is_spawned_before_qmp_answers(self):
         set_faults({"k2": {"start_delay": 4}})
-        self.kill_when("k2", lambda: vmms("k2") and os.path.exists(os.path.join(STATE, "k2.pid")),
+        self.kill_when("k2", lambda: vmms("k2") and any(os.path.exists(os.path.join(STATE, d, "stratovirt.pid")) for d in os.listdir(STATE) if os.path.isdir(os.path.join(STATE, d))),
                        persistent=True)
         self.assertEqual(virsh("domstate", "--reason", "k2").stdout.strip(), "shut off (failed)")
         self.assert_clean("k2")

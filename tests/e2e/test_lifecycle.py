@@ -16,7 +16,7 @@ import unittest
 import libvirt
 
 from svtest import (SB, TOP, URI, virsh, main, wait_for, restart_daemon,
-                    pid_alive, daemon_log)
+                    pid_alive, daemon_log, status_pid)
 
 IMG = os.path.join(SB, "images")
 STATE = "/run/libvirt/stratovirt" if os.geteuid() == 0 else None
@@ -80,8 +80,7 @@ def state(name):
 
 
 def vmm_pid(name):
-    with open(os.path.join(STATE, name + ".pid")) as f:
-        return int(f.read().strip())
+    return status_pid(name)
 
 
 def vmm_procs(name):

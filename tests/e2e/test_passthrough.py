@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from svtest import SB, URI, virsh, main, wait_for, restart_daemon, pid_alive
+from svtest import SB, URI, virsh, main, wait_for, restart_daemon, pid_alive, status_pid
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
@@ -69,8 +69,7 @@ def xmlfile(name, *a, **kw):
 
 
 def vmm_cmdline(name):
-    with open(os.path.join(STATE, name + ".pid")) as f:
-        pid = int(f.read())
+    pid = status_pid(name)
     with open("/proc/%d/cmdline" % pid) as f:
         return f.read().replace("\0", " "), pid
 

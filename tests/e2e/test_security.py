@@ -202,7 +202,8 @@ class Modes(unittest.TestCase):
             self.assertEqual(mode("/etc/libvirt/stratovirt/mode1.xml"), 0o600)
             self.assertEqual(mode(os.path.join(STATE, "mode1.xml")), 0o600)
             self.assertEqual(mode("/var/log/libvirt/stratovirt/mode1.log"), 0o600)
-            socks = [os.path.join(STATE, f) for f in os.listdir(STATE) if f.endswith(".qmp")]
+            socks = [os.path.join(STATE, d, "qmp.sock") for d in os.listdir(STATE)
+                     if os.path.exists(os.path.join(STATE, d, "qmp.sock"))]
             self.assertEqual(len(socks), 1)
             self.assertEqual(mode(socks[0]), 0o600)
             self.assertTrue(stat.S_ISSOCK(os.stat(socks[0]).st_mode))
@@ -210,6 +211,46 @@ class Modes(unittest.TestCase):
         finally:
             virsh("destroy", "mode1")
             virsh("undefine", "mode1")
+
+
+@unittest.skipUnless(os.geteuid() == 0 and os.environ.get("SANDBOX_SIMPCI"),
+                     "needs root and the simulated PCI host")
+class UnprivilegedVMM(unittest.TestCase):
+
+    def test_vmm_runs_as_the_configured_user_with_dac_given_and_taken_back(self):
+        import pwd, grp, json
+        nobody = pwd.getpwnam("nobody")
+        group = grp.getgrgid(nobody.pw_gid)
+        with open(driver_conf_path()) as f:
+            saved = f.read()
+        with open(driver_conf_path(), "a") as f:
+            f.write('user = "nobody"\ngroup = "%s"\n' % group.gr_name)
+        restart_daemon()
+        try:
+            hd = ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+                  "<address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>")
+            path = os.path.join(SB, "unpriv1.xml")
+            with open(path, "w") as f:
+                f.write(domxml("unpriv1", hd))
+            image = os.path.join(IMG, "unpriv1.raw")
+            os.chown(image, 0, 0)
+            virsh("create", path)
+            from svtest import status_pid
+            pid = status_pid("unpriv1")
+            with open("/proc/%d/status" % pid) as f:
+                uid_line = [l for l in f if l.startswith("Uid:")][0]
+            self.assertEqual(int(uid_line.split()[1]), nobody.pw_uid)
+            self.assertEqual(os.stat(image).st_uid, nobody.pw_uid)
+            self.assertEqual(os.stat("/dev/vfio/3").st_uid, nobody.pw_uid)
+            with open(os.path.join(STATE, "unpriv1.xml")) as f:
+                self.assertIn("<dac path='%s' uid='0' gid='0'/>" % image, f.read())
+            virsh("destroy", "unpriv1")
+            self.assertEqual(os.stat(image).st_uid, 0)
+            self.assertEqual(os.stat(image).st_gid, 0)
+        finally:
+            with open(driver_conf_path(), "w") as f:
+                f.write(saved)
+            restart_daemon()
 
 
 class Values(unittest.TestCase):
