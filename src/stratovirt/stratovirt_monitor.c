@@ -163,9 +163,10 @@ stratovirtMonitorProcessLine(virStratoVirtMonitor *mon,
     }
 
     if (virJSONValueObjectHasKey(msg, "QMP")) {
-        virJSONValue *ver = virJSONValueObjectGet(msg, "QMP");
-        const char *pkg = ver ? virJSONValueObjectGetString(
-            virJSONValueObjectGetObject(ver, "version"), "package") : NULL;
+        /* a hostile VMM may send any shape: look before reading */
+        virJSONValue *qmp = virJSONValueObjectGetObject(msg, "QMP");
+        virJSONValue *ver = qmp ? virJSONValueObjectGetObject(qmp, "version") : NULL;
+        const char *pkg = ver ? virJSONValueObjectGetString(ver, "package") : NULL;
 
         g_free(mon->version);
         mon->version = g_strdup(pkg);
@@ -232,6 +233,50 @@ stratovirtMonitorDispatchEvents(virStratoVirtMonitor *mon,
 }
 
 
+/* Append what the VMM sent and handle every complete line.  Called with
+ * the monitor locked; events are collected in @evs. */
+static void
+stratovirtMonitorConsume(virStratoVirtMonitor *mon,
+                         const char *data,
+                         size_t len,
+                         GPtrArray *evs)
+{
+    char *nl;
+
+    if (mon->buflen + len > STRATOVIRT_QMP_MAX_LINE) {
+        stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED,
+                                  _("StratoVirt sent a QMP message larger than 1 MiB; closing the monitor"));
+        mon->eof = true;
+        return;
+    }
+    mon->buf = g_realloc(mon->buf, mon->buflen + len + 1);
+    memcpy(mon->buf + mon->buflen, data, len);
+    mon->buflen += len;
+    mon->buf[mon->buflen] = '\0';
+
+    while (mon->buf && (nl = memchr(mon->buf, '\n', mon->buflen))) {
+        size_t linelen = nl - mon->buf + 1;
+        g_autofree char *line = NULL;
+
+        if (memchr(mon->buf, '\0', linelen)) {
+            stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED,
+                                      _("StratoVirt sent something that is not a QMP message (binary data)"));
+            mon->eof = true;
+            return;
+        }
+        line = g_strndup(mon->buf, linelen);
+        g_strstrip(line);
+        memmove(mon->buf, mon->buf + linelen, mon->buflen - linelen);
+        mon->buflen -= linelen;
+        mon->buf[mon->buflen] = '\0';
+        if (*line)
+            stratovirtMonitorProcessLine(mon, line, evs);
+        if (mon->eof)
+            return;
+    }
+}
+
+
 static void
 stratovirtMonitorIO(int watch G_GNUC_UNUSED,
                     int fd,
@@ -241,7 +286,6 @@ stratovirtMonitorIO(int watch G_GNUC_UNUSED,
     virStratoVirtMonitor *mon = opaque;
     g_autoptr(GPtrArray) evs = g_ptr_array_new();
     bool eof = false;
-    char *nl;
 
     virObjectRef(mon);
     virObjectLock(mon);
@@ -256,43 +300,14 @@ stratovirtMonitorIO(int watch G_GNUC_UNUSED,
         char chunk[4096];
         ssize_t got;
 
-        while ((got = recv(mon->fd, chunk, sizeof(chunk), MSG_DONTWAIT)) > 0) {
-            if (mon->buflen + got > STRATOVIRT_QMP_MAX_LINE) {
-                stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED,
-                                          _("StratoVirt sent a QMP message larger than 1 MiB; closing the monitor"));
+        while (!mon->eof &&
+               (got = recv(mon->fd, chunk, sizeof(chunk), MSG_DONTWAIT)) > 0)
+            stratovirtMonitorConsume(mon, chunk, got, evs);
+        if (!mon->eof) {
+            if (got == 0)
                 mon->eof = true;
-                break;
-            }
-            mon->buf = g_realloc(mon->buf, mon->buflen + got + 1);
-            memcpy(mon->buf + mon->buflen, chunk, got);
-            mon->buflen += got;
-            mon->buf[mon->buflen] = '\0';
-        }
-        if (got == 0)
-            mon->eof = true;
-        else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            mon->eof = true;
-
-        while (mon->buf && (nl = memchr(mon->buf, '\n', mon->buflen))) {
-            size_t len = nl - mon->buf + 1;
-            g_autofree char *line = NULL;
-
-            if (memchr(mon->buf, '\0', len)) {
-                stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED,
-                                          _("StratoVirt sent something that is not a QMP message (binary data)"));
+            else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 mon->eof = true;
-                break;
-            }
-            line = g_strndup(mon->buf, len);
-
-            g_strstrip(line);
-            memmove(mon->buf, mon->buf + len, mon->buflen - len);
-            mon->buflen -= len;
-            mon->buf[mon->buflen] = '\0';
-            if (*line)
-                stratovirtMonitorProcessLine(mon, line, evs);
-            if (mon->eof)
-                break;
         }
     }
 
@@ -314,6 +329,67 @@ stratovirtMonitorIO(int watch G_GNUC_UNUSED,
         mon->cb.eofNotify(mon, mon->vm, mon->opaque);
 
     virObjectUnref(mon);
+}
+
+
+/**
+ * virStratoVirtMonitorNewForTest:
+ *
+ * A monitor with no socket, for the unit tests and fuzzers: bytes are
+ * given to it with virStratoVirtMonitorFeed, as if the VMM sent them,
+ * and a command is considered in flight so that replies are matched.
+ */
+virStratoVirtMonitor *
+virStratoVirtMonitorNewForTest(virStratoVirtMonitorCallbacks *cb,
+                               void *opaque)
+{
+    virStratoVirtMonitor *mon;
+
+    if (virStratoVirtMonitorInitialize() < 0 ||
+        !(mon = virObjectLockableNew(virStratoVirtMonitorClass)))
+        return NULL;
+    mon->fd = -1;
+    mon->watch = -1;
+    if (virCondInit(&mon->notify) < 0) {
+        virObjectUnref(mon);
+        return NULL;
+    }
+    mon->path = g_strdup("(test)");
+    mon->cb = *cb;
+    mon->opaque = opaque;
+    mon->busy = true;
+    mon->pendingId = g_strdup("libvirt-1");
+    return mon;
+}
+
+
+/**
+ * virStratoVirtMonitorFeed:
+ *
+ * Handles @data as the event loop handles bytes read from the socket.
+ * Returns 1 when a reply was matched, 0 when not (yet), -1 when the
+ * monitor gave up on the VMM (garbage, oversize).
+ */
+int
+virStratoVirtMonitorFeed(virStratoVirtMonitor *mon,
+                         const char *data,
+                         size_t len)
+{
+    g_autoptr(GPtrArray) evs = g_ptr_array_new();
+    int ret;
+
+    virObjectLock(mon);
+    if (!mon->eof)
+        stratovirtMonitorConsume(mon, data, len, evs);
+    ret = mon->eof ? -1 : mon->gotReply ? 1 : 0;
+    if (mon->gotReply) {
+        /* ready for the next one */
+        mon->gotReply = false;
+        g_clear_pointer(&mon->reply, virJSONValueFree);
+    }
+    virObjectUnlock(mon);
+    stratovirtMonitorDispatchEvents(mon, evs);
+    return ret;
 }
 
 

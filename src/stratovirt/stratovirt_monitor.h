@@ -54,3 +54,10 @@ int virStratoVirtMonitorQueryBalloon(virStratoVirtMonitor *mon,
 int virStratoVirtMonitorSetBalloon(virStratoVirtMonitor *mon,
                                    unsigned int timeout,
                                    unsigned long long bytes);
+
+/* for the unit tests and fuzzers */
+virStratoVirtMonitor *virStratoVirtMonitorNewForTest(virStratoVirtMonitorCallbacks *cb,
+                                                     void *opaque);
+int virStratoVirtMonitorFeed(virStratoVirtMonitor *mon,
+                             const char *data,
+                             size_t len);

@@ -435,15 +435,15 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
     } else if (STREQ(event, "BALLOON_CHANGED")) {
         unsigned long long actual;
 
-        if (virJSONValueObjectGetNumberUlong(data, "actual", &actual) == 0) {
+        if (data && virJSONValueObjectGetNumberUlong(data, "actual", &actual) == 0) {
             priv->balloonActual = actual;
             vm->def->mem.cur_balloon = actual / 1024;
             ev = virDomainEventBalloonChangeNewFromObj(vm, actual / 1024);
             save = true;
         }
     } else if (STREQ(event, "DEVICE_DELETED")) {
-        const char *alias = virJSONValueObjectGetString(data, "device");
-        const char *path = virJSONValueObjectGetString(data, "path");
+        const char *alias = data ? virJSONValueObjectGetString(data, "device") : NULL;
+        const char *path = data ? virJSONValueObjectGetString(data, "path") : NULL;
 
         if (!alias && path)
             alias = STRPREFIX(path, "/machine/peripheral/") ?
