@@ -215,6 +215,233 @@ def inner_qemu():
 
 
 # ---------------------------------------------------------------------------
+# scale: 1,000 defined domains, 100 running, 50 concurrent creates
+
+NSCALE = int(os.environ.get("BENCH_SCALE_N", "1000"))
+NRUN = int(os.environ.get("BENCH_SCALE_RUNNING", "100"))
+NCONC = int(os.environ.get("BENCH_SCALE_CONCURRENT", "50"))
+
+
+def timed(fn, n=5):
+    out = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        fn()
+        out.append(time.monotonic() - t0)
+    return statistics.median(out)
+
+
+def virsh_time(uri, *args, n=3):
+    return timed(lambda: subprocess.run(["/usr/bin/virsh", "-c", uri, "-q"] + list(args),
+                                        stdout=subprocess.DEVNULL, check=True), n)
+
+
+def wait_open(uri, timeout=120):
+    import libvirt
+    libvirt.registerErrorHandler(lambda *a: None, None)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            c = libvirt.open(uri)
+            c.listAllDomains(0)
+            return c
+        except libvirt.libvirtError:
+            time.sleep(0.01)
+    raise RuntimeError("daemon did not come back")
+
+
+def scale_xml(name, img, kernel=True):
+    boot = "<kernel>%s/vmlinux</kernel>" % img if kernel else ""
+    console = "<console type='pty'><target type='virtio' port='0'/></console>" if kernel else ""
+    return ("<domain type='kvm'><name>%s</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='q35'>hvm</type>%s</os>"
+            "<devices>%s<memballoon model='none'/></devices></domain>" % (name, boot, console))
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def inner_scale_stratovirt():
+    import libvirt
+    import threading
+    sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+    import svtest
+    uri = os.environ["LIBVIRT_DEFAULT_URI"]
+    sb = os.environ["SANDBOX_DIR"]
+    img = os.path.join(sb, "img")
+    os.makedirs(img, exist_ok=True)
+    open(os.path.join(img, "vmlinux"), "a").close()
+    r = {}
+    conn = libvirt.open(uri)
+    t0 = time.monotonic()
+    for i in range(NSCALE):
+        conn.defineXML(scale_xml("s%04d" % i, img))
+    r["define_s"] = time.monotonic() - t0
+    conn.close()
+    svtest.stop_daemon()
+    t0 = time.monotonic()
+    svtest.start_daemon()
+    conn = wait_open(uri)
+    r["daemon_start_ms"] = (time.monotonic() - t0) * 1000
+    r["list_all_ms"] = virsh_time(uri, "list", "--all") * 1000
+    r["rss_defined_mb"] = rss_mb(svtest.daemon_pid())
+
+    # running domains
+    t0 = time.monotonic()
+    for i in range(NRUN):
+        conn.createXML(scale_xml("r%03d" % i, img), 0)
+    r["create_running_s"] = time.monotonic() - t0
+    r["rss_mb"] = rss_mb(svtest.daemon_pid())
+    r["list_running_ms"] = virsh_time(uri, "list") * 1000
+    doms = [conn.lookupByName("r%03d" % i) for i in range(0, NRUN, max(1, NRUN // 20))]
+    r["dominfo_ms"] = statistics.median(
+        [timed(lambda d=d: d.info(), 1) for d in doms]) * 1000
+    for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+        d.destroy()
+
+    # concurrent creates: threads of one client
+    ok = []
+    def one(i):
+        c = libvirt.open(uri)
+        try:
+            c.createXML(scale_xml("t%03d" % i, img), 0)
+            ok.append(i)
+        finally:
+            c.close()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(NCONC)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    r["threads_s"] = time.monotonic() - t0
+    r["threads_ok"] = len(ok)
+    for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+        d.destroy()
+
+    # concurrent creates: virsh processes
+    paths = []
+    for i in range(NCONC):
+        p = os.path.join(sb, "v%03d.xml" % i)
+        with open(p, "w") as f:
+            f.write(scale_xml("v%03d" % i, img))
+        paths.append(p)
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(["/usr/bin/virsh", "-c", uri, "create", p],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for p in paths]
+    r["virsh_ok"] = sum(1 for p in procs if p.wait() == 0)
+    r["virsh_s"] = time.monotonic() - t0
+    for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+        d.destroy()
+    conn.close()
+    print("RESULT " + json.dumps(r))
+
+
+def inner_scale_qemu():
+    import libvirt
+    import threading
+    threading.Thread(target=reaper, daemon=True).start()
+    tmp = tempfile.mkdtemp(prefix="qscale.")
+    for d, target in (("etc", "/etc/libvirt"), ("run", "/run/libvirt"),
+                      ("lib", "/var/lib/libvirt"), ("log", "/var/log/libvirt"),
+                      ("cache", "/var/cache/libvirt")):
+        os.makedirs(os.path.join(tmp, d))
+        os.makedirs(target, exist_ok=True)
+        subprocess.run(["mount", "--bind", os.path.join(tmp, d), target], check=True)
+    os.makedirs("/etc/libvirt/qemu")
+    with open("/etc/libvirt/libvirtd.conf", "w") as f:
+        f.write('auth_unix_rw = "none"\nauth_unix_ro = "none"\n')
+    with open("/etc/libvirt/qemu.conf", "w") as f:
+        f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\n'
+                'stdio_handler = "file"\nnamespaces = [ ]\n')
+
+    def start():
+        return subprocess.Popen(["/usr/sbin/libvirtd", "-f", "/etc/libvirt/libvirtd.conf",
+                                 "-p", os.path.join(tmp, "libvirtd.pid")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = {}
+    d = start()
+    conn = wait_open("qemu:///system")
+    t0 = time.monotonic()
+    for i in range(NSCALE):
+        conn.defineXML(scale_xml("q%04d" % i, tmp, kernel=False).replace(
+            "<devices>", "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"))
+    r["define_s"] = time.monotonic() - t0
+    conn.close()
+    d.terminate()
+    d.wait()
+    t0 = time.monotonic()
+    d = start()
+    conn = wait_open("qemu:///system")
+    r["daemon_start_ms"] = (time.monotonic() - t0) * 1000
+    r["list_all_ms"] = virsh_time("qemu:///system", "list", "--all") * 1000
+    r["rss_defined_mb"] = rss_mb(d.pid)
+    conn.close()
+    d.terminate()
+    d.wait()
+    print("RESULT " + json.dumps(r))
+
+
+def scale_report():
+    sv = result_of([os.path.join(TOP, "scripts", "sandbox.sh"), "--",
+                    "/usr/bin/python3", os.path.abspath(__file__), "--inner-scale-stratovirt"])
+    if os.geteuid() == 0 and os.path.exists("/usr/sbin/libvirtd") and \
+            shutil.which("qemu-system-x86_64"):
+        qm = result_of(["unshare", "--mount", "--propagation", "private", "--pid",
+                        "--fork", "--kill-child", "--mount-proc", "/usr/bin/python3",
+                        os.path.abspath(__file__), "--inner-scale-qemu"])
+    else:
+        qm = {"skip": "needs root, /usr/sbin/libvirtd and qemu-system-x86_64"}
+
+    def f(d, k, fmt="%.1f"):
+        return (fmt % d[k]) if k in d else "na"
+
+    def ratio(k):
+        if k in sv and k in qm and sv[k] > 0:
+            return "%.1fx" % (qm[k] / sv[k])
+        return "na"
+
+    print("")
+    print("scale (%d defined, %d running, %d concurrent creates):" % (NSCALE, NRUN, NCONC))
+    print("%-46s %12s %12s %8s" % ("figure", "stratovirt", "qemu driver", "ratio"))
+    for label, k in (("define %d persistent domains (s)" % NSCALE, "define_s"),
+                     ("daemon start with them (ms)", "daemon_start_ms"),
+                     ("virsh list --all (ms)", "list_all_ms")):
+        print("%-46s %12s %12s %8s" % (label, f(sv, k), f(qm, k), ratio(k)))
+    print("%-46s %12s %12s %8s" % ("daemon RSS with %d defined (MB)" % NSCALE,
+                                     f(sv, "rss_defined_mb"), f(qm, "rss_defined_mb"),
+                                     ratio("rss_defined_mb")))
+    for label, k in (("start %d running domains (s)" % NRUN, "create_running_s"),
+                     ("daemon RSS with %d running (MB)" % NRUN, "rss_mb"),
+                     ("virsh list with %d running (ms)" % NRUN, "list_running_ms"),
+                     ("dominfo latency (ms)", "dominfo_ms"),
+                     ("%d creates, threads of one client (s)" % NCONC, "threads_s"),
+                     ("%d creates, %d virsh processes (s)" % (NCONC, NCONC), "virsh_s")):
+        print("%-46s %12s %12s %8s" % (label, f(sv, k), "na", ""))
+    print("concurrent creates succeeded: threads %s/%d, virsh %s/%d" % (
+        f(sv, "threads_ok", "%d"), NCONC, f(sv, "virsh_ok", "%d"), NCONC))
+    print("running-domain figures are for this driver only: %d QEMU guests of 128 MiB "
+          "are not started by this benchmark" % NRUN)
+    if sv.get("skip"):
+        print("stratovirt scale part: %s" % sv["skip"])
+    if qm.get("skip"):
+        print("qemu scale part: %s" % qm["skip"])
+    print("bench-scale: define%d_s=%s daemon_start_ms=%s list_all_ms=%s rss%d_mb=%s "
+          "list%d_ms=%s dominfo_ms=%s create%d_threads_s=%s create%d_virsh_s=%s "
+          "threads_ok=%s virsh_ok=%s qemu_define%d_s=%s qemu_daemon_start_ms=%s "
+          "qemu_list_all_ms=%s" % (
+              NSCALE, f(sv, "define_s", "%.2f"), f(sv, "daemon_start_ms"), f(sv, "list_all_ms"),
+              NRUN, f(sv, "rss_mb"), NRUN, f(sv, "list_running_ms"), f(sv, "dominfo_ms", "%.2f"),
+              NCONC, f(sv, "threads_s", "%.2f"), NCONC, f(sv, "virsh_s", "%.2f"),
+              f(sv, "threads_ok", "%d"), f(sv, "virsh_ok", "%d"),
+              NSCALE, f(qm, "define_s", "%.2f"), f(qm, "daemon_start_ms"), f(qm, "list_all_ms")))
+
 
 def result_of(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True,
@@ -234,6 +461,12 @@ def main():
         return inner_stratovirt()
     if len(sys.argv) > 1 and sys.argv[1] == "--inner-qemu":
         return inner_qemu()
+    if len(sys.argv) > 1 and sys.argv[1] == "--inner-scale-stratovirt":
+        return inner_scale_stratovirt()
+    if len(sys.argv) > 1 and sys.argv[1] == "--inner-scale-qemu":
+        return inner_scale_qemu()
+    if len(sys.argv) > 1 and sys.argv[1] == "--scale":
+        return scale_report()
 
     print("bench: %d runs of createXML->running and destroy per driver" % N)
     sv = result_of([os.path.join(TOP, "scripts", "sandbox.sh"), "--",
@@ -314,6 +547,8 @@ def main():
     print("bench: start_overhead_ms=%s destroy_ms=%s qemu_start_ms=%s qemu_destroy_ms=%s"
           % (fmt(overhead), fmt(s_destroy and s_destroy["median"]),
              fmt(q_start and q_start["median"]), fmt(q_destroy and q_destroy["median"])))
+    if os.environ.get("BENCH_SCALE", "1") != "0":
+        scale_report()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ PACKAGES=(
     python3-libvirt virtinst libxml2-utils
     # tests and benchmarks
     qemu-system-x86 util-linux procps psmisc iproute2 fuse3 libfuse3-dev
-    python3-fusepy libfuse2 locales
+    python3-fusepy libfuse2 locales clang-14 libclang-rt-14-dev
 )
 
 as_root() {
