@@ -88,7 +88,7 @@ def start_daemon():
                          stdout=err, stderr=err, start_new_session=True)
     with open(os.path.join(SB, "daemon.pid"), "w") as f:
         f.write(str(p.pid))
-    wait_for(lambda: os.path.exists(sock), what="the daemon socket")
+    wait_for(lambda: os.path.exists(sock), timeout=30, what="the daemon socket")
     # the socket exists before state init finishes; an API call waits for it
     virsh("uri")
     return p.pid
