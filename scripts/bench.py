@@ -164,11 +164,12 @@ def reaper():
             time.sleep(0.01)
 
 
-def inner_qemu():
-    import libvirt
+def private_libvirtd_dirs(prefix):
+    """In our private mount namespace: empty libvirt folders and a config
+    for Debian's libvirtd with QEMU run as root, no security driver."""
     import threading
     threading.Thread(target=reaper, daemon=True).start()
-    tmp = tempfile.mkdtemp(prefix="qbench.")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     for d, target in (("etc", "/etc/libvirt"), ("run", "/run/libvirt"),
                       ("lib", "/var/lib/libvirt"), ("log", "/var/log/libvirt"),
                       ("cache", "/var/cache/libvirt")):
@@ -183,6 +184,12 @@ def inner_qemu():
         f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\n'
                 'stdio_handler = "file"\nnamespaces = [ ]\n'
                 'dynamic_ownership = 0\n')
+    return tmp
+
+
+def inner_qemu():
+    import libvirt
+    tmp = private_libvirtd_dirs("qbench.")
     d = subprocess.Popen(["/usr/sbin/libvirtd", "-f", "/etc/libvirt/libvirtd.conf",
                           "-p", os.path.join(tmp, "libvirtd.pid")],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -345,21 +352,7 @@ def inner_scale_stratovirt():
 
 def inner_scale_qemu():
     import libvirt
-    import threading
-    threading.Thread(target=reaper, daemon=True).start()
-    tmp = tempfile.mkdtemp(prefix="qscale.")
-    for d, target in (("etc", "/etc/libvirt"), ("run", "/run/libvirt"),
-                      ("lib", "/var/lib/libvirt"), ("log", "/var/log/libvirt"),
-                      ("cache", "/var/cache/libvirt")):
-        os.makedirs(os.path.join(tmp, d))
-        os.makedirs(target, exist_ok=True)
-        subprocess.run(["mount", "--bind", os.path.join(tmp, d), target], check=True)
-    os.makedirs("/etc/libvirt/qemu")
-    with open("/etc/libvirt/libvirtd.conf", "w") as f:
-        f.write('auth_unix_rw = "none"\nauth_unix_ro = "none"\n')
-    with open("/etc/libvirt/qemu.conf", "w") as f:
-        f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\n'
-                'stdio_handler = "file"\nnamespaces = [ ]\n')
+    tmp = private_libvirtd_dirs("qscale.")
 
     def start():
         return subprocess.Popen(["/usr/sbin/libvirtd", "-f", "/etc/libvirt/libvirtd.conf",

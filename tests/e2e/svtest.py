@@ -117,6 +117,22 @@ def daemon_log():
         return ""
 
 
+def driver_of(bdf):
+    """The host driver a PCI device is bound to, from sysfs."""
+    try:
+        return os.path.basename(os.readlink("/sys/bus/pci/devices/%s/driver" % bdf))
+    except OSError:
+        return None
+
+
+def hostdev_xml(bdf, managed="yes"):
+    d, b, sf = bdf.split(":")
+    s, f = sf.split(".")
+    return ("<hostdev mode='subsystem' type='pci' managed='%s'><source>"
+            "<address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/>"
+            "</source></hostdev>" % (managed, d, b, s, f))
+
+
 def status_pid(name):
     """The VMM's pid, from the domain's live status XML."""
     import re as _re

@@ -15,7 +15,7 @@ import unittest
 
 import libvirt
 
-from svtest import (SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
+from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
                     pid_alive)
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
@@ -23,19 +23,8 @@ STATE = "/run/libvirt/stratovirt"
 IMG = os.path.join(SB, "ft-images")
 
 
-def driver_of(bdf):
-    try:
-        return os.path.basename(os.readlink("/sys/bus/pci/devices/%s/driver" % bdf))
-    except OSError:
-        return None
 
 
-def hostdev(bdf):
-    d, b, sf = bdf.split(":")
-    s, f = sf.split(".")
-    return ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
-            "<address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/>"
-            "</source></hostdev>" % (d, b, s, f))
 
 
 def domxml(name, devs=()):

@@ -12,18 +12,13 @@ import subprocess
 import time
 import unittest
 
-from svtest import SB, URI, virsh, main, wait_for, restart_daemon, pid_alive, status_pid
+from svtest import driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, restart_daemon, pid_alive, status_pid
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
 IMG = os.path.join(SB, "pt-images")
 
 
-def driver_of(bdf):
-    try:
-        return os.path.basename(os.readlink("/sys/bus/pci/devices/%s/driver" % bdf))
-    except OSError:
-        return None
 
 
 def nodedev_driver(bdf):
@@ -33,12 +28,6 @@ def nodedev_driver(bdf):
     return m.group(1) if m else None
 
 
-def hostdev(bdf, managed="yes"):
-    d, b, sf = bdf.split(":")
-    s, f = sf.split(".")
-    return ("<hostdev mode='subsystem' type='pci' managed='%s'><source>"
-            "<address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/>"
-            "</source></hostdev>" % (managed, d, b, s, f))
 
 
 def domxml(name, hostdevs=(), rootports=0):
