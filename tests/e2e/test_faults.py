@@ -184,6 +184,28 @@ class ReadOnlyStateDir(unittest.TestCase):
         self.assertEqual(status_files(), [])
 
 
+@unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
+class FullStateDir(unittest.TestCase):
+
+    def test_start_rolled_back_when_the_state_dir_is_full(self):
+        # a tiny tmpfs over the state dir, filled up
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "full-state", STATE], check=True)
+        try:
+            with open(os.path.join(STATE, "filler"), "wb") as f:
+                try:
+                    f.write(b"x" * (1 << 20))
+                except OSError:
+                    pass
+            p = virsh("create", xmlfile("full1", ["0000:03:00.0"]), check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("No space left on device", p.stderr)
+        finally:
+            subprocess.run(["umount", STATE], check=True)
+        self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+        self.assertEqual(vmms("full1"), [])
+        self.assertEqual(status_files(), [])
+
+
 class Races(unittest.TestCase):
 
     def test_racing_start_destroy_undefine(self):
