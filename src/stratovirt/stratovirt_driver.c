@@ -21,6 +21,7 @@
 #include "stratovirt_hostdev.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_process.h"
+#include "stratovirt_monitor.h"
 #include "stratovirt_command.h"
 #include "domain_capabilities.h"
 #include "virchrdev.h"
@@ -36,6 +37,7 @@
 #include "virerror.h"
 #include "virfile.h"
 #include "virhostcpu.h"
+#include "virhostmem.h"
 #include "virlog.h"
 #include "virpidfile.h"
 #include "virutil.h"
@@ -360,6 +362,74 @@ stratovirtNodeGetInfo(virConnectPtr conn,
         return -1;
 
     return virCapabilitiesGetNodeInfo(nodeinfo);
+}
+
+
+static int
+stratovirtNodeGetCPUStats(virConnectPtr conn,
+                          int cpuNum,
+                          virNodeCPUStatsPtr params,
+                          int *nparams,
+                          unsigned int flags)
+{
+    if (virNodeGetCPUStatsEnsureACL(conn) < 0)
+        return -1;
+
+    return virHostCPUGetStats(cpuNum, params, nparams, flags);
+}
+
+
+static int
+stratovirtNodeGetMemoryStats(virConnectPtr conn,
+                             int cellNum,
+                             virNodeMemoryStatsPtr params,
+                             int *nparams,
+                             unsigned int flags)
+{
+    if (virNodeGetMemoryStatsEnsureACL(conn) < 0)
+        return -1;
+
+    return virHostMemGetStats(cellNum, params, nparams, flags);
+}
+
+
+static int
+stratovirtNodeGetCPUMap(virConnectPtr conn,
+                        unsigned char **cpumap,
+                        unsigned int *online,
+                        unsigned int flags)
+{
+    if (virNodeGetCPUMapEnsureACL(conn) < 0)
+        return -1;
+
+    return virHostCPUGetMap(cpumap, online, flags);
+}
+
+
+static int
+stratovirtNodeGetCellsFreeMemory(virConnectPtr conn,
+                                 unsigned long long *freeMems,
+                                 int startCell,
+                                 int maxCells)
+{
+    if (virNodeGetCellsFreeMemoryEnsureACL(conn) < 0)
+        return -1;
+
+    return virHostMemGetCellsFree(freeMems, startCell, maxCells);
+}
+
+
+static unsigned long long
+stratovirtNodeGetFreeMemory(virConnectPtr conn)
+{
+    unsigned long long freeMem;
+
+    if (virNodeGetFreeMemoryEnsureACL(conn) < 0)
+        return 0;
+
+    if (virHostMemGetInfo(NULL, &freeMem) < 0)
+        return 0;
+    return freeMem;
 }
 
 
@@ -1217,6 +1287,70 @@ stratovirtDomainGetVcpusFlags(virDomainPtr dom,
 }
 
 
+/* vCPU threads from StratoVirt's query-cpus; their CPU time from /proc */
+static int
+stratovirtDomainGetVcpus(virDomainPtr dom,
+                         virVcpuInfoPtr info,
+                         int maxinfo,
+                         unsigned char *cpumaps,
+                         int maplen)
+{
+    virStratoVirtMonitor *mon;
+    virDomainObj *vm;
+    g_autoptr(virJSONValue) cpus = NULL;
+    int ret = -1;
+    int rc;
+    int i;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetVcpusEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_QUERY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+
+    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+        goto endjob;
+    rc = virStratoVirtMonitorCommand(mon, "query-cpus", NULL, 10000, &cpus);
+    virStratoVirtProcessMonitorExit(vm, mon);
+    if (rc < 0)
+        goto endjob;
+    if (!virJSONValueIsArray(cpus)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("StratoVirt's query-cpus reply is not a list"));
+        goto endjob;
+    }
+
+    if (cpumaps)
+        memset(cpumaps, 0, (size_t) maxinfo * maplen);
+    for (i = 0; i < maxinfo && i < (int) virJSONValueArraySize(cpus); i++) {
+        virJSONValue *cpu = virJSONValueArrayGet(cpus, i);
+        unsigned long long tid = 0;
+        unsigned long long cputime = 0;
+        int lastcpu = -1;
+
+        info[i].number = i;
+        info[i].state = VIR_VCPU_RUNNING;
+        if (virJSONValueObjectGetNumberUlong(cpu, "thread_id", &tid) == 0 && tid > 0 &&
+            virProcessGetStatInfo(&cputime, NULL, NULL, &lastcpu, NULL, vm->pid, tid) < 0)
+            virResetLastError();
+        info[i].cpuTime = cputime;
+        info[i].cpu = lastcpu;
+        if (cpumaps && lastcpu >= 0 && lastcpu / 8 < maplen)
+            VIR_USE_CPU(VIR_GET_CPUMAP(cpumaps, maplen, i), lastcpu);
+    }
+    ret = i;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
 static int
 stratovirtDomainIsActive(virDomainPtr dom)
 {
@@ -1958,6 +2092,11 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .connectSupportsFeature = stratovirtConnectSupportsFeature,
     .connectGetCapabilities = stratovirtConnectGetCapabilities,
     .nodeGetInfo = stratovirtNodeGetInfo,
+    .nodeGetCPUStats = stratovirtNodeGetCPUStats,
+    .nodeGetMemoryStats = stratovirtNodeGetMemoryStats,
+    .nodeGetCPUMap = stratovirtNodeGetCPUMap,
+    .nodeGetCellsFreeMemory = stratovirtNodeGetCellsFreeMemory,
+    .nodeGetFreeMemory = stratovirtNodeGetFreeMemory,
     .connectNumOfDomains = stratovirtConnectNumOfDomains,
     .connectListDomains = stratovirtConnectListDomains,
     .connectNumOfDefinedDomains = stratovirtConnectNumOfDefinedDomains,
@@ -1992,6 +2131,7 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainGetOSType = stratovirtDomainGetOSType,
     .domainGetMaxMemory = stratovirtDomainGetMaxMemory,
     .domainGetVcpusFlags = stratovirtDomainGetVcpusFlags,
+    .domainGetVcpus = stratovirtDomainGetVcpus,
     .domainIsActive = stratovirtDomainIsActive,
     .domainIsPersistent = stratovirtDomainIsPersistent,
     .domainIsUpdated = stratovirtDomainIsUpdated,

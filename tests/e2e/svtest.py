@@ -49,11 +49,12 @@ def pid_alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    # a zombie is not alive
+    # a zombie is not alive; neither is one that vanishes while we look
     try:
         with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
+            fields = f.read().split(") ", 1)
+        return len(fields) == 2 and fields[1][:1] not in ("Z", "X", "")
+    except (OSError, IndexError):
         return False
 
 

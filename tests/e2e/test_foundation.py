@@ -122,6 +122,12 @@ class Python(unittest.TestCase):
             self.assertEqual(conn.isSecure(), 1)
             self.assertEqual(conn.isEncrypted(), 0)
             self.assertEqual(conn.isAlive(), 1)
+            # Nova's periodic resource update
+            ncpus, cpumap, online = conn.getCPUMap(0)
+            self.assertEqual(ncpus, os.cpu_count())
+            self.assertIn("user", conn.getCPUStats(-1, 0))
+            self.assertIn("total", conn.getMemoryStats(-1, 0))
+            self.assertGreater(conn.getFreeMemory(), 0)
         finally:
             conn.close()
 
