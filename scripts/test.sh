@@ -35,16 +35,9 @@ fi
 
 rc=0
 jobs=$(nproc)
-# under the sanitizers everything is several times slower: one at a time.
-# The SIGKILL-and-restart cases (suite 'faults') are left out there: under
-# ASan the restarted daemon finds its pidfile still locked by the killed
-# one and does not come up; they run in the normal mode.
+# under the sanitizers everything is several times slower: one at a time
 extra=()
-if [ -n "$sanitize" ]; then
-    jobs=1
-    extra=(--no-suite faults)
-    echo "sanitize: suite 'faults' (SIGKILL of the daemon) is not run under ASan"
-fi
+[ -n "$sanitize" ] && jobs=1
 meson test -C "$BUILD" --print-errorlogs --num-processes "$jobs" "${extra[@]}" "$@" || rc=$?
 
 if [ -n "$sanitize" ]; then

@@ -49,13 +49,15 @@ def pid_alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    # a zombie is not alive; neither is one that vanishes while we look
+    # a zombie is not alive; one still exiting is
     try:
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().split(") ", 1)
-        return len(fields) == 2 and fields[1][:1] not in ("Z", "X", "")
-    except (OSError, IndexError):
+    except (FileNotFoundError, ProcessLookupError):
         return False
+    except OSError:
+        return True
+    return len(fields) != 2 or fields[1][:1] not in ("Z", "X")
 
 
 def wait_for(pred, timeout=10.0, step=0.02, what="condition"):
@@ -68,10 +70,31 @@ def wait_for(pred, timeout=10.0, step=0.02, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+def lock_free(path):
+    """True when nobody holds a write lock on @path (a daemon's pidfile)."""
+    import fcntl
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def stop_daemon(sig=signal.SIGTERM):
     pid = daemon_pid()
     os.kill(pid, sig)
-    wait_for(lambda: not pid_alive(pid), what="virtstratovirtd to exit")
+    wait_for(lambda: not pid_alive(pid), timeout=30, what="virtstratovirtd to exit")
+    # a process being torn down (a big ASan address space takes a while)
+    # may still hold its pidfile: the next daemon must find it free
+    wait_for(lambda: lock_free(os.path.join(SB, "virtstratovirtd.pid")), timeout=30,
+             what="virtstratovirtd's pidfile to be unlocked")
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
