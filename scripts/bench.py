@@ -45,6 +45,23 @@ def summary(xs):
 # ---------------------------------------------------------------------------
 # stratovirt part, run inside the sandbox
 
+def create_destroy(conn, xml, runs, warmup=1):
+    """createXML until running, then destroy, @runs times after @warmup"""
+    import libvirt
+    starts, destroys = [], []
+    for i in range(runs + warmup):
+        t0 = time.monotonic()
+        dom = conn.createXML(xml, 0)
+        t1 = time.monotonic()
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        dom.destroy()
+        t2 = time.monotonic()
+        if i >= warmup:
+            starts.append(t1 - t0)
+            destroys.append(t2 - t1)
+    return starts, destroys
+
+
 def vmm_ready_time(argv, tmp):
     """exec of the VMM until its QMP greeting, with the driver's argv."""
     qmp = os.path.join(tmp, "bench.qmp")
@@ -97,17 +114,7 @@ def inner_stratovirt():
 <console type='pty'><target type='virtio' port='0'/></console>
 <memballoon model='none'/></devices></domain>""".format(img=img)
     conn = libvirt.open(os.environ["LIBVIRT_DEFAULT_URI"])
-    starts, destroys = [], []
-    for i in range(N + 2):
-        t0 = time.monotonic()
-        dom = conn.createXML(xml, 0)
-        t1 = time.monotonic()
-        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
-        dom.destroy()
-        t2 = time.monotonic()
-        if i >= 2:  # warm-up
-            starts.append(t1 - t0)
-            destroys.append(t2 - t1)
+    starts, destroys = create_destroy(conn, xml, N, warmup=2)
     hostdev_runs = {}
     if os.path.isdir("/sys/bus/pci/devices/0000:03:00.0") and os.environ.get("SANDBOX_SIMPCI"):
         with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
@@ -122,16 +129,7 @@ def inner_stratovirt():
                 for b in devs[:count])
             hxml = xml.replace("<name>bench</name>", "<name>benchhd%d</name>" % count)
             hxml = hxml.replace("</devices>", hds + "</devices>")
-            st, de = [], []
-            for i in range(max(3, N // 2) + 1):
-                t0 = time.monotonic()
-                dom = conn.createXML(hxml, 0)
-                t1 = time.monotonic()
-                dom.destroy()
-                t2 = time.monotonic()
-                if i >= 1:
-                    st.append(t1 - t0)
-                    de.append(t2 - t1)
+            st, de = create_destroy(conn, hxml, max(3, N // 2))
             hostdev_runs[count] = {"start": st, "destroy": de}
         with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
             f.write("0")
@@ -193,31 +191,20 @@ def inner_qemu():
     d = subprocess.Popen(["/usr/sbin/libvirtd", "-f", "/etc/libvirt/libvirtd.conf",
                           "-p", os.path.join(tmp, "libvirtd.pid")],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    end = time.monotonic() + 30
-    while not os.path.exists("/run/libvirt/libvirt-sock"):
-        if time.monotonic() > end or d.poll() is not None:
+    try:
+        try:
+            conn = wait_open("qemu:///system", timeout=30)
+        except RuntimeError:
             print("RESULT " + json.dumps({"skip": "libvirtd did not start"}))
             return
-        time.sleep(0.05)
-    try:
-        conn = libvirt.open("qemu:///system")
-        starts, destroys = [], []
-        for i in range(NQ + 1):
-            t0 = time.monotonic()
-            dom = conn.createXML(QEMU_XML, 0)
-            t1 = time.monotonic()
-            dom.destroy()
-            t2 = time.monotonic()
-            if i >= 1:
-                starts.append(t1 - t0)
-                destroys.append(t2 - t1)
+        starts, destroys = create_destroy(conn, QEMU_XML, NQ)
         conn.close()
         print("RESULT " + json.dumps({"start": starts, "destroy": destroys}))
     except libvirt.libvirtError as e:
         print("RESULT " + json.dumps({"skip": "QEMU driver failed: %s" % e}))
     finally:
         d.terminate()
-        time.sleep(0.5)
+        d.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

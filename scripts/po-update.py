@@ -21,7 +21,7 @@ DOMAIN = "libvirt-stratovirt"
 def xgettext(out):
     subprocess.run(["xgettext", "--keyword=_", "--keyword=N_", "--from-code=UTF-8",
                     "--package-name=" + DOMAIN, "--add-comments=TRANSLATORS:",
-                    "--sort-by-file", "--omit-header" if False else "--no-wrap",
+                    "--sort-by-file", "--no-wrap",
                     "-D", TOP, "-f", os.path.join(PO, "POTFILES"), "-o", out],
                    check=True)
 
@@ -81,6 +81,9 @@ def update():
         if os.path.exists(po):
             subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none",
                             "--no-wrap", po, pot], check=True)
+            # messages the code no longer has are not kept
+            subprocess.run(["msgattrib", "--no-obsolete", "--no-wrap", "-o", po, po],
+                           check=True)
         else:
             subprocess.run(["msginit", "--no-translator", "--no-wrap", "-l", lang + ".UTF-8",
                             "-i", pot, "-o", po], check=True)

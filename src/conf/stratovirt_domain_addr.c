@@ -275,6 +275,30 @@ stratovirtAssignOne(virDomainDef *def,
 
 
 /**
+ * virStratoVirtDomainFreeRootPort:
+ *
+ * The index of an existing pcie-root-port with nothing on its slot 0 (a
+ * hot-plug target; StratoVirt creates root ports at start only), or -1.
+ */
+int
+virStratoVirtDomainFreeRootPort(virDomainDef *def)
+{
+    g_autoptr(GHashTable) used = stratovirtPCIUsageNew(def);
+    size_t i;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+
+        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI &&
+            cont->model == VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT &&
+            !stratovirtPCISlotUsed(used, cont->idx, 0))
+            return cont->idx;
+    }
+    return -1;
+}
+
+
+/**
  * virStratoVirtDomainAssignDeviceAddress:
  * @hotpluggable: put it on a root port (true) or on pcie.0 (false)
  *

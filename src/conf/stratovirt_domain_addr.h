@@ -16,3 +16,4 @@ int virStratoVirtDomainAssignAddresses(virDomainDef *def);
 int virStratoVirtDomainAssignDeviceAddress(virDomainDef *def,
                                            virDomainDeviceInfo *info,
                                            bool hotpluggable);
+int virStratoVirtDomainFreeRootPort(virDomainDef *def);

@@ -155,7 +155,7 @@ stratovirtAddArgBuffer(virCommand *cmd,
 }
 
 
-static int
+static void
 stratovirtBuildMachine(virCommand *cmd,
                        const virDomainDef *def)
 {
@@ -169,7 +169,6 @@ stratovirtBuildMachine(virCommand *cmd,
         def->mem.source == VIR_DOMAIN_MEMORY_SOURCE_MEMFD)
         virBufferAddLit(&buf, ",mem-share=on");
     stratovirtAddArgBuffer(cmd, "-machine", &buf);
-    return 0;
 }
 
 
@@ -573,8 +572,7 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
     g_autoptr(virCommand) cmd = virCommandNew(def->emulator);
 
     virCommandAddArgList(cmd, "-name", def->name, NULL);
-    if (stratovirtBuildMachine(cmd, def) < 0)
-        return NULL;
+    stratovirtBuildMachine(cmd, def);
     stratovirtBuildMemoryAndCPU(cmd, def, params);
     stratovirtBuildIOThreads(cmd, def);
     stratovirtBuildBoot(cmd, def);

@@ -233,7 +233,7 @@ static const char *const stratovirtMachinesX86_64[] = { "q35", "microvm" };
 static const char *const stratovirtMachinesAArch64[] = { "virt", "microvm" };
 
 
-static int
+static void
 stratovirtCapsAddGuest(virCaps *caps,
                        virArch arch,
                        const char *emulator,
@@ -251,7 +251,6 @@ stratovirtCapsAddGuest(virCaps *caps,
                                   NULL, NULL, 0, NULL);
     virCapabilitiesAddGuestFeatureWithToggle(guest, VIR_CAPS_GUEST_FEATURE_TYPE_ACPI,
                                              true, false);
-    return 0;
 }
 
 
@@ -283,13 +282,12 @@ virStratoVirtDriverCapsInit(virStratoVirtDriverConfig *cfg)
 
     virCapabilitiesHostInitIOMMU(caps);
 
-    if (stratovirtCapsAddGuest(caps, VIR_ARCH_X86_64, cfg->emulator,
-                               stratovirtMachinesX86_64,
-                               G_N_ELEMENTS(stratovirtMachinesX86_64)) < 0 ||
-        stratovirtCapsAddGuest(caps, VIR_ARCH_AARCH64, cfg->emulator,
-                               stratovirtMachinesAArch64,
-                               G_N_ELEMENTS(stratovirtMachinesAArch64)) < 0)
-        return NULL;
+    stratovirtCapsAddGuest(caps, VIR_ARCH_X86_64, cfg->emulator,
+                           stratovirtMachinesX86_64,
+                           G_N_ELEMENTS(stratovirtMachinesX86_64));
+    stratovirtCapsAddGuest(caps, VIR_ARCH_AARCH64, cfg->emulator,
+                           stratovirtMachinesAArch64,
+                           G_N_ELEMENTS(stratovirtMachinesAArch64));
 
     return g_steal_pointer(&caps);
 }

@@ -12,6 +12,7 @@
 #include "domain_event.h"
 #include "virdomainobjlist.h"
 #include "virhostdev.h"
+#include "virportallocator.h"
 #include "virthread.h"
 #include "virclosecallbacks.h"
 #include "domain_capabilities.h"
@@ -64,6 +65,7 @@ struct _virStratoVirtDriver {
     virDomainObjList *domains;
     virObjectEventState *domainEventState;
     virHostdevManager *hostdevMgr;
+    virPortAllocatorRange *vncPorts;
 
     /* Guarded by lock: version of 'versionBinary' as of 'versionMtime' */
     unsigned long version;

@@ -172,8 +172,7 @@ stratovirtDomainDefPostParse(virDomainDef *def,
         def->features[VIR_DOMAIN_FEATURE_GIC] = VIR_TRISTATE_SWITCH_ON;
         def->gic_version = VIR_GIC_VERSION_3;
     }
-
-    return virStratoVirtDomainAddImplicitControllers(def);
+    return 0;
 }
 
 

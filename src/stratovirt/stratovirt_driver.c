@@ -65,6 +65,7 @@ stratovirtStateCleanup(void)
     virObjectUnref(driver->domains);
     virObjectUnref(driver->domainEventState);
     virObjectUnref(driver->hostdevMgr);
+    virPortAllocatorRangeFree(driver->vncPorts);
     virObjectUnref(driver->xmlopt);
     virObjectUnref(driver->caps);
     g_clear_object(&driver->config);
@@ -175,6 +176,9 @@ stratovirtStateInitialize(bool privileged,
         goto error;
 
     if (!(driver->domainEventState = virObjectEventStateNew()))
+        goto error;
+
+    if (!(driver->vncPorts = virPortAllocatorRangeNew(_("display"), 5900, 65535)))
         goto error;
 
     if (!(driver->caps = virStratoVirtDriverCapsInit(cfg)))
@@ -708,10 +712,11 @@ stratovirtDomainDefineXMLFlags(virConnectPtr conn,
                          cfg->configBaseDir) < 0) {
         if (oldDef) {
             /* keep the previous definition */
-            if (virDomainObjIsActive(vm))
-                virDomainObjAssignDef(vm, &oldDef, false, NULL);
-            else
-                virDomainObjAssignDef(vm, &oldDef, false, NULL);
+            virDomainObjAssignDef(vm, &oldDef, false, NULL);
+        } else if (virDomainObjIsActive(vm)) {
+            /* a running transient domain stays as it was */
+            vm->persistent = 0;
+            g_clear_pointer(&vm->newDef, virDomainDefFree);
         } else {
             virDomainObjListRemove(driver->domains, vm);
         }
@@ -892,16 +897,13 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
     if (virDomainObjCheckActive(vm) < 0)
         goto endjob;
 
-    if (flags & VIR_DOMAIN_DESTROY_GRACEFUL) {
-        /* SIGTERM only: StratoVirt exits in order; report if it did not */
-        if (vm->pid > 0 && kill(vm->pid, SIGTERM) < 0 && errno != ESRCH) {
-            virReportSystemError(errno, _("cannot signal StratoVirt pid %1$lld"),
-                                 (long long) vm->pid);
-            goto endjob;
-        }
-    }
+    /* graceful: SIGTERM only (StratoVirt exits in order); if it does not
+     * go, say so and leave the domain running, as libvirt's drivers do */
+    if ((flags & VIR_DOMAIN_DESTROY_GRACEFUL) &&
+        virStratoVirtProcessTerminate(vm, 10000, false) < 0)
+        goto endjob;
     priv->beingDestroyed = true;
-    virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED, 0);
+    virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED);
     stratovirtEventQueue(driver,
                          virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STOPPED,
                                                            VIR_DOMAIN_EVENT_STOPPED_DESTROYED));
@@ -1007,7 +1009,6 @@ static int
 stratovirtDomainResetCommon(virDomainPtr dom,
                             bool reboot)
 {
-    virStratoVirtDriver *driver = dom->conn->privateData;
     virDomainObj *vm;
     int ret = -1;
 
@@ -1031,7 +1032,6 @@ stratovirtDomainResetCommon(virDomainPtr dom,
     virDomainObjEndJob(vm);
  cleanup:
     virDomainObjEndAPI(&vm);
-    (void) driver;
     return ret;
 }
 
@@ -1688,7 +1688,6 @@ stratovirtDomainGetMetadata(virDomainPtr dom,
                             const char *uri,
                             unsigned int flags)
 {
-    virStratoVirtDriver *driver = dom->conn->privateData;
     virDomainObj *vm;
     char *ret = NULL;
 
@@ -1699,7 +1698,6 @@ stratovirtDomainGetMetadata(virDomainPtr dom,
     ret = virDomainObjGetMetadata(vm, type, uri, flags);
  cleanup:
     virDomainObjEndAPI(&vm);
-    (void) driver;
     return ret;
 }
 
@@ -1901,10 +1899,16 @@ stratovirtDomainUpdateDevice(virDomainPtr dom,
 
     if ((devConf && devConf->type != VIR_DOMAIN_DEVICE_HOSTDEV) ||
         (devLive && devLive->type != VIR_DOMAIN_DEVICE_HOSTDEV)) {
-        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                       _("%1$s of <%2$s> devices is not supported by the StratoVirt driver; edit the definition and restart instead"),
-                       attach ? _("attaching") : _("detaching"),
-                       virDomainDeviceTypeToString((devConf ? devConf : devLive)->type));
+        const char *type = virDomainDeviceTypeToString((devConf ? devConf : devLive)->type);
+
+        if (attach)
+            virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                           _("attaching <%1$s> devices is not supported by the StratoVirt driver; edit the definition and restart instead"),
+                           type);
+        else
+            virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                           _("detaching <%1$s> devices is not supported by the StratoVirt driver; edit the definition and restart instead"),
+                           type);
         goto endjob;
     }
 

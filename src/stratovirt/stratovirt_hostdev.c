@@ -14,6 +14,8 @@
 
 #include "stratovirt_domain.h"
 #include "stratovirt_hostdev.h"
+#include "stratovirt_security.h"
+#include "stratovirt_domain_addr.h"
 #include "virerror.h"
 #include "virhostdev.h"
 #include "virlog.h"
@@ -76,9 +78,11 @@ stratovirtDomainHasPCIHostdevs(virDomainDef *def)
 }
 
 
+/* The host driver a device is bound to, or NULL */
 static char *
-stratovirtPCIDriverName(const char *bdf)
+stratovirtPCIDriverName(virPCIDeviceAddress *addr)
 {
+    g_autofree char *bdf = virPCIDeviceAddressAsString(addr);
     g_autofree char *link = g_strdup_printf("/sys/bus/pci/devices/%s/driver", bdf);
     g_autofree char *target = NULL;
 
@@ -90,22 +94,24 @@ stratovirtPCIDriverName(const char *bdf)
 
 static bool
 stratovirtDefHasPCIAddr(virDomainDef *def,
-                        const char *bdf)
+                        virPCIDeviceAddress *addr)
 {
     size_t i;
 
     for (i = 0; i < def->nhostdevs; i++) {
-        virPCIDeviceAddress *a;
-        g_autofree char *other = NULL;
-
-        if (!virHostdevIsPCIDevice(def->hostdevs[i]))
-            continue;
-        a = &def->hostdevs[i]->source.subsys.u.pci.addr;
-        other = g_strdup_printf("%04x:%02x:%02x.%x", a->domain, a->bus, a->slot, a->function);
-        if (STREQ(other, bdf))
+        if (virHostdevIsPCIDevice(def->hostdevs[i]) &&
+            virPCIDeviceAddressEqual(&def->hostdevs[i]->source.subsys.u.pci.addr, addr))
             return true;
     }
     return false;
+}
+
+
+static char *
+stratovirtNodedevName(virPCIDeviceAddress *addr)
+{
+    return g_strdup_printf("pci_%04x_%02x_%02x_%x", addr->domain, addr->bus,
+                           addr->slot, addr->function);
 }
 
 
@@ -122,22 +128,21 @@ virStratoVirtHostdevCheck(virDomainDef *def,
                           virDomainHostdevDef *hostdev)
 {
     virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
-    g_autofree char *bdf = g_strdup_printf("%04x:%02x:%02x.%x", addr->domain,
-                                           addr->bus, addr->slot, addr->function);
-    g_autofree char *nodename = g_strdup_printf("pci_%04x_%02x_%02x_%x", addr->domain,
-                                                addr->bus, addr->slot, addr->function);
+    g_autofree char *bdf = virPCIDeviceAddressAsString(addr);
+    g_autofree char *nodename = stratovirtNodedevName(addr);
     g_autofree char *sysdir = g_strdup_printf("/sys/bus/pci/devices/%s", bdf);
-    g_autofree char *classpath = g_strconcat(sysdir, "/class", NULL);
-    g_autofree char *groupdir = g_strconcat(sysdir, "/iommu_group/devices", NULL);
+    g_autofree char *classpath = g_strdup_printf("%s/class", sysdir);
     g_autofree char *klass = NULL;
     g_autofree char *driver = NULL;
-    g_autoptr(DIR) dir = NULL;
     g_autoptr(GString) busy = g_string_new(NULL);
     g_autoptr(GString) fix = g_string_new(NULL);
-    struct dirent *ent;
+    virPCIDeviceAddress **members = NULL;
+    size_t nmembers = 0;
     unsigned long long cls = 0;
+    int group;
+    size_t i;
 
-    if (!virFileExists(sysdir)) {
+    if (!virPCIDeviceExists(addr)) {
         virReportError(VIR_ERR_NO_NODE_DEVICE,
                        _("host PCI device %1$s does not exist (no %2$s); check the address with 'virsh nodedev-list --cap pci'"),
                        bdf, sysdir);
@@ -152,7 +157,7 @@ virStratoVirtHostdevCheck(virDomainDef *def,
         return -1;
     }
 
-    driver = stratovirtPCIDriverName(bdf);
+    driver = stratovirtPCIDriverName(addr);
     if (!hostdev->managed && STRNEQ_NULLABLE(driver, "vfio-pci")) {
         virReportError(VIR_ERR_OPERATION_INVALID,
                        _("host PCI device %1$s has managed='no' but is bound to %2$s, not vfio-pci: detach it first with 'virsh nodedev-detach %3$s', or set managed='yes'"),
@@ -160,43 +165,45 @@ virStratoVirtHostdevCheck(virDomainDef *def,
         return -1;
     }
 
-    if (virDirOpenIfExists(&dir, groupdir) <= 0) {
+    if ((group = virPCIDeviceAddressGetIOMMUGroupNum(addr)) < 0 ||
+        virPCIDeviceAddressGetIOMMUGroupAddresses(addr, &members, &nmembers) < 0) {
+        virResetLastError();
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
                        _("host PCI device %1$s has no IOMMU group: the IOMMU is off; enable it (intel_iommu=on, amd_iommu=on, or the SMMU on Arm)"),
                        bdf);
         return -1;
     }
-    while (virDirRead(dir, &ent, groupdir) > 0) {
+    for (i = 0; i < nmembers; i++) {
         g_autofree char *drv = NULL;
+        g_autofree char *other = NULL;
+        g_autofree char *othername = NULL;
 
-        if (STREQ(ent->d_name, bdf) || stratovirtDefHasPCIAddr(def, ent->d_name))
+        if (virPCIDeviceAddressEqual(members[i], addr) ||
+            stratovirtDefHasPCIAddr(def, members[i]))
             continue;
-        drv = stratovirtPCIDriverName(ent->d_name);
+        drv = stratovirtPCIDriverName(members[i]);
         if (!drv || STREQ(drv, "vfio-pci") || STREQ(drv, "pci-stub") ||
             STREQ(drv, "pcieport"))
             continue;
+        other = virPCIDeviceAddressAsString(members[i]);
+        othername = stratovirtNodedevName(members[i]);
         if (busy->len) {
             g_string_append(busy, ", ");
             g_string_append(fix, "; ");
         }
-        g_string_append_printf(busy, "%s (bound to %s)", ent->d_name, drv);
-        g_string_append_printf(fix, "virsh nodedev-detach pci_%.4s_%.2s_%.2s_%.1s",
-                               ent->d_name, ent->d_name + 5, ent->d_name + 8,
-                               ent->d_name + 11);
+        g_string_append_printf(busy, "%s (bound to %s)", other, drv);
+        g_string_append_printf(fix, "virsh nodedev-detach %s", othername);
     }
+    for (i = 0; i < nmembers; i++)
+        g_free(members[i]);
+    g_free(members);
+
     if (busy->len) {
-        g_autofree char *group = NULL;
-        g_autofree char *grouplink = g_strconcat(sysdir, "/iommu_group", NULL);
+        g_autofree char *groupstr = g_strdup_printf("%d", group);
 
-        if (virFileResolveLink(grouplink, &group) == 0 && group) {
-            char *base = g_path_get_basename(group);
-
-            g_free(group);
-            group = base;
-        }
         virReportError(VIR_ERR_OPERATION_INVALID,
                        _("IOMMU group %1$s of host PCI device %2$s is not viable: every device in it must be bound to vfio-pci, but %3$s; pass them to this domain too, or detach them first: %4$s"),
-                       NULLSTR(group), bdf, busy->str, fix->str);
+                       groupstr, bdf, busy->str, fix->str);
         return -1;
     }
     return 0;
@@ -213,6 +220,7 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
                                   virDomainObj *vm)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     unsigned int flags = VIR_HOSTDEV_COLD_BOOT;
     size_t i;
 
@@ -237,7 +245,7 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
     /* Recorded before anything is detached: a daemon killed from here on
      * finds the mark in the status XML and gives the devices back. */
     priv->hostdevsPrepared = true;
-    if (virDomainObjSave(vm, driver->xmlopt, driver->config->stateDir) < 0 ||
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0 ||
         virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                     vm->def->name, vm->def->uuid,
                                     vm->def->hostdevs, vm->def->nhostdevs,
@@ -261,8 +269,6 @@ virStratoVirtHostdevReattachDomain(virStratoVirtDriver *driver,
     virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                  vm->def->name, vm->def->hostdevs,
                                  vm->def->nhostdevs);
-    virHostdevReAttachDomainDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
-                                    vm->def, VIR_HOSTDEV_SP_USB | VIR_HOSTDEV_SP_SCSI);
     priv->hostdevsPrepared = false;
 }
 
@@ -313,48 +319,6 @@ stratovirtMonitorVersion(virStratoVirtDomainObjPrivate *priv)
 }
 
 
-/* A root port whose slot 0 is free in the live definition. */
-static int
-stratovirtFreeRootPort(virDomainDef *def)
-{
-    size_t i;
-    size_t j;
-
-    for (i = 0; i < def->ncontrollers; i++) {
-        virDomainControllerDef *cont = def->controllers[i];
-        bool used = false;
-
-        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_PCI ||
-            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT)
-            continue;
-        for (j = 0; j < def->ndisks && !used; j++)
-            used = def->disks[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
-                   def->disks[j]->info.addr.pci.bus == cont->idx;
-        for (j = 0; j < def->nnets && !used; j++)
-            used = def->nets[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
-                   def->nets[j]->info.addr.pci.bus == cont->idx;
-        for (j = 0; j < def->nhostdevs && !used; j++)
-            used = def->hostdevs[j]->info->type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
-                   def->hostdevs[j]->info->addr.pci.bus == cont->idx;
-        for (j = 0; j < def->ncontrollers && !used; j++)
-            used = def->controllers[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
-                   def->controllers[j]->info.addr.pci.bus == cont->idx;
-        for (j = 0; j < def->nrngs && !used; j++)
-            used = def->rngs[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
-                   def->rngs[j]->info.addr.pci.bus == cont->idx;
-        if (!used && def->memballoon)
-            used = def->memballoon->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
-                   def->memballoon->info.addr.pci.bus == cont->idx;
-        if (!used && def->vsock)
-            used = def->vsock->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI &&
-                   def->vsock->info.addr.pci.bus == cont->idx;
-        if (!used)
-            return cont->idx;
-    }
-    return -1;
-}
-
-
 /**
  * virStratoVirtHostdevAttachLive:
  * @hostdev: parsed device; owned by @vm->def on success
@@ -389,7 +353,7 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
                        priv->mon ? NULLSTR(virStratoVirtMonitorGetVersion(priv->mon)) : "?");
         return -1;
     }
-    if ((port = stratovirtFreeRootPort(vm->def)) < 0) {
+    if ((port = virStratoVirtDomainFreeRootPort(vm->def)) < 0) {
         virReportError(VIR_ERR_OPERATION_FAILED, "%s",
                        _("no free pcie-root-port to hot-plug into: StratoVirt creates root ports at start only; add <controller type='pci' model='pcie-root-port'/> elements and restart the domain"));
         return -1;
@@ -420,6 +384,8 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
     if (virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                     vm->def->name, vm->def->uuid, &hostdev, 1, 0) < 0)
         return -1;
+    if (virStratoVirtSecuritySetHostdev(driver, vm, hostdev) < 0)
+        goto rollback;
 
     host = g_strdup_printf("%04x:%02x:%02x.%x", addr->domain, addr->bus,
                            addr->slot, addr->function);

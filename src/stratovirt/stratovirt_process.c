@@ -16,10 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <sys/resource.h>
@@ -44,6 +41,7 @@
 #include "virstring.h"
 #include "virtime.h"
 #include "virvsock.h"
+#include "virportallocator.h"
 #include "virhostdev.h"
 #include "stratovirt_i18n.h"
 
@@ -155,6 +153,22 @@ stratovirtProcessKill(pid_t pid,
 }
 
 
+/**
+ * virStratoVirtProcessTerminate:
+ * @timeout: milliseconds to wait after SIGTERM
+ * @force: SIGKILL if SIGTERM was not enough
+ *
+ * Returns 0 when the VMM is gone, -1 with an error if it is still there.
+ */
+int
+virStratoVirtProcessTerminate(virDomainObj *vm,
+                              unsigned int timeout,
+                              bool force)
+{
+    return stratovirtProcessKill(vm->pid, timeout, force);
+}
+
+
 /* ---------------------------------------------------------------------
  * Locked memory for VFIO
  */
@@ -199,8 +213,7 @@ stratovirtProcessOpenLog(const char *path,
                          const char *cmdline,
                          off_t *offset)
 {
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
+    g_autofree char *stamp = virTimeStringNow();
     g_autofree char *head = NULL;
     int fd;
 
@@ -208,8 +221,8 @@ stratovirtProcessOpenLog(const char *path,
         virReportSystemError(errno, _("cannot open the domain log '%1$s'"), path);
         return -1;
     }
-    head = g_strdup_printf("%s.000+0000: starting up libvirt-stratovirt\n%s\n",
-                           stamp, cmdline);
+    head = g_strdup_printf("%s: starting up libvirt-stratovirt\n%s\n",
+                           NULLSTR(stamp), cmdline);
     if ((*offset = lseek(fd, 0, SEEK_END)) < 0)
         *offset = 0;
     if (safewrite(fd, head, strlen(head)) < 0) {
@@ -253,8 +266,9 @@ stratovirtProcessLogTail(const char *path,
         g_strstrip(lines[i]);
         if (i < 2 || !*lines[i])
             continue;
-        if (strstr(lines[i], "ERROR") || strstr(lines[i], "rror") ||
-            strstr(lines[i], "Found argument") || !strstr(lines[i], ":INFO:")) {
+        /* StratoVirt's errors, its panics and what it printed on stderr:
+         * everything but its INFO-level log lines */
+        if (!strstr(lines[i], ":INFO:")) {
             if (out->len)
                 g_string_append(out, "; ");
             g_string_append(out, lines[i]);
@@ -333,7 +347,7 @@ stratovirtProcessWorker(void *opaque)
     VIR_DEBUG("domain %s: VMM gone, reason %s", vm->def->name,
               virDomainShutoffReasonTypeToString(reason));
 
-    virStratoVirtProcessStop(driver, vm, reason, 0);
+    virStratoVirtProcessStop(driver, vm, reason);
     stratovirtProcessEventQueue(driver,
                                 virDomainEventLifecycleNewFromObj(vm,
                                                                   VIR_DOMAIN_EVENT_STOPPED,
@@ -512,34 +526,40 @@ stratovirtProcessFindHugepages(virDomainDef *def,
 }
 
 
+/* VNC autoport: a port from the driver's allocator (5900 and up), kept
+ * until the domain stops so that two starts never pick the same one */
 static int
-stratovirtProcessPickVNCPort(virDomainGraphicsDef *gfx,
+stratovirtProcessPickVNCPort(virStratoVirtDriver *driver,
+                             virDomainGraphicsDef *gfx,
                              int *port)
 {
-    const char *listen = "127.0.0.1";
-    int p;
+    unsigned short p;
 
     *port = 0;
     if (!gfx->data.vnc.autoport)
         return 0;
-    if (gfx->nListens == 1 && gfx->listens[0].address)
-        listen = gfx->listens[0].address;
+    if (virPortAllocatorAcquire(driver->vncPorts, &p) < 0)
+        return -1;
+    gfx->data.vnc.port = p;
+    *port = p;
+    return 0;
+}
 
-    for (p = 5900; p < 65535; p++) {
-        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(p) };
-        VIR_AUTOCLOSE fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-        if (fd < 0 || inet_pton(AF_INET, listen, &addr.sin_addr) != 1)
-            break;
-        if (bind(fd, (struct sockaddr *) &addr, sizeof(addr)) == 0) {
-            *port = p;
-            gfx->data.vnc.port = p;
-            return 0;
+static void
+stratovirtProcessReleaseVNCPort(virDomainDef *def)
+{
+    size_t i;
+
+    for (i = 0; i < def->ngraphics; i++) {
+        virDomainGraphicsDef *gfx = def->graphics[i];
+
+        if (gfx->type == VIR_DOMAIN_GRAPHICS_TYPE_VNC && gfx->data.vnc.autoport &&
+            gfx->data.vnc.port > 0) {
+            virPortAllocatorRelease(gfx->data.vnc.port);
+            gfx->data.vnc.port = -1;
         }
     }
-    virReportError(VIR_ERR_OPERATION_FAILED,
-                   _("no free TCP port for VNC on %1$s"), listen);
-    return -1;
 }
 
 
@@ -694,7 +714,7 @@ stratovirtProcessAutoDestroy(virDomainObj *vm,
     if (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0)
         return;
     if (virDomainObjIsActive(vm)) {
-        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED, 0);
+        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED);
         stratovirtProcessEventQueue(driver,
                                     virDomainEventLifecycleNewFromObj(vm,
                                                                       VIR_DOMAIN_EVENT_STOPPED,
@@ -789,7 +809,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         stratovirtProcessPrepareVsock(vm->def) < 0)
         goto error;
     if (vm->def->ngraphics == 1 &&
-        stratovirtProcessPickVNCPort(vm->def->graphics[0], &params.vncPort) < 0)
+        stratovirtProcessPickVNCPort(driver, vm->def->graphics[0], &params.vncPort) < 0)
         goto error;
 
     /* From here on the start leaves traces (detached devices, a VMM): say
@@ -941,8 +961,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         virErrorPtr orig;
 
         virErrorPreserveLast(&orig);
-        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED,
-                                 VIR_STRATOVIRT_STOP_FAILED_START);
+        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
         virErrorRestore(&orig);
     }
     return -1;
@@ -958,8 +977,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
 void
 virStratoVirtProcessStop(virStratoVirtDriver *driver,
                          virDomainObj *vm,
-                         virDomainShutoffReason reason,
-                         unsigned int flags)
+                         virDomainShutoffReason reason)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
@@ -994,14 +1012,12 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
 
     virCloseCallbacksDomainRemove(vm, NULL, stratovirtProcessAutoDestroy);
 
+    stratovirtProcessReleaseVNCPort(vm->def);
     vm->pid = 0;
     vm->def->id = -1;
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason);
 
-    if (!(flags & VIR_STRATOVIRT_STOP_FAILED_START) || vm->newDef)
-        virDomainObjRemoveTransientDef(vm);
-    else
-        virDomainObjRemoveTransientDef(vm);
+    virDomainObjRemoveTransientDef(vm);
 
     priv->beingDestroyed = false;
     priv->starting = false;
@@ -1070,16 +1086,18 @@ stratovirtProcessIsOurs(virDomainObj *vm)
 {
     g_autofree char *path = g_strdup_printf("/proc/%lld/cmdline", (long long) vm->pid);
     g_autofree char *cmdline = NULL;
+    const char *arg;
+    const char *end;
     int len;
-    int i;
 
     if ((len = virFileReadAllQuiet(path, 64 * 1024, &cmdline)) <= 0)
         return false;
-    /* the argv has "-name\0<name>\0" */
-    for (i = 0; i + 6 < len; i++) {
-        if (memcmp(cmdline + i, "-name", 6) == 0 &&
-            STREQ_NULLABLE(cmdline + i + 6 < cmdline + len ? cmdline + i + 6 : NULL,
-                           vm->def->name))
+    /* walk the NUL-separated argv for "-name" followed by our name */
+    end = cmdline + len;
+    for (arg = cmdline; arg < end; arg += strlen(arg) + 1) {
+        const char *next = arg + strlen(arg) + 1;
+
+        if (STREQ(arg, "-name") && next < end && STREQ(next, vm->def->name))
             return true;
     }
     return false;
@@ -1122,8 +1140,15 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
         }
     }
 
-    /* Devices of a live domain are in use, whatever happens next. */
+    /* Devices and ports of a live domain are in use, whatever happens next. */
     virStratoVirtHostdevUpdateActive(driver, vm);
+    for (i = 0; i < vm->def->ngraphics; i++) {
+        virDomainGraphicsDef *gfx = vm->def->graphics[i];
+
+        if (gfx->type == VIR_DOMAIN_GRAPHICS_TYPE_VNC && gfx->data.vnc.autoport &&
+            gfx->data.vnc.port > 0)
+            virPortAllocatorSetUsed(gfx->data.vnc.port);
+    }
 
     if (priv->starting) {
         /* The daemon died in the middle of this start: undo it. */
@@ -1139,7 +1164,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
         vm->pid = 0;
         if (driver->inhibitCallback)
             driver->inhibitCallback(true, driver->inhibitOpaque);
-        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED, 0);
+        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
         stratovirtProcessEventQueue(driver,
                                     virDomainEventLifecycleNewFromObj(vm,
                                                                       VIR_DOMAIN_EVENT_STOPPED,
@@ -1188,7 +1213,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     }
     if (driver->inhibitCallback)
         driver->inhibitCallback(true, driver->inhibitOpaque);
-    virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED, 0);
+    virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED);
     stratovirtProcessEventQueue(driver,
                                 virDomainEventLifecycleNewFromObj(vm,
                                                                   VIR_DOMAIN_EVENT_STOPPED,

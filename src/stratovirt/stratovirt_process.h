@@ -14,10 +14,6 @@ typedef enum {
     VIR_STRATOVIRT_START_AUTODESTROY = (1 << 1),
 } virStratoVirtStartFlags;
 
-typedef enum {
-    VIR_STRATOVIRT_STOP_FAILED_START = (1 << 0),
-} virStratoVirtStopFlags;
-
 int virStratoVirtProcessStart(virStratoVirtDriver *driver,
                               virDomainObj *vm,
                               virConnectPtr conn,
@@ -25,9 +21,11 @@ int virStratoVirtProcessStart(virStratoVirtDriver *driver,
                               unsigned int flags);
 void virStratoVirtProcessStop(virStratoVirtDriver *driver,
                               virDomainObj *vm,
-                              virDomainShutoffReason reason,
-                              unsigned int flags);
+                              virDomainShutoffReason reason);
 void virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver);
+int virStratoVirtProcessTerminate(virDomainObj *vm,
+                                  unsigned int timeout,
+                                  bool force);
 
 virStratoVirtMonitor *virStratoVirtProcessMonitorEnter(virDomainObj *vm);
 void virStratoVirtProcessMonitorExit(virDomainObj *vm,

@@ -23,6 +23,7 @@
 #include "virerror.h"
 #include "virfile.h"
 #include "virhostdev.h"
+#include "virpci.h"
 #include "virlog.h"
 #include "virstring.h"
 #include "virxml.h"
@@ -88,22 +89,6 @@ stratovirtSecurityChown(virDomainObj *vm,
 }
 
 
-static char *
-stratovirtVFIOGroupDev(virDomainHostdevDef *hostdev)
-{
-    virPCIDeviceAddress *a = &hostdev->source.subsys.u.pci.addr;
-    g_autofree char *link = g_strdup_printf("/sys/bus/pci/devices/%04x:%02x:%02x.%x/iommu_group",
-                                            a->domain, a->bus, a->slot, a->function);
-    g_autofree char *target = NULL;
-    g_autofree char *group = NULL;
-
-    if (virFileResolveLink(link, &target) < 0 || !target)
-        return NULL;
-    group = g_path_get_basename(target);
-    return g_strdup_printf("/dev/vfio/%s", group);
-}
-
-
 /**
  * virStratoVirtSecuritySetAll:
  *
@@ -140,16 +125,33 @@ virStratoVirtSecuritySetAll(virStratoVirtDriver *driver,
         return -1;
 
     for (i = 0; i < vm->def->nhostdevs; i++) {
-        g_autofree char *dev = NULL;
-
-        if (!virHostdevIsPCIDevice(vm->def->hostdevs[i]))
-            continue;
-        if (!(dev = stratovirtVFIOGroupDev(vm->def->hostdevs[i])))
-            continue;
-        if (stratovirtSecurityChown(vm, dev, uid, gid) < 0)
+        if (virStratoVirtSecuritySetHostdev(driver, vm, vm->def->hostdevs[i]) < 0)
             return -1;
     }
     return 0;
+}
+
+
+/**
+ * virStratoVirtSecuritySetHostdev:
+ *
+ * The /dev/vfio/<group> node of a PCI device, for the VMM's user; also
+ * for a device hot-plugged into a running domain.
+ */
+int
+virStratoVirtSecuritySetHostdev(virStratoVirtDriver *driver,
+                                virDomainObj *vm,
+                                virDomainHostdevDef *hostdev)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autofree char *dev = NULL;
+
+    if ((cfg->user == geteuid() && cfg->group == getegid()) ||
+        !virHostdevIsPCIDevice(hostdev))
+        return 0;
+    if (!(dev = virPCIDeviceAddressGetIOMMUGroupDev(&hostdev->source.subsys.u.pci.addr)))
+        return -1;
+    return stratovirtSecurityChown(vm, dev, cfg->user, cfg->group);
 }
 
 

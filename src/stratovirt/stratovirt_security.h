@@ -10,6 +10,9 @@
 
 int virStratoVirtSecuritySetAll(virStratoVirtDriver *driver,
                                 virDomainObj *vm);
+int virStratoVirtSecuritySetHostdev(virStratoVirtDriver *driver,
+                                    virDomainObj *vm,
+                                    virDomainHostdevDef *hostdev);
 void virStratoVirtSecurityRestoreAll(virDomainObj *vm);
 int virStratoVirtSecurityFormat(virBuffer *buf,
                                 virDomainObj *vm);
