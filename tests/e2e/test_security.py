@@ -28,16 +28,16 @@ def table():
     return dict(re.findall(r"\.(\w+) = (stratovirt\w+),", body)), src
 
 
-def domxml(name, devs=""):
-    os.makedirs(IMG, exist_ok=True)
+def domxml(name, devs="", img=IMG):
+    os.makedirs(img, exist_ok=True)
     for f in ("vmlinux", "%s.raw" % name):
-        with open(os.path.join(IMG, f), "ab") as fh:
+        with open(os.path.join(img, f), "ab") as fh:
             fh.truncate(1 << 20)
     return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
 <devices><disk type='file' device='disk'><source file='{img}/{n}.raw'/><target dev='vda' bus='virtio'/></disk>
 <console type='pty'><target type='virtio' port='0'/></console>{devs}</devices></domain>""".format(
-        n=name, img=IMG, devs=devs)
+        n=name, img=img, devs=devs)
 
 
 # API table entry -> (read-only client call, mutating?)
@@ -232,21 +232,32 @@ class Modes(unittest.TestCase):
 class UnprivilegedVMM(unittest.TestCase):
 
     def test_vmm_runs_as_the_configured_user_with_dac_given_and_taken_back(self):
-        import pwd, grp, json
+        import pwd, grp, shutil
         nobody = pwd.getpwnam("nobody")
         group = grp.getgrgid(nobody.pw_gid)
+        # The checkout may sit under a directory nobody cannot enter (a
+        # mktemp -d clone is 0700); the VMM's binary and images go where an
+        # unprivileged user can reach them, as on a real host: under
+        # /var/lib/libvirt, the sandbox's own mount.
+        img = "/var/lib/libvirt/unpriv-images"
+        os.makedirs(img, mode=0o755, exist_ok=True)
+        os.chmod(img, 0o755)
+        binary = os.path.join(img, "stratovirt")
+        shutil.copy(os.path.join(TOP, "tests", "standin", "stratovirt"), binary)
+        os.chmod(binary, 0o755)
         with open(driver_conf_path()) as f:
             saved = f.read()
-        with open(driver_conf_path(), "a") as f:
-            f.write('user = "nobody"\ngroup = "%s"\n' % group.gr_name)
+        with open(driver_conf_path(), "w") as f:
+            f.write('stratovirt_binary = "%s"\nuser = "nobody"\ngroup = "%s"\n'
+                    'vfio_memlock = 0\n' % (binary, group.gr_name))
         restart_daemon()
         try:
             hd = ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
                   "<address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>")
             path = os.path.join(SB, "unpriv1.xml")
             with open(path, "w") as f:
-                f.write(domxml("unpriv1", hd))
-            image = os.path.join(IMG, "unpriv1.raw")
+                f.write(domxml("unpriv1", hd, img=img))
+            image = os.path.join(img, "unpriv1.raw")
             os.chown(image, 0, 0)
             virsh("create", path)
             from svtest import status_pid
