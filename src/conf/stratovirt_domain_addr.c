@@ -85,8 +85,6 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
 }
 
 
-
-
 static unsigned int
 stratovirtPCIKey(unsigned int bus, unsigned int slot)
 {
@@ -207,6 +205,25 @@ stratovirtPlaceRootPorts(virDomainDef *def,
 }
 
 
+/* The index of an existing root port with nothing on its slot 0, or -1 */
+static int
+stratovirtUnusedRootPort(virDomainDef *def,
+                         GHashTable *used)
+{
+    size_t i;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+
+        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI &&
+            cont->model == VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT &&
+            !stratovirtPCISlotUsed(used, cont->idx, 0))
+            return cont->idx;
+    }
+    return -1;
+}
+
+
 /* An existing root port with nothing on its slot 0, or a new one. */
 static int
 stratovirtFindOrAddRootPort(virDomainDef *def,
@@ -215,16 +232,16 @@ stratovirtFindOrAddRootPort(virDomainDef *def,
     virDomainControllerDef *cont;
     size_t i;
     int slot;
-    int idx = 0;
+    int idx;
 
+    if ((idx = stratovirtUnusedRootPort(def, used)) >= 0)
+        return idx;
+
+    /* the new one's bus number follows the highest */
+    idx = 0;
     for (i = 0; i < def->ncontrollers; i++) {
-        cont = def->controllers[i];
-        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_PCI)
-            continue;
-        idx = MAX(idx, cont->idx);
-        if (cont->model == VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT &&
-            !stratovirtPCISlotUsed(used, cont->idx, 0))
-            return cont->idx;
+        if (def->controllers[i]->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI)
+            idx = MAX(idx, def->controllers[i]->idx);
     }
 
     if (idx + 1 > 255) {
@@ -284,17 +301,8 @@ int
 virStratoVirtDomainFreeRootPort(virDomainDef *def)
 {
     g_autoptr(GHashTable) used = stratovirtPCIUsageNew(def);
-    size_t i;
 
-    for (i = 0; i < def->ncontrollers; i++) {
-        virDomainControllerDef *cont = def->controllers[i];
-
-        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI &&
-            cont->model == VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT &&
-            !stratovirtPCISlotUsed(used, cont->idx, 0))
-            return cont->idx;
-    }
-    return -1;
+    return stratovirtUnusedRootPort(def, used);
 }
 
 

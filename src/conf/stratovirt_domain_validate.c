@@ -18,6 +18,7 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virstring.h"
+#include "virpci.h"
 #include "virutil.h"
 #include "stratovirt_i18n.h"
 
@@ -353,14 +354,15 @@ stratovirtValidateHostdev(const virDomainHostdevDef *hostdev,
                           const virDomainDef *def)
 {
     const virDomainHostdevSubsysPCI *pci = &hostdev->source.subsys.u.pci;
+    g_autofree char *addr = NULL;
     g_autofree char *what = NULL;
 
     if (hostdev->mode != VIR_DOMAIN_HOSTDEV_MODE_SUBSYS ||
         hostdev->source.subsys.type != VIR_DOMAIN_HOSTDEV_SUBSYS_TYPE_PCI)
         UNSUPPORTED(_("hostdev: only <hostdev mode='subsystem' type='pci'> is supported by StratoVirt"));
 
-    what = g_strdup_printf(_("hostdev %04x:%02x:%02x.%x"), pci->addr.domain,
-                           pci->addr.bus, pci->addr.slot, pci->addr.function);
+    addr = virPCIDeviceAddressAsString(&pci->addr);
+    what = g_strdup_printf(_("hostdev %1$s"), addr);
     if (!virStratoVirtDomainIsStandard(def))
         UNSUPPORTED(_("%1$s: PCI passthrough needs a standard machine (q35 or virt); microvm has no PCI bus"),
                     what);

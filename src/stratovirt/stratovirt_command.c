@@ -17,6 +17,7 @@
 #include "stratovirt_domain_addr.h"
 #include "viralloc.h"
 #include "virbuffer.h"
+#include "virpci.h"
 #include "virerror.h"
 #include "virlog.h"
 #include "virstring.h"
@@ -85,13 +86,41 @@ virStratoVirtAssignAliases(virDomainDef *def)
     }
     for (i = 0; i < def->nhostdevs; i++) {
         if (!def->hostdevs[i]->info->alias)
-            def->hostdevs[i]->info->alias = g_strdup_printf("hostdev%zu", i);
+            virStratoVirtAssignHostdevAlias(def, def->hostdevs[i]);
     }
     for (i = 0; i < def->ninputs; i++) {
         if (!def->inputs[i]->info.alias)
             def->inputs[i]->info.alias = g_strdup_printf("input%zu", i);
     }
     return 0;
+}
+
+
+/**
+ * virStratoVirtAssignHostdevAlias:
+ *
+ * The first "hostdevN" no host device of @def has, for @hostdev: at start
+ * and for a device hot-plugged next to others.
+ */
+void
+virStratoVirtAssignHostdevAlias(const virDomainDef *def,
+                                virDomainHostdevDef *hostdev)
+{
+    size_t n;
+
+    for (n = 0; ; n++) {
+        g_autofree char *alias = g_strdup_printf("hostdev%zu", n);
+        bool taken = false;
+        size_t i;
+
+        for (i = 0; i < def->nhostdevs && !taken; i++)
+            taken = STREQ_NULLABLE(def->hostdevs[i]->info->alias, alias);
+        if (!taken) {
+            g_free(hostdev->info->alias);
+            hostdev->info->alias = g_steal_pointer(&alias);
+            return;
+        }
+    }
 }
 
 
@@ -504,9 +533,8 @@ stratovirtBuildMisc(virCommand *cmd,
         if (gfx->nListens == 1 && gfx->listens[0].address)
             listen = gfx->listens[0].address;
         virCommandAddArg(cmd, "-vnc");
-        virCommandAddArgFormat(cmd, "%s:%d", listen,
-                               params->vncPort > 0 ? params->vncPort - 5900 :
-                               gfx->data.vnc.port - 5900);
+        /* an autoport's port was picked by the start */
+        virCommandAddArgFormat(cmd, "%s:%d", listen, gfx->data.vnc.port - 5900);
     }
 
     for (i = 0; i < def->nvideos; i++) {
@@ -532,7 +560,7 @@ virStratoVirtBuildHostdevDevice(const virDomainDef *def,
     g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
     const virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
 
-    virBufferAsprintf(&buf, "vfio-pci,id=%s,host=%04x:%02x:%02x.%x",
+    virBufferAsprintf(&buf, "vfio-pci,id=%s,host=" VIR_PCI_DEVICE_ADDRESS_FMT,
                       hostdev->info->alias, addr->domain, addr->bus,
                       addr->slot, addr->function);
     if (stratovirtBuildAddress(&buf, def, hostdev->info) < 0)

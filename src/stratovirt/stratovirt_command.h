@@ -15,11 +15,12 @@ struct _virStratoVirtBuildParams {
     const char *pidfile;
     const char *logfile;    /* StratoVirt's -D log */
     const char *memPath;    /* hugetlbfs mount for the page size, or NULL */
-    int vncPort;            /* the port chosen for autoport, or 0 */
     bool startPaused;
 };
 
 int virStratoVirtAssignAliases(virDomainDef *def);
+void virStratoVirtAssignHostdevAlias(const virDomainDef *def,
+                                     virDomainHostdevDef *hostdev);
 
 virCommand *virStratoVirtBuildCommandLine(const virDomainDef *def,
                                           const virStratoVirtBuildParams *params);

@@ -231,9 +231,10 @@ virDomainDefParserConfig virStratoVirtDriverDomainDefParserConfig = {
 virDomainXMLOption *
 virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver)
 {
+    virDomainXMLOption *xmlopt;
+
     virStratoVirtDriverDomainDefParserConfig.priv = driver;
     virStratoVirtDomainValidateSetup(&virStratoVirtDriverDomainDefParserConfig);
-    virDomainXMLOption *xmlopt;
 
     xmlopt = virDomainXMLOptionNew(&virStratoVirtDriverDomainDefParserConfig,
                                    &virStratoVirtDriverPrivateDataCallbacks,

@@ -534,15 +534,6 @@ stratovirtDomObjFromDomain(virDomainPtr domain)
 }
 
 
-static void
-stratovirtEventQueue(virStratoVirtDriver *driver,
-                     virObjectEvent *event)
-{
-    if (event)
-        virObjectEventStateQueue(driver->domainEventState, event);
-}
-
-
 static unsigned int
 stratovirtStartFlags(unsigned int flags)
 {
@@ -664,13 +655,13 @@ stratovirtDomainCreateXML(virConnectPtr conn,
         goto cleanup;
     }
 
-    stratovirtEventQueue(driver,
-                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
-                                                           VIR_DOMAIN_EVENT_STARTED_BOOTED));
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
+                                                               VIR_DOMAIN_EVENT_STARTED_BOOTED));
     if (flags & VIR_DOMAIN_START_PAUSED)
-        stratovirtEventQueue(driver,
-                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
-                                                               VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
+        virObjectEventStateQueue(driver->domainEventState,
+                                 virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                                                   VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
     dom = virGetDomain(conn, vm->def->name, vm->def->uuid, vm->def->id);
     virDomainObjEndJob(vm);
 
@@ -723,11 +714,11 @@ stratovirtDomainDefineXMLFlags(virConnectPtr conn,
         goto cleanup;
     }
 
-    stratovirtEventQueue(driver,
-                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_DEFINED,
-                                                           oldDef ?
-                                                           VIR_DOMAIN_EVENT_DEFINED_UPDATED :
-                                                           VIR_DOMAIN_EVENT_DEFINED_ADDED));
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_DEFINED,
+                                                               oldDef ?
+                                                               VIR_DOMAIN_EVENT_DEFINED_UPDATED :
+                                                               VIR_DOMAIN_EVENT_DEFINED_ADDED));
     dom = virGetDomain(conn, vm->def->name, vm->def->uuid, vm->def->id);
 
  cleanup:
@@ -799,9 +790,9 @@ stratovirtDomainUndefineFlags(virDomainPtr dom,
     if (virDomainDeleteConfig(cfg->configBaseDir, cfg->autostartDir, vm) < 0)
         goto endjob;
 
-    stratovirtEventQueue(driver,
-                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_UNDEFINED,
-                                                           VIR_DOMAIN_EVENT_UNDEFINED_REMOVED));
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_UNDEFINED,
+                                                               VIR_DOMAIN_EVENT_UNDEFINED_REMOVED));
     vm->autostart = 0;
     if (virDomainObjIsActive(vm))
         vm->persistent = 0;
@@ -851,13 +842,13 @@ stratovirtDomainCreateWithFlags(virDomainPtr dom,
                                   stratovirtStartFlags(flags)) < 0)
         goto endjob;
 
-    stratovirtEventQueue(driver,
-                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
-                                                           VIR_DOMAIN_EVENT_STARTED_BOOTED));
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
+                                                               VIR_DOMAIN_EVENT_STARTED_BOOTED));
     if (flags & VIR_DOMAIN_START_PAUSED)
-        stratovirtEventQueue(driver,
-                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
-                                                               VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
+        virObjectEventStateQueue(driver->domainEventState,
+                                 virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                                                   VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
     dom->id = vm->def->id;
     ret = 0;
 
@@ -881,7 +872,6 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
                              unsigned int flags)
 {
     virStratoVirtDriver *driver = dom->conn->privateData;
-    virStratoVirtDomainObjPrivate *priv;
     virDomainObj *vm;
     int ret = -1;
 
@@ -889,7 +879,6 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
 
     if (!(vm = stratovirtDomObjFromDomain(dom)))
         return -1;
-    priv = vm->privateData;
     if (virDomainDestroyFlagsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
     if (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0)
@@ -902,11 +891,10 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
     if ((flags & VIR_DOMAIN_DESTROY_GRACEFUL) &&
         virStratoVirtProcessTerminate(vm, 10000, false) < 0)
         goto endjob;
-    priv->beingDestroyed = true;
     virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED);
-    stratovirtEventQueue(driver,
-                         virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STOPPED,
-                                                           VIR_DOMAIN_EVENT_STOPPED_DESTROYED));
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_STOPPED,
+                                                               VIR_DOMAIN_EVENT_STOPPED_DESTROYED));
     dom->id = -1;
     ret = 0;
 
@@ -924,13 +912,6 @@ static int
 stratovirtDomainDestroy(virDomainPtr dom)
 {
     return stratovirtDomainDestroyFlags(dom, 0);
-}
-
-
-static bool
-stratovirtDomainIsInactive(virDomainObj *vm)
-{
-    return !virDomainObjIsActive(vm);
 }
 
 
@@ -980,11 +961,11 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
         /* documented in stratovirt.conf: wait for the power-off */
         if (virTimeMillisNow(&until) == 0) {
             until += cfg->shutdownTimeout * 1000ULL;
-            while (!stratovirtDomainIsInactive(vm)) {
+            while (virDomainObjIsActive(vm)) {
                 if (virDomainObjWaitUntil(vm, until) != 0)
                     break;
             }
-            if (!stratovirtDomainIsInactive(vm)) {
+            if (virDomainObjIsActive(vm)) {
                 virReportError(VIR_ERR_OPERATION_TIMEOUT,
                                _("the guest did not power off within %1$u seconds (shutdown_timeout); it may ignore ACPI"),
                                cfg->shutdownTimeout);
@@ -1081,9 +1062,9 @@ stratovirtDomainSuspend(virDomainPtr dom)
         goto endjob;
     if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_PAUSED) {
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
-        stratovirtEventQueue(driver,
-                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
-                                                               VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
+        virObjectEventStateQueue(driver->domainEventState,
+                                 virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                                                   VIR_DOMAIN_EVENT_SUSPENDED_PAUSED));
     }
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         goto endjob;
@@ -1121,9 +1102,9 @@ stratovirtDomainResume(virDomainPtr dom)
         goto endjob;
     if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_RUNNING) {
         virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
-        stratovirtEventQueue(driver,
-                             virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_RESUMED,
-                                                               VIR_DOMAIN_EVENT_RESUMED_UNPAUSED));
+        virObjectEventStateQueue(driver->domainEventState,
+                                 virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_RESUMED,
+                                                                   VIR_DOMAIN_EVENT_RESUMED_UNPAUSED));
     }
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         goto endjob;
@@ -1313,7 +1294,8 @@ stratovirtDomainGetVcpus(virDomainPtr dom,
 
     if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
         goto endjob;
-    rc = virStratoVirtMonitorCommand(mon, "query-cpus", NULL, 10000, &cpus);
+    rc = virStratoVirtMonitorCommand(mon, "query-cpus", NULL,
+                                     VIR_STRATOVIRT_MONITOR_TIMEOUT, &cpus);
     virStratoVirtProcessMonitorExit(vm, mon);
     if (rc < 0)
         goto endjob;
@@ -1600,7 +1582,8 @@ stratovirtDomainSetMemoryFlags(virDomainPtr dom,
     }
     if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
         goto endjob;
-    rc = virStratoVirtMonitorSetBalloon(mon, 10000, (unsigned long long) newmem * 1024);
+    rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                        (unsigned long long) newmem * 1024);
     virStratoVirtProcessMonitorExit(vm, mon);
     if (rc < 0)
         goto endjob;
@@ -1654,7 +1637,7 @@ stratovirtDomainMemoryStats(virDomainPtr dom,
 
         if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
             goto endjob;
-        rc = virStratoVirtMonitorQueryBalloon(mon, 10000, &actual);
+        rc = virStratoVirtMonitorQueryBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &actual);
         virStratoVirtProcessMonitorExit(vm, mon);
         if (rc < 0)
             goto endjob;
@@ -1726,7 +1709,8 @@ stratovirtDomainSetMetadata(virDomainPtr dom,
     ret = virDomainObjSetMetadata(vm, type, metadata, key, uri, driver->xmlopt,
                                   cfg->stateDir, cfg->configBaseDir, flags);
     if (ret == 0)
-        stratovirtEventQueue(driver, virDomainEventMetadataChangeNewFromObj(vm, type, uri));
+        virObjectEventStateQueue(driver->domainEventState,
+                                 virDomainEventMetadataChangeNewFromObj(vm, type, uri));
     virDomainObjEndJob(vm);
  cleanup:
     virDomainObjEndAPI(&vm);
@@ -1920,8 +1904,6 @@ stratovirtDomainUpdateDevice(virDomainPtr dom,
             if (virStratoVirtHostdevAttachLive(driver, vm, hostdev) < 0)
                 goto endjob;
             devLive->data.hostdev = NULL;
-            virObjectEventStateQueue(driver->domainEventState,
-                                     virDomainEventDeviceAddedNewFromObj(vm, hostdev->info->alias));
         } else {
             virDomainHostdevDef *found = NULL;
             int idx = virDomainHostdevFind(vm->def, hostdev, &found);

@@ -16,6 +16,7 @@
 #include "stratovirt_hostdev.h"
 #include "stratovirt_security.h"
 #include "stratovirt_domain_addr.h"
+#include "stratovirt_command.h"
 #include "virerror.h"
 #include "virhostdev.h"
 #include "virlog.h"
@@ -195,7 +196,7 @@ virStratoVirtHostdevCheck(virDomainDef *def,
         g_string_append_printf(fix, "virsh nodedev-detach %s", othername);
     }
     for (i = 0; i < nmembers; i++)
-        g_free(members[i]);
+        virPCIDeviceAddressFree(members[i]);
     g_free(members);
 
     if (busy->len) {
@@ -334,13 +335,12 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
     g_autoptr(virJSONValue) args = NULL;
-    g_autofree char *host = NULL;
+    g_autofree char *host = virPCIDeviceAddressAsString(addr);
     g_autofree char *bus = NULL;
     virStratoVirtMonitor *mon;
     unsigned long ver = stratovirtMonitorVersion(priv);
     int port;
     int rc;
-    size_t i;
 
     if (!virHostdevIsPCIDevice(hostdev)) {
         virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
@@ -362,19 +362,7 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
         virStratoVirtHostdevCheck(vm->def, hostdev) < 0)
         return -1;
 
-    for (i = 0; ; i++) {
-        g_autofree char *alias = g_strdup_printf("hostdev%zu", i);
-        size_t j;
-        bool taken = false;
-
-        for (j = 0; j < vm->def->nhostdevs && !taken; j++)
-            taken = STREQ_NULLABLE(vm->def->hostdevs[j]->info->alias, alias);
-        if (!taken) {
-            g_free(hostdev->info->alias);
-            hostdev->info->alias = g_steal_pointer(&alias);
-            break;
-        }
-    }
+    virStratoVirtAssignHostdevAlias(vm->def, hostdev);
     hostdev->info->type = VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI;
     hostdev->info->addr.pci.domain = 0;
     hostdev->info->addr.pci.bus = port;
@@ -387,8 +375,6 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
     if (virStratoVirtSecuritySetHostdev(driver, vm, hostdev) < 0)
         goto rollback;
 
-    host = g_strdup_printf("%04x:%02x:%02x.%x", addr->domain, addr->bus,
-                           addr->slot, addr->function);
     bus = g_strdup_printf("pci.%d", port);
     if (virJSONValueObjectAdd(&args,
                               "s:driver", "vfio-pci",
@@ -401,11 +387,14 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
 
     if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
         goto rollback;
-    rc = virStratoVirtMonitorCommand(mon, "device_add", g_steal_pointer(&args), 10000, NULL);
+    rc = virStratoVirtMonitorCommand(mon, "device_add", g_steal_pointer(&args),
+                                     VIR_STRATOVIRT_MONITOR_TIMEOUT, NULL);
     virStratoVirtProcessMonitorExit(vm, mon);
     if (rc < 0)
         goto rollback;
 
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventDeviceAddedNewFromObj(vm, hostdev->info->alias));
     VIR_APPEND_ELEMENT(vm->def->hostdevs, vm->def->nhostdevs, hostdev);
     priv->hostdevsPrepared = true;
     return 0;
@@ -460,7 +449,8 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
 
     if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
         return -1;
-    rc = virStratoVirtMonitorCommand(mon, "device_del", g_steal_pointer(&args), 10000, NULL);
+    rc = virStratoVirtMonitorCommand(mon, "device_del", g_steal_pointer(&args),
+                                     VIR_STRATOVIRT_MONITOR_TIMEOUT, NULL);
     virStratoVirtProcessMonitorExit(vm, mon);
     if (rc < 0) {
         g_clear_pointer(&priv->unplugAlias, g_free);

@@ -241,6 +241,8 @@ stratovirtMonitorConsume(virStratoVirtMonitor *mon,
                          size_t len,
                          GPtrArray *evs)
 {
+    size_t scan = mon->buflen;  /* what was buffered before has no newline */
+    size_t pos = 0;             /* start of the first unhandled line */
     char *nl;
 
     if (mon->buflen + len > STRATOVIRT_QMP_MAX_LINE) {
@@ -254,26 +256,30 @@ stratovirtMonitorConsume(virStratoVirtMonitor *mon,
     mon->buflen += len;
     mon->buf[mon->buflen] = '\0';
 
-    while (mon->buf && (nl = memchr(mon->buf, '\n', mon->buflen))) {
-        size_t linelen = nl - mon->buf + 1;
+    while ((nl = memchr(mon->buf + scan, '\n', mon->buflen - scan))) {
+        size_t linelen = nl - (mon->buf + pos) + 1;
         g_autofree char *line = NULL;
 
-        if (memchr(mon->buf, '\0', linelen)) {
+        if (memchr(mon->buf + pos, '\0', linelen)) {
             stratovirtMonitorSetError(mon, VIR_ERR_OPERATION_FAILED,
                                       _("StratoVirt sent something that is not a QMP message (binary data)"));
             mon->eof = true;
             return;
         }
-        line = g_strndup(mon->buf, linelen);
+        line = g_strndup(mon->buf + pos, linelen);
+        pos += linelen;
+        scan = pos;
         g_strstrip(line);
-        memmove(mon->buf, mon->buf + linelen, mon->buflen - linelen);
-        mon->buflen -= linelen;
-        mon->buf[mon->buflen] = '\0';
         if (*line)
             stratovirtMonitorProcessLine(mon, line, evs);
         if (mon->eof)
             return;
     }
+
+    /* keep the incomplete last line, once per read */
+    memmove(mon->buf, mon->buf + pos, mon->buflen - pos);
+    mon->buflen -= pos;
+    mon->buf[mon->buflen] = '\0';
 }
 
 

@@ -11,6 +11,9 @@
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 
+/* How long (ms) the driver waits for StratoVirt to answer a command */
+#define VIR_STRATOVIRT_MONITOR_TIMEOUT 10000
+
 typedef struct _virStratoVirtMonitorCallbacks virStratoVirtMonitorCallbacks;
 struct _virStratoVirtMonitorCallbacks {
     /* The VMM closed the socket (or sent garbage).  Called from the event

@@ -49,9 +49,6 @@
 
 VIR_LOG_INIT("stratovirt.stratovirt_process");
 
-/* QMP commands made by the driver itself wait this long (ms) */
-#define STRATOVIRT_QMP_CMD_TIMEOUT 10000
-
 
 /* ---------------------------------------------------------------------
  * Waiting for a process that is not our child
@@ -300,15 +297,6 @@ typedef struct {
 
 
 static void
-stratovirtProcessEventQueue(virStratoVirtDriver *driver,
-                            virObjectEvent *event)
-{
-    if (event)
-        virObjectEventStateQueue(driver->domainEventState, event);
-}
-
-
-static void
 stratovirtProcessWorker(void *opaque)
 {
     stratovirtWork *work = opaque;
@@ -348,10 +336,10 @@ stratovirtProcessWorker(void *opaque)
               virDomainShutoffReasonTypeToString(reason));
 
     virStratoVirtProcessStop(driver, vm, reason);
-    stratovirtProcessEventQueue(driver,
-                                virDomainEventLifecycleNewFromObj(vm,
-                                                                  VIR_DOMAIN_EVENT_STOPPED,
-                                                                  detail));
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm,
+                                                               VIR_DOMAIN_EVENT_STOPPED,
+                                                               detail));
     if (!vm->persistent)
         virDomainObjListRemove(driver->domains, vm);
 
@@ -477,7 +465,7 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
             VIR_WARN("cannot save the status of domain %s", vm->def->name);
     }
     virObjectUnlock(vm);
-    stratovirtProcessEventQueue(driver, ev);
+    virObjectEventStateQueue(driver->domainEventState, ev);
 }
 
 
@@ -530,18 +518,15 @@ stratovirtProcessFindHugepages(virDomainDef *def,
  * until the domain stops so that two starts never pick the same one */
 static int
 stratovirtProcessPickVNCPort(virStratoVirtDriver *driver,
-                             virDomainGraphicsDef *gfx,
-                             int *port)
+                             virDomainGraphicsDef *gfx)
 {
     unsigned short p;
 
-    *port = 0;
     if (!gfx->data.vnc.autoport)
         return 0;
     if (virPortAllocatorAcquire(driver->vncPorts, &p) < 0)
         return -1;
     gfx->data.vnc.port = p;
-    *port = p;
     return 0;
 }
 
@@ -715,10 +700,10 @@ stratovirtProcessAutoDestroy(virDomainObj *vm,
         return;
     if (virDomainObjIsActive(vm)) {
         virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_DESTROYED);
-        stratovirtProcessEventQueue(driver,
-                                    virDomainEventLifecycleNewFromObj(vm,
-                                                                      VIR_DOMAIN_EVENT_STOPPED,
-                                                                      VIR_DOMAIN_EVENT_STOPPED_DESTROYED));
+        virObjectEventStateQueue(driver->domainEventState,
+                                 virDomainEventLifecycleNewFromObj(vm,
+                                                                   VIR_DOMAIN_EVENT_STOPPED,
+                                                                   VIR_DOMAIN_EVENT_STOPPED_DESTROYED));
     }
     virDomainObjEndJob(vm);
     if (!vm->persistent)
@@ -772,7 +757,10 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     if (virDomainObjSetDefTransient(driver->xmlopt, vm, NULL) < 0)
         return -1;
 
+    /* From here on the domain counts as active (Stop releases this) */
     vm->def->id = g_atomic_int_add(&driver->nextvmid, 1);
+    if (driver->inhibitCallback)
+        driver->inhibitCallback(true, driver->inhibitOpaque);
     priv->beingDestroyed = false;
     priv->guestShutdown = false;
     priv->pausedByUs = false;
@@ -809,7 +797,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         stratovirtProcessPrepareVsock(vm->def) < 0)
         goto error;
     if (vm->def->ngraphics == 1 &&
-        stratovirtProcessPickVNCPort(driver, vm->def->graphics[0], &params.vncPort) < 0)
+        stratovirtProcessPickVNCPort(driver, vm->def->graphics[0]) < 0)
         goto error;
 
     /* From here on the start leaves traces (detached devices, a VMM): say
@@ -925,9 +913,9 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
 
         if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
             goto error;
-        rc = virStratoVirtMonitorQueryPtys(mon, STRATOVIRT_QMP_CMD_TIMEOUT, &ptys);
+        rc = virStratoVirtMonitorQueryPtys(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &ptys);
         if (rc == 0 && balloon)
-            rc = virStratoVirtMonitorSetBalloon(mon, STRATOVIRT_QMP_CMD_TIMEOUT, balloon);
+            rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, balloon);
         virStratoVirtProcessMonitorExit(vm, mon);
         if (rc < 0)
             goto error;
@@ -951,9 +939,6 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     priv->starting = false;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         goto error;
-
-    if (driver->inhibitCallback)
-        driver->inhibitCallback(true, driver->inhibitOpaque);
     return 0;
 
  error:
@@ -1065,7 +1050,7 @@ virStratoVirtProcessCommand(virDomainObj *vm,
 
     if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
         return -1;
-    ret = virStratoVirtMonitorSimple(mon, cmd, STRATOVIRT_QMP_CMD_TIMEOUT);
+    ret = virStratoVirtMonitorSimple(mon, cmd, VIR_STRATOVIRT_MONITOR_TIMEOUT);
     virStratoVirtProcessMonitorExit(vm, mon);
 
     if (ret == 0 && !virDomainObjIsActive(vm)) {
@@ -1104,6 +1089,16 @@ stratovirtProcessIsOurs(virDomainObj *vm)
 }
 
 
+/* A pid that is gone, or was reused by another process, is not ours to
+ * signal: forget it, so that the Stop that follows kills only our VMM. */
+static void
+stratovirtProcessForgetUnlessOurs(virDomainObj *vm)
+{
+    if (vm->pid > 0 && !(kill(vm->pid, 0) == 0 && stratovirtProcessIsOurs(vm)))
+        vm->pid = 0;
+}
+
+
 static int
 stratovirtProcessReconnectOne(virDomainObj *vm,
                               void *opaque)
@@ -1125,6 +1120,9 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     VIR_DEBUG("reconnecting to domain %s pid=%lld", vm->def->name, (long long) vm->pid);
     if (vm->def->id >= g_atomic_int_get(&driver->nextvmid))
         g_atomic_int_set(&driver->nextvmid, vm->def->id + 1);
+    /* active until a Stop says otherwise, which releases this */
+    if (driver->inhibitCallback)
+        driver->inhibitCallback(true, driver->inhibitOpaque);
 
     if (priv->starting) {
         /* libvirt records how to give a device back only once all are
@@ -1159,16 +1157,12 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
             vm->pid = pid;
         VIR_WARN("domain %s: the daemon stopped during its start; undoing it",
                  vm->def->name);
-        if (vm->pid > 0 && kill(vm->pid, 0) == 0 && stratovirtProcessIsOurs(vm))
-            stratovirtProcessKill(vm->pid, 3000, true);
-        vm->pid = 0;
-        if (driver->inhibitCallback)
-            driver->inhibitCallback(true, driver->inhibitOpaque);
+        stratovirtProcessForgetUnlessOurs(vm);
         virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
-        stratovirtProcessEventQueue(driver,
-                                    virDomainEventLifecycleNewFromObj(vm,
-                                                                      VIR_DOMAIN_EVENT_STOPPED,
-                                                                      VIR_DOMAIN_EVENT_STOPPED_FAILED));
+        virObjectEventStateQueue(driver->domainEventState,
+                                 virDomainEventLifecycleNewFromObj(vm,
+                                                                   VIR_DOMAIN_EVENT_STOPPED,
+                                                                   VIR_DOMAIN_EVENT_STOPPED_FAILED));
         goto removed;
     }
 
@@ -1181,7 +1175,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
                                          &stratovirtMonitorCallbacks, driver,
                                          &vmmGone);
     if (!priv->mon ||
-        virStratoVirtMonitorQueryStatus(priv->mon, STRATOVIRT_QMP_CMD_TIMEOUT, &running) < 0) {
+        virStratoVirtMonitorQueryStatus(priv->mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &running) < 0) {
         VIR_WARN("domain %s: cannot reconnect to StratoVirt: %s", vm->def->name,
                  virGetLastErrorMessage());
         virDomainObjEndJob(vm);
@@ -1197,27 +1191,20 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
 
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         VIR_WARN("cannot save the status of domain %s", vm->def->name);
-    if (driver->inhibitCallback)
-        driver->inhibitCallback(true, driver->inhibitOpaque);
     goto cleanup;
 
  gone:
-    /* It died while we were away: clean up as for a crash. */
+    /* It died while we were away, or is alive but unreachable (then the
+     * Stop ends it rather than leave it half-managed): clean up as for a
+     * crash. */
     VIR_WARN("domain %s: StratoVirt is gone; marking it crashed and cleaning up",
              vm->def->name);
-    if (vm->pid > 0 && kill(vm->pid, 0) == 0 && stratovirtProcessIsOurs(vm)) {
-        /* alive but unreachable: do not leave it half-managed */
-        stratovirtProcessKill(vm->pid, 3000, true);
-    } else if (!stratovirtProcessIsOurs(vm)) {
-        vm->pid = 0;
-    }
-    if (driver->inhibitCallback)
-        driver->inhibitCallback(true, driver->inhibitOpaque);
+    stratovirtProcessForgetUnlessOurs(vm);
     virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED);
-    stratovirtProcessEventQueue(driver,
-                                virDomainEventLifecycleNewFromObj(vm,
-                                                                  VIR_DOMAIN_EVENT_STOPPED,
-                                                                  VIR_DOMAIN_EVENT_STOPPED_CRASHED));
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm,
+                                                               VIR_DOMAIN_EVENT_STOPPED,
+                                                               VIR_DOMAIN_EVENT_STOPPED_CRASHED));
  removed:
     if (!vm->persistent) {
         virObjectRef(vm);

@@ -6,8 +6,7 @@
  * the run: disk images, the UEFI variable store, its run directory and log,
  * and the /dev/vfio/<group> nodes of passed-through devices.  The previous
  * owners are remembered in the status XML (so a restarted daemon can give
- * them back too) and restored when the domain stops, unless someone else
- * changed the owner meanwhile.
+ * them back too) and restored when the domain stops.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -158,8 +157,8 @@ virStratoVirtSecuritySetHostdev(virStratoVirtDriver *driver,
 /**
  * virStratoVirtSecurityRestoreAll:
  *
- * Gives every path back to its previous owner, if the VMM's user still
- * owns it.  Errors are logged: the stop goes on.
+ * Gives every path that still exists back to its previous owner, in the
+ * reverse order of taking.  Errors are logged: the stop goes on.
  */
 void
 virStratoVirtSecurityRestoreAll(virDomainObj *vm)

@@ -101,15 +101,16 @@ def stop_daemon(sig=signal.SIGTERM):
         pass
 
 
-def start_daemon():
+def start_daemon(*extra):
+    """Start virtstratovirtd; @extra: more of its options (e.g. --timeout)."""
     sock = os.environ["SANDBOX_SOCK"]
     if os.path.exists(sock):
         os.unlink(sock)
     conf = os.path.join(os.environ["SANDBOX_CONFDIR"], "virtstratovirtd.conf")
-    err = open(os.path.join(SB, "virtstratovirtd.stderr"), "a")
-    p = subprocess.Popen([os.environ["SANDBOX_DAEMON"], "--config", conf,
-                          "--pid-file", os.path.join(SB, "virtstratovirtd.pid")],
-                         stdout=err, stderr=err, start_new_session=True)
+    with open(os.path.join(SB, "virtstratovirtd.stderr"), "a") as err:
+        p = subprocess.Popen([os.environ["SANDBOX_DAEMON"], "--config", conf,
+                              "--pid-file", os.path.join(SB, "virtstratovirtd.pid"), *extra],
+                             stdout=err, stderr=err, start_new_session=True)
     with open(os.path.join(SB, "daemon.pid"), "w") as f:
         f.write(str(p.pid))
     wait_for(lambda: os.path.exists(sock), timeout=30, what="the daemon socket")

@@ -16,7 +16,7 @@ import unittest
 import libvirt
 
 from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
-                    pid_alive)
+                    pid_alive, daemon_pid, lock_free)
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
@@ -203,6 +203,35 @@ class FullStateDir(unittest.TestCase):
             subprocess.run(["umount", STATE], check=True)
         self.assertEqual(driver_of("0000:03:00.0"), "hinic")
         self.assertEqual(vmms("full1"), [])
+        self.assertEqual(status_files(), [])
+
+
+class IdleTimeout(unittest.TestCase):
+    """A start that fails gives back the auto-shutdown inhibition it took:
+    an idle daemon with --timeout still exits."""
+
+    def tearDown(self):
+        set_faults({})
+        if not pid_alive(daemon_pid()):
+            start_daemon()
+
+    def test_failed_start_does_not_keep_an_idle_daemon_alive(self):
+        stop_daemon()
+        pid = start_daemon("--timeout", "2")
+        set_faults({"it1": {"realize_error": "it1 cannot realize its devices"}})
+        p = virsh("create", xmlfile("it1"), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("it1 cannot realize its devices", p.stderr)
+        self.assertEqual(vmms("it1"), [])
+        # no domain runs and no client is connected: the daemon times out
+        wait_for(lambda: not pid_alive(pid), timeout=20,
+                 what="the idle virtstratovirtd to exit after --timeout 2")
+        wait_for(lambda: lock_free(os.path.join(SB, "virtstratovirtd.pid")), timeout=30,
+                 what="virtstratovirtd's pidfile to be unlocked")
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
         self.assertEqual(status_files(), [])
 
 

@@ -56,7 +56,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .pidfile = "/run/libvirt/stratovirt/fuzz/stratovirt.pid",
         .logfile = "/var/log/libvirt/stratovirt/fuzz.log",
         .memPath = "/dev/hugepages",
-        .vncPort = 5900,
     };
 
     if (!(def = virDomainDefParseString(xml, driver.xmlopt, NULL,
@@ -65,6 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     virStratoVirtAssignAliases(def);
+    if (def->ngraphics && def->graphics[0]->data.vnc.autoport)
+        def->graphics[0]->data.vnc.port = 5900; /* as the start picks it */
     if ((cmd = virStratoVirtBuildCommandLine(def, &params)))
         argv = virCommandToString(cmd, false);
     back = virDomainDefFormat(def, driver.xmlopt, 0);

@@ -69,7 +69,6 @@ testGood(const void *data)
         .pidfile = "/run/libvirt/stratovirt/1-dom/stratovirt.pid",
         .logfile = "/var/log/libvirt/stratovirt/dom.stratovirt.log",
         .memPath = NULL,
-        .vncPort = 0,
         .startPaused = false,
     };
 
@@ -78,7 +77,7 @@ testGood(const void *data)
     if (def->mem.nhugepages)
         params.memPath = "/dev/hugepages1G";
     if (def->ngraphics && def->graphics[0]->data.vnc.autoport)
-        params.vncPort = 5900;
+        def->graphics[0]->data.vnc.port = 5900; /* as the start picks it */
     if (strstr(name, "paused"))
         params.startPaused = true;
 
