@@ -87,10 +87,8 @@ def lock_free(path):
         os.close(fd)
 
 
-def stop_daemon(sig=signal.SIGTERM):
-    pid = daemon_pid()
-    os.kill(pid, sig)
-    wait_for(lambda: not pid_alive(pid), timeout=30, what="virtstratovirtd to exit")
+def wait_daemon_gone(pid, timeout=30, what="virtstratovirtd to exit"):
+    wait_for(lambda: not pid_alive(pid), timeout=timeout, what=what)
     # a process being torn down (a big ASan address space takes a while)
     # may still hold its pidfile: the next daemon must find it free
     wait_for(lambda: lock_free(os.path.join(SB, "virtstratovirtd.pid")), timeout=30,
@@ -99,6 +97,12 @@ def stop_daemon(sig=signal.SIGTERM):
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def stop_daemon(sig=signal.SIGTERM):
+    pid = daemon_pid()
+    os.kill(pid, sig)
+    wait_daemon_gone(pid)
 
 
 def start_daemon(*extra):

@@ -16,7 +16,7 @@ import unittest
 import libvirt
 
 from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
-                    pid_alive, daemon_pid, lock_free)
+                    pid_alive, daemon_pid, wait_daemon_gone)
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
@@ -224,14 +224,8 @@ class IdleTimeout(unittest.TestCase):
         self.assertIn("it1 cannot realize its devices", p.stderr)
         self.assertEqual(vmms("it1"), [])
         # no domain runs and no client is connected: the daemon times out
-        wait_for(lambda: not pid_alive(pid), timeout=20,
-                 what="the idle virtstratovirtd to exit after --timeout 2")
-        wait_for(lambda: lock_free(os.path.join(SB, "virtstratovirtd.pid")), timeout=30,
-                 what="virtstratovirtd's pidfile to be unlocked")
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
+        wait_daemon_gone(pid, timeout=20,
+                         what="the idle virtstratovirtd to exit after --timeout 2")
         self.assertEqual(status_files(), [])
 
 
