@@ -44,11 +44,11 @@ install_packages() {
         return
     fi
     log "installing: ${missing[*]}"
-    as_root apt-get update -q
+    as_root apt-get -o DPkg::Lock::Timeout=600 update -q
     # libvirt-daemon-system's maintainer scripts try to start services; in a
     # container without systemd that is harmless but noisy.
     as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
+        apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 }
 
 ensure_deb_src() {
@@ -77,7 +77,7 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     fi
-    as_root apt-get update -q
+    as_root apt-get -o DPkg::Lock::Timeout=600 update -q
 }
 
 # The zh_CN catalog is tested with a daemon under zh_CN.UTF-8.
