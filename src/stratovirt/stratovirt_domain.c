@@ -243,3 +243,44 @@ virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver)
         virDomainXMLOptionSetCloseCallbackAlloc(xmlopt, virCloseCallbacksDomainAlloc);
     return xmlopt;
 }
+
+
+/* ---------------------------------------------------------------------
+ * Monitor use while the job is held (as qemuDomainObjEnterMonitor)
+ */
+
+/**
+ * virStratoVirtDomainObjEnterMonitor:
+ *
+ * Called with @vm locked and its job held.  Returns a reference to the
+ * domain's QMP monitor and unlocks @vm, so that the event loop can deliver
+ * the VMM's events while the caller waits for a reply; the job keeps other
+ * API calls out meanwhile.  NULL with VIR_ERR_OPERATION_INVALID (and @vm
+ * still locked) when the monitor is not connected.
+ */
+virStratoVirtMonitor *
+virStratoVirtDomainObjEnterMonitor(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virStratoVirtMonitor *mon;
+
+    if (!priv->mon) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("the domain's QMP monitor is not connected"));
+        return NULL;
+    }
+    mon = virObjectRef(priv->mon);
+    virObjectUnlock(vm);
+    return mon;
+}
+
+
+/* Drops the reference and locks @vm again; the domain may have stopped
+ * meanwhile (check virDomainObjIsActive). */
+void
+virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
+                                  virStratoVirtMonitor *mon)
+{
+    virObjectUnref(mon);
+    virObjectLock(vm);
+}

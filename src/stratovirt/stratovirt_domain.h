@@ -43,3 +43,7 @@ virDomainXMLOption *virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver);
 
 extern virDomainXMLPrivateDataCallbacks virStratoVirtDriverPrivateDataCallbacks;
 extern virDomainDefParserConfig virStratoVirtDriverDomainDefParserConfig;
+
+virStratoVirtMonitor *virStratoVirtDomainObjEnterMonitor(virDomainObj *vm);
+void virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
+                                       virStratoVirtMonitor *mon);

@@ -915,6 +915,31 @@ stratovirtDomainDestroy(virDomainPtr dom)
 }
 
 
+/* One argument-less QMP command for an API entry point: called with @vm
+ * locked and the job held.  A domain that stopped while the command ran
+ * is an error, as the caller's state changes would be wrong. */
+static int
+stratovirtDomainMonitorRun(virDomainObj *vm,
+                           int (*command)(virStratoVirtMonitor *mon,
+                                          unsigned int timeout))
+{
+    virStratoVirtMonitor *mon;
+    int ret;
+
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        return -1;
+    ret = command(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+
+    if (ret == 0 && !virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("the domain stopped while the command ran"));
+        return -1;
+    }
+    return ret;
+}
+
+
 static int
 stratovirtDomainShutdownFlags(virDomainPtr dom,
                               unsigned int flags)
@@ -945,7 +970,7 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
     /* ACPI power button: the guest decides on aarch64 virt; on x86 q35 and
      * microvm StratoVirt powers off at once. */
     priv->guestShutdown = true;
-    if (virStratoVirtProcessCommand(vm, "system_powerdown") < 0) {
+    if (stratovirtDomainMonitorRun(vm, virStratoVirtMonitorSystemPowerdown) < 0) {
         if (virDomainObjIsActive(vm))
             priv->guestShutdown = false;
         goto endjob;
@@ -1007,7 +1032,7 @@ stratovirtDomainResetCommon(virDomainPtr dom,
                        _("a StratoVirt microvm cannot reboot: a reset ends it; destroy and start it instead"));
         goto endjob;
     }
-    ret = virStratoVirtProcessCommand(vm, "system_reset");
+    ret = stratovirtDomainMonitorRun(vm, virStratoVirtMonitorSystemReset);
 
  endjob:
     virDomainObjEndJob(vm);
@@ -1058,7 +1083,7 @@ stratovirtDomainSuspend(virDomainPtr dom)
         goto endjob;
     }
     priv->pausedByUs = true;
-    if (virStratoVirtProcessCommand(vm, "stop") < 0)
+    if (stratovirtDomainMonitorRun(vm, virStratoVirtMonitorStop) < 0)
         goto endjob;
     if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_PAUSED) {
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
@@ -1098,7 +1123,7 @@ stratovirtDomainResume(virDomainPtr dom)
         virReportError(VIR_ERR_OPERATION_INVALID, "%s", _("domain is not paused"));
         goto endjob;
     }
-    if (virStratoVirtProcessCommand(vm, "cont") < 0)
+    if (stratovirtDomainMonitorRun(vm, virStratoVirtMonitorCont) < 0)
         goto endjob;
     if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_RUNNING) {
         virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
@@ -1278,7 +1303,8 @@ stratovirtDomainGetVcpus(virDomainPtr dom,
 {
     virStratoVirtMonitor *mon;
     virDomainObj *vm;
-    g_autoptr(virJSONValue) cpus = NULL;
+    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
+    size_t ncpus = 0;
     int ret = -1;
     int rc;
     int i;
@@ -1292,30 +1318,24 @@ stratovirtDomainGetVcpus(virDomainPtr dom,
     if (virDomainObjCheckActive(vm) < 0)
         goto endjob;
 
-    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
         goto endjob;
-    rc = virStratoVirtMonitorCommand(mon, "query-cpus", NULL,
-                                     VIR_STRATOVIRT_MONITOR_TIMEOUT, &cpus);
-    virStratoVirtProcessMonitorExit(vm, mon);
+    rc = virStratoVirtMonitorQueryCpus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                       &cpus, &ncpus);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
     if (rc < 0)
         goto endjob;
-    if (!virJSONValueIsArray(cpus)) {
-        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
-                       _("StratoVirt's query-cpus reply is not a list"));
-        goto endjob;
-    }
 
     if (cpumaps)
         memset(cpumaps, 0, (size_t) maxinfo * maplen);
-    for (i = 0; i < maxinfo && i < (int) virJSONValueArraySize(cpus); i++) {
-        virJSONValue *cpu = virJSONValueArrayGet(cpus, i);
-        unsigned long long tid = 0;
+    for (i = 0; i < maxinfo && i < (int) ncpus; i++) {
+        pid_t tid = cpus[i].tid;
         unsigned long long cputime = 0;
         int lastcpu = -1;
 
         info[i].number = i;
         info[i].state = VIR_VCPU_RUNNING;
-        if (virJSONValueObjectGetNumberUlong(cpu, "thread_id", &tid) == 0 && tid > 0 &&
+        if (tid > 0 &&
             virProcessGetStatInfo(&cputime, NULL, NULL, &lastcpu, NULL, vm->pid, tid) < 0)
             virResetLastError();
         info[i].cpuTime = cputime;
@@ -1580,11 +1600,11 @@ stratovirtDomainSetMemoryFlags(virDomainPtr dom,
                        _("cannot set memory higher than the maximum memory"));
         goto endjob;
     }
-    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
         goto endjob;
     rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
                                         (unsigned long long) newmem * 1024);
-    virStratoVirtProcessMonitorExit(vm, mon);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
     if (rc < 0)
         goto endjob;
     vm->def->mem.cur_balloon = newmem;
@@ -1635,10 +1655,10 @@ stratovirtDomainMemoryStats(virDomainPtr dom,
         vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO) {
         int rc;
 
-        if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+        if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
             goto endjob;
         rc = virStratoVirtMonitorQueryBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &actual);
-        virStratoVirtProcessMonitorExit(vm, mon);
+        virStratoVirtDomainObjExitMonitor(vm, mon);
         if (rc < 0)
             goto endjob;
     }

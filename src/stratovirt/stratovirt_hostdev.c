@@ -25,7 +25,6 @@
 #include "virstring.h"
 #include "virtime.h"
 #include "viralloc.h"
-#include "stratovirt_process.h"
 #include "stratovirt_monitor.h"
 #include "domain_event.h"
 #include <dirent.h>
@@ -334,8 +333,6 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
-    g_autoptr(virJSONValue) args = NULL;
-    g_autofree char *host = virPCIDeviceAddressAsString(addr);
     g_autofree char *bus = NULL;
     virStratoVirtMonitor *mon;
     unsigned long ver = stratovirtMonitorVersion(priv);
@@ -376,20 +373,11 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
         goto rollback;
 
     bus = g_strdup_printf("pci.%d", port);
-    if (virJSONValueObjectAdd(&args,
-                              "s:driver", "vfio-pci",
-                              "s:id", hostdev->info->alias,
-                              "s:bus", bus,
-                              "s:addr", "0x0",
-                              "s:host", host,
-                              NULL) < 0)
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
         goto rollback;
-
-    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
-        goto rollback;
-    rc = virStratoVirtMonitorCommand(mon, "device_add", g_steal_pointer(&args),
-                                     VIR_STRATOVIRT_MONITOR_TIMEOUT, NULL);
-    virStratoVirtProcessMonitorExit(vm, mon);
+    rc = virStratoVirtMonitorAddVFIODevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                           hostdev->info->alias, bus, 0, addr);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
     if (rc < 0)
         goto rollback;
 
@@ -428,7 +416,6 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     virDomainHostdevDef *hostdev = vm->def->hostdevs[idx];
-    g_autoptr(virJSONValue) args = NULL;
     g_autofree char *alias = g_strdup(hostdev->info->alias);
     virStratoVirtMonitor *mon;
     unsigned long long deadline;
@@ -442,16 +429,13 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
         return -1;
     }
 
-    if (virJSONValueObjectAdd(&args, "s:id", alias, NULL) < 0)
-        return -1;
     g_free(priv->unplugAlias);
     priv->unplugAlias = g_strdup(alias);
 
-    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
         return -1;
-    rc = virStratoVirtMonitorCommand(mon, "device_del", g_steal_pointer(&args),
-                                     VIR_STRATOVIRT_MONITOR_TIMEOUT, NULL);
-    virStratoVirtProcessMonitorExit(vm, mon);
+    rc = virStratoVirtMonitorDelDevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, alias);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
     if (rc < 0) {
         g_clear_pointer(&priv->unplugAlias, g_free);
         return -1;

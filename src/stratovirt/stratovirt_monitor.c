@@ -26,6 +26,7 @@
 #include "virerror.h"
 #include "virevent.h"
 #include "virfile.h"
+#include "virjson.h"
 #include "virlog.h"
 #include "virobject.h"
 #include "virstring.h"
@@ -215,6 +216,64 @@ stratovirtMonitorProcessLine(virStratoVirtMonitor *mon,
 }
 
 
+static const struct {
+    const char *name;
+    virStratoVirtMonitorEventType type;
+} stratovirtMonitorEvents[] = {
+    { "SHUTDOWN", VIR_STRATOVIRT_MONITOR_EVENT_SHUTDOWN },
+    { "STOP", VIR_STRATOVIRT_MONITOR_EVENT_STOP },
+    { "RESUME", VIR_STRATOVIRT_MONITOR_EVENT_RESUME },
+    { "RESET", VIR_STRATOVIRT_MONITOR_EVENT_RESET },
+    { "POWERDOWN", VIR_STRATOVIRT_MONITOR_EVENT_POWERDOWN },
+    { "BALLOON_CHANGED", VIR_STRATOVIRT_MONITOR_EVENT_BALLOON_CHANGED },
+    { "DEVICE_DELETED", VIR_STRATOVIRT_MONITOR_EVENT_DEVICE_DELETED },
+};
+
+
+/* Reads an event's name and data (which a hostile VMM may shape as it
+ * likes: look before reading) into @ev, which points into them. */
+static void
+stratovirtMonitorParseEvent(const char *name,
+                            virJSONValue *data,
+                            virStratoVirtMonitorEvent *ev)
+{
+    size_t i;
+
+    ev->name = name;
+    ev->type = VIR_STRATOVIRT_MONITOR_EVENT_OTHER;
+    for (i = 0; i < G_N_ELEMENTS(stratovirtMonitorEvents); i++) {
+        if (STREQ(name, stratovirtMonitorEvents[i].name))
+            ev->type = stratovirtMonitorEvents[i].type;
+    }
+    if (!data || virJSONValueGetType(data) != VIR_JSON_TYPE_OBJECT)
+        return;
+
+    switch (ev->type) {
+    case VIR_STRATOVIRT_MONITOR_EVENT_BALLOON_CHANGED:
+        ev->hasActual = virJSONValueObjectGetNumberUlong(data, "actual",
+                                                         &ev->actual) == 0;
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_DEVICE_DELETED: {
+        const char *path = virJSONValueObjectGetString(data, "path");
+
+        /* "device" is the id; without one, the QOM path ends in it */
+        ev->device = virJSONValueObjectGetString(data, "device");
+        if (!ev->device && path)
+            ev->device = STRPREFIX(path, "/machine/peripheral/") ?
+                path + strlen("/machine/peripheral/") : path;
+        break;
+    }
+    case VIR_STRATOVIRT_MONITOR_EVENT_OTHER:
+    case VIR_STRATOVIRT_MONITOR_EVENT_SHUTDOWN:
+    case VIR_STRATOVIRT_MONITOR_EVENT_STOP:
+    case VIR_STRATOVIRT_MONITOR_EVENT_RESUME:
+    case VIR_STRATOVIRT_MONITOR_EVENT_RESET:
+    case VIR_STRATOVIRT_MONITOR_EVENT_POWERDOWN:
+        break;
+    }
+}
+
+
 static void
 stratovirtMonitorDispatchEvents(virStratoVirtMonitor *mon,
                                 GPtrArray *events)
@@ -224,8 +283,12 @@ stratovirtMonitorDispatchEvents(virStratoVirtMonitor *mon,
     for (i = 0; i < events->len; i++) {
         stratovirtMonitorEvent *ev = events->pdata[i];
 
-        if (mon->cb.eventNotify)
-            mon->cb.eventNotify(mon, mon->vm, ev->name, ev->data, mon->opaque);
+        if (mon->cb.eventNotify) {
+            virStratoVirtMonitorEvent typed = { 0 };
+
+            stratovirtMonitorParseEvent(ev->name, ev->data, &typed);
+            mon->cb.eventNotify(mon, mon->vm, &typed, mon->opaque);
+        }
         g_free(ev->name);
         virJSONValueFree(ev->data);
         g_free(ev);
@@ -335,67 +398,6 @@ stratovirtMonitorIO(int watch G_GNUC_UNUSED,
         mon->cb.eofNotify(mon, mon->vm, mon->opaque);
 
     virObjectUnref(mon);
-}
-
-
-/**
- * virStratoVirtMonitorNewForTest:
- *
- * A monitor with no socket, for the unit tests and fuzzers: bytes are
- * given to it with virStratoVirtMonitorFeed, as if the VMM sent them,
- * and a command is considered in flight so that replies are matched.
- */
-virStratoVirtMonitor *
-virStratoVirtMonitorNewForTest(virStratoVirtMonitorCallbacks *cb,
-                               void *opaque)
-{
-    virStratoVirtMonitor *mon;
-
-    if (virStratoVirtMonitorInitialize() < 0 ||
-        !(mon = virObjectLockableNew(virStratoVirtMonitorClass)))
-        return NULL;
-    mon->fd = -1;
-    mon->watch = -1;
-    if (virCondInit(&mon->notify) < 0) {
-        virObjectUnref(mon);
-        return NULL;
-    }
-    mon->path = g_strdup("(test)");
-    mon->cb = *cb;
-    mon->opaque = opaque;
-    mon->busy = true;
-    mon->pendingId = g_strdup("libvirt-1");
-    return mon;
-}
-
-
-/**
- * virStratoVirtMonitorFeed:
- *
- * Handles @data as the event loop handles bytes read from the socket.
- * Returns 1 when a reply was matched, 0 when not (yet), -1 when the
- * monitor gave up on the VMM (garbage, oversize).
- */
-int
-virStratoVirtMonitorFeed(virStratoVirtMonitor *mon,
-                         const char *data,
-                         size_t len)
-{
-    g_autoptr(GPtrArray) evs = g_ptr_array_new();
-    int ret;
-
-    virObjectLock(mon);
-    if (!mon->eof)
-        stratovirtMonitorConsume(mon, data, len, evs);
-    ret = mon->eof ? -1 : mon->gotReply ? 1 : 0;
-    if (mon->gotReply) {
-        /* ready for the next one */
-        mon->gotReply = false;
-        g_clear_pointer(&mon->reply, virJSONValueFree);
-    }
-    virObjectUnlock(mon);
-    stratovirtMonitorDispatchEvents(mon, evs);
-    return ret;
 }
 
 
@@ -656,7 +658,7 @@ stratovirtMonitorSend(virStratoVirtMonitor *mon,
 
 
 /**
- * virStratoVirtMonitorCommand:
+ * stratovirtMonitorCommand:
  * @mon: the monitor; the caller holds the domain's job, not its lock
  * @cmd: the QMP command
  * @args: its arguments (consumed), or NULL
@@ -667,12 +669,12 @@ stratovirtMonitorSend(virStratoVirtMonitor *mon,
  * StratoVirt when it answered an error, VIR_ERR_OPERATION_TIMEOUT when it
  * did not answer in time.
  */
-int
-virStratoVirtMonitorCommand(virStratoVirtMonitor *mon,
-                            const char *cmd,
-                            virJSONValue *args,
-                            unsigned int timeout,
-                            virJSONValue **reply)
+static int
+stratovirtMonitorCommand(virStratoVirtMonitor *mon,
+                         const char *cmd,
+                         virJSONValue *args,
+                         unsigned int timeout,
+                         virJSONValue **reply)
 {
     g_autoptr(virJSONValue) msg = virJSONValueNewObject();
     g_autoptr(virJSONValue) argsp = args;
@@ -754,8 +756,54 @@ virStratoVirtMonitorGetVersion(virStratoVirtMonitor *mon)
 
 
 /* ---------------------------------------------------------------------
- * Typed wrappers for the commands the driver uses
+ * Typed wrappers: one per command the driver uses
  */
+
+static int
+stratovirtMonitorSimple(virStratoVirtMonitor *mon,
+                        const char *cmd,
+                        unsigned int timeout)
+{
+    return stratovirtMonitorCommand(mon, cmd, NULL, timeout, NULL);
+}
+
+
+/* Pauses the vCPUs.  2.5.0 answers before its STOP event, 2.1.0 and 2.4.0
+ * after it: the caller must not depend on the order. */
+int
+virStratoVirtMonitorStop(virStratoVirtMonitor *mon,
+                         unsigned int timeout)
+{
+    return stratovirtMonitorSimple(mon, "stop", timeout);
+}
+
+
+int
+virStratoVirtMonitorCont(virStratoVirtMonitor *mon,
+                         unsigned int timeout)
+{
+    return stratovirtMonitorSimple(mon, "cont", timeout);
+}
+
+
+/* The ACPI power button.  2.1.0 has no such command (refused); on q35 2.4
+ * and 2.5 end the VMM right after the reply, without a SHUTDOWN event. */
+int
+virStratoVirtMonitorSystemPowerdown(virStratoVirtMonitor *mon,
+                                    unsigned int timeout)
+{
+    return stratovirtMonitorSimple(mon, "system_powerdown", timeout);
+}
+
+
+/* 2.1.0 has no such command (refused); on microvm it ends the VMM. */
+int
+virStratoVirtMonitorSystemReset(virStratoVirtMonitor *mon,
+                                unsigned int timeout)
+{
+    return stratovirtMonitorSimple(mon, "system_reset", timeout);
+}
+
 
 int
 virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
@@ -765,7 +813,7 @@ virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
     g_autoptr(virJSONValue) ret = NULL;
     const char *status;
 
-    if (virStratoVirtMonitorCommand(mon, "query-status", NULL, timeout, &ret) < 0)
+    if (stratovirtMonitorCommand(mon, "query-status", NULL, timeout, &ret) < 0)
         return -1;
     /* v2.1.0 says running:true while paused: trust 'status' */
     if (!(status = virJSONValueObjectGetString(ret, "status"))) {
@@ -778,12 +826,45 @@ virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
 }
 
 
+/**
+ * virStratoVirtMonitorQueryCpus:
+ * @cpus: filled with one entry per vCPU, in StratoVirt's order
+ * @ncpus: their number
+ */
 int
-virStratoVirtMonitorSimple(virStratoVirtMonitor *mon,
-                           const char *cmd,
-                           unsigned int timeout)
+virStratoVirtMonitorQueryCpus(virStratoVirtMonitor *mon,
+                              unsigned int timeout,
+                              virStratoVirtMonitorCpuInfo **cpus,
+                              size_t *ncpus)
 {
-    return virStratoVirtMonitorCommand(mon, cmd, NULL, timeout, NULL);
+    g_autoptr(virJSONValue) ret = NULL;
+    g_autofree virStratoVirtMonitorCpuInfo *list = NULL;
+    size_t n;
+    size_t i;
+
+    *cpus = NULL;
+    *ncpus = 0;
+    if (stratovirtMonitorCommand(mon, "query-cpus", NULL, timeout, &ret) < 0)
+        return -1;
+    if (!virJSONValueIsArray(ret)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("StratoVirt's query-cpus reply is not a list"));
+        return -1;
+    }
+    n = virJSONValueArraySize(ret);
+    list = g_new0(virStratoVirtMonitorCpuInfo, MAX(n, 1));
+    for (i = 0; i < n; i++) {
+        virJSONValue *cpu = virJSONValueArrayGet(ret, i);
+        unsigned long long tid = 0;
+
+        if (virJSONValueGetType(cpu) == VIR_JSON_TYPE_OBJECT &&
+            virJSONValueObjectGetNumberUlong(cpu, "thread_id", &tid) == 0 &&
+            tid <= INT_MAX)
+            list[i].tid = tid;
+    }
+    *cpus = g_steal_pointer(&list);
+    *ncpus = n;
+    return 0;
 }
 
 
@@ -800,7 +881,7 @@ virStratoVirtMonitorQueryPtys(virStratoVirtMonitor *mon,
     g_autoptr(GHashTable) table = virHashNew(g_free);
     size_t i;
 
-    if (virStratoVirtMonitorCommand(mon, "query-chardev", NULL, timeout, &ret) < 0)
+    if (stratovirtMonitorCommand(mon, "query-chardev", NULL, timeout, &ret) < 0)
         return -1;
     if (!virJSONValueIsArray(ret)) {
         virReportError(VIR_ERR_OPERATION_FAILED, "%s",
@@ -822,6 +903,8 @@ virStratoVirtMonitorQueryPtys(virStratoVirtMonitor *mon,
 }
 
 
+/* The guest's memory in bytes as the balloon sees it; refused
+ * (DeviceNotActive) without a balloon device. */
 int
 virStratoVirtMonitorQueryBalloon(virStratoVirtMonitor *mon,
                                  unsigned int timeout,
@@ -829,7 +912,7 @@ virStratoVirtMonitorQueryBalloon(virStratoVirtMonitor *mon,
 {
     g_autoptr(virJSONValue) ret = NULL;
 
-    if (virStratoVirtMonitorCommand(mon, "query-balloon", NULL, timeout, &ret) < 0)
+    if (stratovirtMonitorCommand(mon, "query-balloon", NULL, timeout, &ret) < 0)
         return -1;
     if (virJSONValueObjectGetNumberUlong(ret, "actual", actual) < 0) {
         virReportError(VIR_ERR_OPERATION_FAILED, "%s",
@@ -850,6 +933,58 @@ virStratoVirtMonitorSetBalloon(virStratoVirtMonitor *mon,
     /* 'balloon' without a value means 0: always send it */
     if (virJSONValueObjectAdd(&args, "U:value", bytes, NULL) < 0)
         return -1;
-    return virStratoVirtMonitorCommand(mon, "balloon", g_steal_pointer(&args),
-                                       timeout, NULL);
+    return stratovirtMonitorCommand(mon, "balloon", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+/**
+ * virStratoVirtMonitorAddVFIODevice:
+ * @alias: the device's id
+ * @bus: the root port's id ("pci.N")
+ * @slot: the slot on it (function 0)
+ * @host: the host device
+ *
+ * device_add of vfio-pci.  2.4.0 and 2.5.0 refuse it with an argument
+ * parsing error whatever the arguments (see the contract, section 8).
+ */
+int
+virStratoVirtMonitorAddVFIODevice(virStratoVirtMonitor *mon,
+                                  unsigned int timeout,
+                                  const char *alias,
+                                  const char *bus,
+                                  unsigned int slot,
+                                  const virPCIDeviceAddress *host)
+{
+    g_autoptr(virJSONValue) args = NULL;
+    g_autofree char *hostStr = virPCIDeviceAddressAsString(host);
+    g_autofree char *addr = g_strdup_printf("0x%x", slot);
+
+    if (virJSONValueObjectAdd(&args,
+                              "s:driver", "vfio-pci",
+                              "s:id", alias,
+                              "s:bus", bus,
+                              "s:addr", addr,
+                              "s:host", hostStr,
+                              NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "device_add", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+/* device_del: the guest is asked to release the device; it is gone when
+ * DEVICE_DELETED comes (which a guest that does not acknowledge never
+ * sends). */
+int
+virStratoVirtMonitorDelDevice(virStratoVirtMonitor *mon,
+                              unsigned int timeout,
+                              const char *alias)
+{
+    g_autoptr(virJSONValue) args = NULL;
+
+    if (virJSONValueObjectAdd(&args, "s:id", alias, NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "device_del", g_steal_pointer(&args),
+                                    timeout, NULL);
 }

@@ -7,21 +7,46 @@
 #pragma once
 
 #include "domain_conf.h"
-#include "virjson.h"
+#include "virpci.h"
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 
 /* How long (ms) the driver waits for StratoVirt to answer a command */
 #define VIR_STRATOVIRT_MONITOR_TIMEOUT 10000
 
+/* The QMP events the driver acts on, read out of StratoVirt's wire format
+ * by the monitor (stratovirtMonitorParseEvent) */
+typedef enum {
+    VIR_STRATOVIRT_MONITOR_EVENT_OTHER = 0,   /* one the driver does not handle */
+    VIR_STRATOVIRT_MONITOR_EVENT_SHUTDOWN,
+    VIR_STRATOVIRT_MONITOR_EVENT_STOP,
+    VIR_STRATOVIRT_MONITOR_EVENT_RESUME,
+    VIR_STRATOVIRT_MONITOR_EVENT_RESET,
+    VIR_STRATOVIRT_MONITOR_EVENT_POWERDOWN,
+    VIR_STRATOVIRT_MONITOR_EVENT_BALLOON_CHANGED,
+    VIR_STRATOVIRT_MONITOR_EVENT_DEVICE_DELETED,
+} virStratoVirtMonitorEventType;
+
+typedef struct _virStratoVirtMonitorEvent virStratoVirtMonitorEvent;
+struct _virStratoVirtMonitorEvent {
+    virStratoVirtMonitorEventType type;
+    const char *name;               /* as StratoVirt spelled it */
+    /* BALLOON_CHANGED: the guest's memory in bytes (hasActual false when
+     * StratoVirt did not say) */
+    bool hasActual;
+    unsigned long long actual;
+    /* DEVICE_DELETED: the alias (id) of the device, or NULL */
+    const char *device;
+};
+
 typedef struct _virStratoVirtMonitorCallbacks virStratoVirtMonitorCallbacks;
 struct _virStratoVirtMonitorCallbacks {
     /* The VMM closed the socket (or sent garbage).  Called from the event
      * loop without the monitor lock and without the domain lock. */
     void (*eofNotify)(virStratoVirtMonitor *mon, virDomainObj *vm, void *opaque);
-    /* One QMP event; @data may be NULL.  Same context as eofNotify. */
+    /* One QMP event, valid for the call only.  Same context as eofNotify. */
     void (*eventNotify)(virStratoVirtMonitor *mon, virDomainObj *vm,
-                        const char *event, virJSONValue *data, void *opaque);
+                        const virStratoVirtMonitorEvent *event, void *opaque);
 };
 
 virStratoVirtMonitor *virStratoVirtMonitorOpen(virDomainObj *vm,
@@ -35,19 +60,34 @@ void virStratoVirtMonitorClose(virStratoVirtMonitor *mon);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStratoVirtMonitor, virObjectUnref);
 
-int virStratoVirtMonitorCommand(virStratoVirtMonitor *mon,
-                                const char *cmd,
-                                virJSONValue *args,
-                                unsigned int timeout,
-                                virJSONValue **reply);
 const char *virStratoVirtMonitorGetVersion(virStratoVirtMonitor *mon);
 
-int virStratoVirtMonitorSimple(virStratoVirtMonitor *mon,
-                               const char *cmd,
-                               unsigned int timeout);
+/* One function per QMP command the driver sends: the wire format (command
+ * names, arguments, reply shapes) stays in stratovirt_monitor.c.  Each
+ * takes the monitor (the caller holds the domain's job, not its lock, see
+ * virStratoVirtDomainObjEnterMonitor) and @timeout in milliseconds, and
+ * returns 0, or -1 with VIR_ERR_OPERATION_FAILED quoting StratoVirt when
+ * it refused, VIR_ERR_OPERATION_TIMEOUT when it did not answer in time. */
+int virStratoVirtMonitorStop(virStratoVirtMonitor *mon,
+                             unsigned int timeout);
+int virStratoVirtMonitorCont(virStratoVirtMonitor *mon,
+                             unsigned int timeout);
+int virStratoVirtMonitorSystemPowerdown(virStratoVirtMonitor *mon,
+                                        unsigned int timeout);
+int virStratoVirtMonitorSystemReset(virStratoVirtMonitor *mon,
+                                    unsigned int timeout);
 int virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
                                     unsigned int timeout,
                                     bool *running);
+
+typedef struct _virStratoVirtMonitorCpuInfo virStratoVirtMonitorCpuInfo;
+struct _virStratoVirtMonitorCpuInfo {
+    pid_t tid;                      /* the vCPU thread; 0 when not given */
+};
+int virStratoVirtMonitorQueryCpus(virStratoVirtMonitor *mon,
+                                  unsigned int timeout,
+                                  virStratoVirtMonitorCpuInfo **cpus,
+                                  size_t *ncpus);
 int virStratoVirtMonitorQueryPtys(virStratoVirtMonitor *mon,
                                   unsigned int timeout,
                                   GHashTable **ptys);
@@ -57,10 +97,12 @@ int virStratoVirtMonitorQueryBalloon(virStratoVirtMonitor *mon,
 int virStratoVirtMonitorSetBalloon(virStratoVirtMonitor *mon,
                                    unsigned int timeout,
                                    unsigned long long bytes);
-
-/* for the unit tests and fuzzers */
-virStratoVirtMonitor *virStratoVirtMonitorNewForTest(virStratoVirtMonitorCallbacks *cb,
-                                                     void *opaque);
-int virStratoVirtMonitorFeed(virStratoVirtMonitor *mon,
-                             const char *data,
-                             size_t len);
+int virStratoVirtMonitorAddVFIODevice(virStratoVirtMonitor *mon,
+                                      unsigned int timeout,
+                                      const char *alias,
+                                      const char *bus,
+                                      unsigned int slot,
+                                      const virPCIDeviceAddress *host);
+int virStratoVirtMonitorDelDevice(virStratoVirtMonitor *mon,
+                                  unsigned int timeout,
+                                  const char *alias);

@@ -390,8 +390,7 @@ stratovirtProcessHandleEOF(virStratoVirtMonitor *mon,
 static void
 stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
                              virDomainObj *vm,
-                             const char *event,
-                             virJSONValue *data,
+                             const virStratoVirtMonitorEvent *event,
                              void *opaque)
 {
     virStratoVirtDriver *driver = opaque;
@@ -405,13 +404,15 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
         virObjectUnlock(vm);
         return;
     }
-    VIR_DEBUG("domain %s: QMP event %s", vm->def->name, event);
+    VIR_DEBUG("domain %s: QMP event %s", vm->def->name, event->name);
 
-    if (STREQ(event, "SHUTDOWN")) {
+    switch (event->type) {
+    case VIR_STRATOVIRT_MONITOR_EVENT_SHUTDOWN:
         priv->guestShutdown = true;
         ev = virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SHUTDOWN,
                                                VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED);
-    } else if (STREQ(event, "STOP")) {
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_STOP:
         if (virDomainObjGetState(vm, NULL) == VIR_DOMAIN_RUNNING) {
             virDomainPausedReason reason = priv->pausedByUs ?
                 VIR_DOMAIN_PAUSED_USER : VIR_DOMAIN_PAUSED_UNKNOWN;
@@ -422,40 +423,39 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
             save = true;
         }
         priv->pausedByUs = false;
-    } else if (STREQ(event, "RESUME")) {
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_RESUME:
         if (virDomainObjGetState(vm, NULL) == VIR_DOMAIN_PAUSED) {
             virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
             ev = virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_RESUMED,
                                                    VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
             save = true;
         }
-    } else if (STREQ(event, "RESET")) {
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_RESET:
         ev = virDomainEventRebootNewFromObj(vm);
         if (vm->def->onReboot == VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY)
             stratovirtProcessQueueWork(driver, vm, mon,
                                        STRATOVIRT_WORK_DESTROY_ON_REBOOT);
-    } else if (STREQ(event, "BALLOON_CHANGED")) {
-        unsigned long long actual;
-
-        if (data && virJSONValueObjectGetNumberUlong(data, "actual", &actual) == 0) {
-            priv->balloonActual = actual;
-            vm->def->mem.cur_balloon = actual / 1024;
-            ev = virDomainEventBalloonChangeNewFromObj(vm, actual / 1024);
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_BALLOON_CHANGED:
+        if (event->hasActual) {
+            priv->balloonActual = event->actual;
+            vm->def->mem.cur_balloon = event->actual / 1024;
+            ev = virDomainEventBalloonChangeNewFromObj(vm, event->actual / 1024);
             save = true;
         }
-    } else if (STREQ(event, "DEVICE_DELETED")) {
-        const char *alias = data ? virJSONValueObjectGetString(data, "device") : NULL;
-        const char *path = data ? virJSONValueObjectGetString(data, "path") : NULL;
-
-        if (!alias && path)
-            alias = STRPREFIX(path, "/machine/peripheral/") ?
-                path + strlen("/machine/peripheral/") : path;
-        if (alias)
-            virStratoVirtHostdevDeviceDeleted(driver, vm, alias);
-    } else if (STREQ(event, "POWERDOWN")) {
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_DEVICE_DELETED:
+        if (event->device)
+            virStratoVirtHostdevDeviceDeleted(driver, vm, event->device);
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_POWERDOWN:
         /* the guest was asked; SHUTDOWN or nothing follows */
-    } else {
-        VIR_DEBUG("domain %s: QMP event %s not handled", vm->def->name, event);
+        break;
+    case VIR_STRATOVIRT_MONITOR_EVENT_OTHER:
+        VIR_DEBUG("domain %s: QMP event %s not handled", vm->def->name, event->name);
+        break;
     }
 
     if (save) {
@@ -911,12 +911,12 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
             vm->def->mem.cur_balloon < virDomainDefGetMemoryTotal(vm->def))
             balloon = vm->def->mem.cur_balloon * 1024;
 
-        if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
+        if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
             goto error;
         rc = virStratoVirtMonitorQueryPtys(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &ptys);
         if (rc == 0 && balloon)
             rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, balloon);
-        virStratoVirtProcessMonitorExit(vm, mon);
+        virStratoVirtDomainObjExitMonitor(vm, mon);
         if (rc < 0)
             goto error;
         if (!virDomainObjIsActive(vm) || !priv->mon) {
@@ -1008,57 +1008,6 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
     priv->starting = false;
     if (wasActive && driver->inhibitCallback)
         driver->inhibitCallback(false, driver->inhibitOpaque);
-}
-
-
-/* ---------------------------------------------------------------------
- * Monitor use from API entry points (job held, domain lock dropped)
- */
-
-virStratoVirtMonitor *
-virStratoVirtProcessMonitorEnter(virDomainObj *vm)
-{
-    virStratoVirtDomainObjPrivate *priv = vm->privateData;
-    virStratoVirtMonitor *mon;
-
-    if (!priv->mon) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
-                       _("the domain's QMP monitor is not connected"));
-        return NULL;
-    }
-    mon = virObjectRef(priv->mon);
-    virObjectUnlock(vm);
-    return mon;
-}
-
-
-void
-virStratoVirtProcessMonitorExit(virDomainObj *vm,
-                                virStratoVirtMonitor *mon)
-{
-    virObjectUnref(mon);
-    virObjectLock(vm);
-}
-
-
-int
-virStratoVirtProcessCommand(virDomainObj *vm,
-                            const char *cmd)
-{
-    virStratoVirtMonitor *mon;
-    int ret;
-
-    if (!(mon = virStratoVirtProcessMonitorEnter(vm)))
-        return -1;
-    ret = virStratoVirtMonitorSimple(mon, cmd, VIR_STRATOVIRT_MONITOR_TIMEOUT);
-    virStratoVirtProcessMonitorExit(vm, mon);
-
-    if (ret == 0 && !virDomainObjIsActive(vm)) {
-        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
-                       _("the domain stopped while the command ran"));
-        return -1;
-    }
-    return ret;
 }
 
 

@@ -26,9 +26,3 @@ void virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver);
 int virStratoVirtProcessTerminate(virDomainObj *vm,
                                   unsigned int timeout,
                                   bool force);
-
-virStratoVirtMonitor *virStratoVirtProcessMonitorEnter(virDomainObj *vm);
-void virStratoVirtProcessMonitorExit(virDomainObj *vm,
-                                     virStratoVirtMonitor *mon);
-int virStratoVirtProcessCommand(virDomainObj *vm,
-                                const char *cmd);

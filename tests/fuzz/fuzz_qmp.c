@@ -1,17 +1,19 @@
 /*
  * fuzz_qmp.c: libFuzzer target, what a hostile VMM sends to the monitor
  *
- * The input is split into writes at arbitrary points and fed to the QMP
- * monitor as the event loop would; events are handed to a callback that
- * reads them as the driver's handler does.  Truncated, huge, deeply nested
- * or ill-typed messages, unknown events and floods must be survived.
+ * The input is split into writes at arbitrary points and sent, after a
+ * greeting, by the scripted QMP server of tests/unit/svmonitortest.c to a
+ * monitor opened on its socket, as a VMM would; the monitor reads it on
+ * libvirt's event loop and reads events into their typed form (what the
+ * driver's handler gets).  Truncated, huge, deeply nested or ill-typed
+ * messages, unknown events and floods must be survived.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <config.h>
 
-#include "stratovirt_monitor.h"
+#include "svmonitortest.h"
 #include "virerror.h"
 #include "virlog.h"
 
@@ -21,28 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 quietErrors(void *opaque G_GNUC_UNUSED, virErrorPtr err G_GNUC_UNUSED)
 {
-}
-
-
-static void
-onEvent(virStratoVirtMonitor *mon G_GNUC_UNUSED,
-        virDomainObj *vm G_GNUC_UNUSED,
-        const char *event,
-        virJSONValue *data,
-        void *opaque)
-{
-    unsigned long long actual;
-    size_t *count = opaque;
-
-    (*count)++;
-    if (!data)
-        return; /* stratovirt_process.c checks for no data the same way */
-    /* what stratovirt_process.c reads from events */
-    if (g_str_equal(event, "BALLOON_CHANGED"))
-        (void) virJSONValueObjectGetNumberUlong(data, "actual", &actual);
-    (void) virJSONValueObjectGetString(data, "device");
-    (void) virJSONValueObjectGetString(data, "path");
-    (void) virJSONValueObjectGetString(data, "reason");
 }
 
 
@@ -58,27 +38,30 @@ LLVMFuzzerInitialize(int *argc G_GNUC_UNUSED, char ***argv G_GNUC_UNUSED)
 }
 
 
+#define GREETING "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":1,\"minor\":0,\"major\":5},\"package\":\"StratoVirt-2.5.0\"},\"capabilities\":[]}}\r\n"
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    virStratoVirtMonitorCallbacks cb = { .eventNotify = onEvent };
-    size_t events = 0;
-    virStratoVirtMonitor *mon = virStratoVirtMonitorNewForTest(&cb, &events);
+    svMonitorTest *t = svMonitorTestNew();
+    virStratoVirtMonitor *mon;
     size_t off = 0;
 
-    if (!mon)
-        abort();
-    /* the first byte chooses how the stream is cut into reads */
+    svMonitorTestAddRaw(t, GREETING, strlen(GREETING));
+    /* the first byte chooses how the stream is cut into writes */
     while (off < size) {
         size_t chunk = 1 + (data[off] % 97) * 13;
 
         if (chunk > size - off)
             chunk = size - off;
-        if (virStratoVirtMonitorFeed(mon, (const char *) data + off, chunk) < 0)
-            break;
+        svMonitorTestAddRaw(t, (const char *) data + off, chunk);
         off += chunk;
     }
-    virObjectUnref(mon);
+    svMonitorTestAddExchange(t, NULL, NULL, true);
+    /* a monitor that did not take all of it before the EOF would hang here */
+    if ((mon = svMonitorTestOpen(t, 10000)) && !svMonitorTestWaitEOF(t, 10000))
+        abort();
+    svMonitorTestFree(t, mon);
     virResetLastError();
     return 0;
 }
