@@ -314,6 +314,14 @@ stratovirtValidateChr(const virDomainChrDef *chr,
 {
     const char *dev = virDomainChrDeviceTypeToString(chr->deviceType);
 
+    /* libvirt's console compatibility turns a lone <console> of an HVM
+     * guest into <serial> plus a stub console (source type 'null') with a
+     * serial target, and adds the same stub for a lone <serial>: the stub
+     * is an alias of the serial port, which is checked on its own. */
+    if (chr->deviceType == VIR_DOMAIN_CHR_DEVICE_TYPE_CONSOLE &&
+        chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL)
+        return 0;
+
     if (chr->source->type != VIR_DOMAIN_CHR_TYPE_PTY)
         UNSUPPORTED(_("%1$s: type '%2$s' is not supported by this driver; use type='pty'"),
                     dev, virDomainChrTypeToString(chr->source->type));
@@ -325,8 +333,6 @@ stratovirtValidateChr(const virDomainChrDef *chr,
                 UNSUPPORTED(_("console: StratoVirt's virtconsole is port 0 only"));
             return 0;
         }
-        if (chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL)
-            return 0; /* the stub console of the first <serial> */
         UNSUPPORTED(_("console: target type '%1$s' is not supported by StratoVirt; use <target type='virtio'/>"),
                     virDomainChrConsoleTargetTypeToString(chr->targetType));
 
@@ -717,10 +723,17 @@ stratovirtValidateDomainDef(const virDomainDef *def,
     if (virDomainDefGetVcpus(def) != maxvcpus)
         UNSUPPORTED(_("<vcpu current>: vCPU hotplug is not supported by this driver; set current equal to the total"));
     if (def->cpu) {
+        /* <cpu><topology/></cpu> without a mode (virt-install's
+         * --vcpus N,sockets=S,cores=C) parses as mode='custom' with no
+         * model: a topology for StratoVirt's own CPU, nothing more. */
+        bool topologyOnly = def->cpu->mode == VIR_CPU_MODE_CUSTOM &&
+                            !def->cpu->model && !def->cpu->nfeatures &&
+                            !def->cpu->vendor_id;
+
         if (def->cpu->mode != VIR_CPU_MODE_HOST_PASSTHROUGH &&
             def->cpu->mode != VIR_CPU_MODE_HOST_MODEL &&
-            def->cpu->mode != VIR_CPU_MODE_MAXIMUM)
-            UNSUPPORTED(_("<cpu mode='%1$s'>: StratoVirt offers the host CPU only; use mode='host-passthrough'"),
+            def->cpu->mode != VIR_CPU_MODE_MAXIMUM && !topologyOnly)
+            UNSUPPORTED(_("<cpu mode='%1$s'>: StratoVirt offers the host CPU only; use mode='host-passthrough' (virt-install: --cpu host-passthrough)"),
                         virCPUModeTypeToString(def->cpu->mode));
         if (def->cpu->nfeatures || (def->cpu->model && def->cpu->mode != VIR_CPU_MODE_HOST_MODEL))
             UNSUPPORTED(_("<cpu>: models and features are not supported by StratoVirt"));

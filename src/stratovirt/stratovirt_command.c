@@ -226,7 +226,8 @@ stratovirtBuildMemoryAndCPU(virCommand *cmd,
     }
     stratovirtAddArgBuffer(cmd, "-smp", &buf);
 
-    if (def->cpu)
+    /* a <cpu> that only gives a topology keeps StratoVirt's default CPU */
+    if (def->cpu && def->cpu->mode != VIR_CPU_MODE_CUSTOM)
         virCommandAddArgList(cmd, "-cpu", "host", NULL);
 }
 

@@ -233,15 +233,35 @@ static const char *const stratovirtMachinesX86_64[] = { "q35", "microvm" };
 static const char *const stratovirtMachinesAArch64[] = { "virt", "microvm" };
 
 
-static void
-stratovirtCapsAddGuest(virCaps *caps,
-                       virArch arch,
-                       const char *emulator,
-                       const char *const *machineNames,
-                       size_t nmachineNames)
+/**
+ * virStratoVirtCapsAddGuest:
+ *
+ * Adds the guest entry of @arch (hvm, kvm, the machine types StratoVirt
+ * has for it).  Returns 0, or -1 with an error for an architecture
+ * StratoVirt is not built for.
+ */
+int
+virStratoVirtCapsAddGuest(virCaps *caps,
+                          virArch arch,
+                          const char *emulator)
 {
     virCapsGuest *guest;
     virCapsGuestMachine **machines;
+    const char *const *machineNames;
+    size_t nmachineNames;
+
+    if (arch == VIR_ARCH_X86_64) {
+        machineNames = stratovirtMachinesX86_64;
+        nmachineNames = G_N_ELEMENTS(stratovirtMachinesX86_64);
+    } else if (arch == VIR_ARCH_AARCH64) {
+        machineNames = stratovirtMachinesAArch64;
+        nmachineNames = G_N_ELEMENTS(stratovirtMachinesAArch64);
+    } else {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt runs x86_64 and aarch64 guests, not '%1$s'"),
+                       virArchToString(arch));
+        return -1;
+    }
 
     machines = virCapabilitiesAllocMachines(machineNames, nmachineNames);
 
@@ -251,14 +271,15 @@ stratovirtCapsAddGuest(virCaps *caps,
                                   NULL, NULL, 0, NULL);
     virCapabilitiesAddGuestFeatureWithToggle(guest, VIR_CAPS_GUEST_FEATURE_TYPE_ACPI,
                                              true, false);
+    return 0;
 }
 
 
 /**
  * virStratoVirtDriverCapsInit:
  *
- * The host as libvirt sees it, plus one guest entry per architecture
- * StratoVirt is built for, each with the machine types of that build.
+ * The host as libvirt sees it, plus the guest entry of the host's
+ * architecture with StratoVirt's machine types for it.
  */
 virCaps *
 virStratoVirtDriverCapsInit(virStratoVirtDriverConfig *cfg)
@@ -282,12 +303,16 @@ virStratoVirtDriverCapsInit(virStratoVirtDriverConfig *cfg)
 
     virCapabilitiesHostInitIOMMU(caps);
 
-    stratovirtCapsAddGuest(caps, VIR_ARCH_X86_64, cfg->emulator,
-                           stratovirtMachinesX86_64,
-                           G_N_ELEMENTS(stratovirtMachinesX86_64));
-    stratovirtCapsAddGuest(caps, VIR_ARCH_AARCH64, cfg->emulator,
-                           stratovirtMachinesAArch64,
-                           G_N_ELEMENTS(stratovirtMachinesAArch64));
+    /* KVM runs guests of the host's own architecture only: an aarch64
+     * entry on an x86_64 host would be offered by virt-manager and then
+     * fail to start. */
+    if (hostarch == VIR_ARCH_X86_64 || hostarch == VIR_ARCH_AARCH64) {
+        if (virStratoVirtCapsAddGuest(caps, hostarch, cfg->emulator) < 0)
+            return NULL;
+    } else {
+        VIR_WARN("StratoVirt has no guests for host architecture '%s'",
+                 virArchToString(hostarch));
+    }
 
     return g_steal_pointer(&caps);
 }

@@ -89,6 +89,7 @@ int virStratoVirtDriverConfigLoadFile(virStratoVirtDriverConfig *cfg,
 virStratoVirtDriverConfig *virStratoVirtDriverGetConfig(virStratoVirtDriver *driver);
 
 virCaps *virStratoVirtDriverCapsInit(virStratoVirtDriverConfig *cfg);
+int virStratoVirtCapsAddGuest(virCaps *caps, virArch arch, const char *emulator);
 
 int virStratoVirtExtractVersion(virStratoVirtDriver *driver,
                                 unsigned long *version);

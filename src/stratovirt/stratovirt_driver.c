@@ -1833,6 +1833,13 @@ stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
                        virArchToString(arch));
         return NULL;
     }
+    if (arch != virArchFromHost()) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt runs guests with KVM, which on this %1$s host runs %2$s guests only, not %3$s"),
+                       virArchToString(virArchFromHost()),
+                       virArchToString(virArchFromHost()), virArchToString(arch));
+        return NULL;
+    }
     if (virttype_str && (virttype = virDomainVirtTypeFromString(virttype_str)) != VIR_DOMAIN_VIRT_KVM) {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
                        _("StratoVirt supports virttype 'kvm' only, not '%1$s'"), virttype_str);

@@ -6,7 +6,7 @@ import os
 import subprocess
 import unittest
 
-from svtest import SB, URI, virsh, main
+from svtest import SB, URI, virsh, main, status_pid
 
 IMG = os.path.join(SB, "vi-images")
 
@@ -16,13 +16,21 @@ def virt_install(*args):
     for f in ("vmlinux", "initrd.img", "rootfs.raw"):
         with open(os.path.join(IMG, f), "ab") as fh:
             fh.truncate(1 << 20)
-    cmd = ["virt-install", "--connect", URI, "--memory", "512", "--vcpus", "1",
+    args = list(args)
+    vcpus = [] if "--vcpus" in args else ["--vcpus", "1"]
+    cmd = ["virt-install", "--connect", URI, "--memory", "512"] + vcpus + [
            "--machine", "q35",
            "--boot", "kernel=%s/vmlinux,initrd=%s/initrd.img,kernel_args=console=hvc0"
            % (IMG, IMG),
            "--network", "none", "--graphics", "none", "--osinfo", "generic",
-           "--import", "--noautoconsole"] + list(args)
+           "--import", "--noautoconsole"] + args
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def vmm_argv(name):
+    """the command line the running VMM of domain NAME really got"""
+    with open("/proc/%d/cmdline" % status_pid(name)) as f:
+        return " ".join(f.read().split("\0"))
 
 
 @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/usr/bin/virt-install"),
@@ -39,6 +47,37 @@ class VirtInstall(unittest.TestCase):
         self.assertIn("<target dev='vda' bus='virtio'/>", xml)
         virsh("destroy", "vi1")
         virsh("undefine", "vi1")
+
+    def _runs(self, name, *args):
+        os.makedirs(IMG, exist_ok=True)
+        disk = os.path.join(IMG, name + ".raw")
+        with open(disk, "ab") as fh:
+            fh.truncate(1 << 20)
+        p = virt_install("--name", name,
+                         "--disk", "path=%s,bus=virtio,format=raw" % disk, *args)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.addCleanup(virsh, "undefine", name, check=False)
+        self.addCleanup(virsh, "destroy", name, check=False)
+        self.assertEqual(virsh("domstate", name).stdout.strip(), "running")
+        return virsh("dumpxml", name).stdout
+
+    def test_default_console_pty_runs_with_a_serial_console(self):
+        # virt-install's default console (a lone <console type='pty'/>) and
+        # --console pty: libvirt makes it a serial port plus a stub console
+        for name, args in (("vicon1", ()), ("vicon2", ("--console", "pty")),
+                           ("vicon3", ("--serial", "pty"))):
+            xml = self._runs(name, *args)
+            self.assertRegex(xml, r"<serial type='pty'>\s*<source path='/dev/pts/\d+'/>")
+            self.assertIn("<console type='pty' tty='/dev/pts/", xml)
+            self.assertIn("<target type='serial' port='0'/>", xml)
+
+    def test_cpu_topology_without_mode_runs(self):
+        xml = self._runs("vitopo", "--vcpus", "2,sockets=1,cores=2")
+        self.assertIn("<topology sockets='1' dies='1' cores='2' threads='1'/>", xml)
+        # StratoVirt got the topology, and its own CPU rather than -cpu host
+        args = vmm_argv("vitopo")
+        self.assertIn("sockets=1,cores=2,threads=1", args)
+        self.assertNotIn("-cpu host", args)
 
     def test_default_bus_gets_a_clear_error_not_a_crash(self):
         # for a non-QEMU connection virt-install picks sata on q35
