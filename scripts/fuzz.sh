@@ -19,8 +19,8 @@ LV=$(grep -o "libvirt_src=[^ ]*" "$TOP/build/meson-info/intro-buildoptions.json"
 if [ ! -f "$FB/build.ninja" ]; then
     CC=clang meson setup "$FB" "$TOP" -Dfuzz=true -Db_sanitize=address,undefined \
         -Db_lundef=false \
-        -Dlibvirt_src="$TOP/.deps/libvirt-$(dpkg-query -W -f='${Version}' libvirt0 | sed 's/-.*//; s/^.*://')" \
-        -Dlibvirt_build="$TOP/.deps/libvirt-build" >"$TOP/.deps/fuzz-configure.log" 2>&1 ||
+        -Dlibvirt_src="${DEPS:-$TOP/.deps}/libvirt-$(dpkg-query -W -f='${Version}' libvirt0 | sed 's/-.*//; s/^.*://')" \
+        -Dlibvirt_build="${DEPS:-$TOP/.deps}/libvirt-build" >"${DEPS:-$TOP/.deps}/fuzz-configure.log" 2>&1 ||
         { echo "fuzz: configure failed, see .deps/fuzz-configure.log" >&2; exit 1; }
 fi
 ninja -C "$FB" tests/fuzz/fuzz_domain_xml tests/fuzz/fuzz_qmp >"$FB/build.log" 2>&1 || { tail -20 "$FB/build.log"; exit 1; }

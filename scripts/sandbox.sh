@@ -40,6 +40,30 @@ else
     EMULATOR="$STANDIN"
 fi
 
+# Give the simulated host's kernel a modules.alias (inner part, as root).
+sandbox_modules_alias() {
+    local rel dir base
+    rel=$(uname -r)
+    dir="/lib/modules/$rel"
+    [ -e "$dir/modules.alias" ] && return 0
+    base=$dir
+    while [ ! -d "$base" ]; do base=$(dirname "$base"); done
+    base=$(readlink -f "$base")
+    mkdir -p "$SB/modules-upper" "$SB/modules-work"
+    mount -t overlay sandbox-modules \
+        -o "lowerdir=$base,upperdir=$SB/modules-upper,workdir=$SB/modules-work" "$base" || {
+        echo "sandbox: cannot provide $dir/modules.alias (overlay over $base failed)" >&2
+        return 1; }
+    mkdir -p "$dir"
+    cat > "$dir/modules.alias" <<'ALIAS'
+# Aliases extracted from modules themselves (the sandbox's simulated host).
+alias pci:v00008086d00001521sv*sd*bc*sc*i* igb
+alias pci:v000019E5d00001822sv*sd*bc*sc*i* hinic
+alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci
+alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci
+ALIAS
+}
+
 # ---------------------------------------------------------------------
 # Inner part: runs inside the namespaces (root) or directly (user).
 if [ "${SANDBOX_INNER:-}" = "1" ]; then
@@ -101,7 +125,17 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
                     rm -f "/sys/module/$m"; mkdir -p "/sys/module/$m/parameters"
                 done
                 echo N > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+                # the PCI driver a module implements (libvirt >= 10.0 follows
+                # it from the module modules.alias names)
+                mkdir -p /sys/module/vfio_pci/drivers
+                ln -s /sys/bus/pci/drivers/vfio-pci "/sys/module/vfio_pci/drivers/pci:vfio-pci"
             fi
+            # libvirt >= 10.0 looks up a VFIO variant driver for a device in
+            # the running kernel's modules.alias and fails without one; a
+            # container often has no /lib/modules.  The simulated host's
+            # kernel gets one in this namespace only: an overlay over the
+            # nearest folder that exists, so the real root is not written.
+            sandbox_modules_alias
             export SANDBOX_SIMPCI="$SB/simsys" SANDBOX_SIMPCI_LOG="$SB/simpci.log"
         fi
 

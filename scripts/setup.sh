@@ -1,5 +1,6 @@
 #!/bin/bash
-# Set up everything libvirt-stratovirt needs on a Debian 12 machine:
+# Set up everything libvirt-stratovirt needs on a Debian 12 or 13 machine
+# (libvirt 9.0 on bookworm, 11.3 on trixie and bookworm-backports):
 #   1. Debian packages (build and test dependencies), installed with apt;
 #   2. deb-src entries, when missing, so that apt-get source works;
 #   3. the libvirt development tree of exactly the installed libvirt0,
@@ -9,7 +10,7 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-DEPS="$TOP/.deps"
+DEPS="${DEPS:-$TOP/.deps}"
 BUILD="${BUILD:-$TOP/build}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -25,7 +26,11 @@ PACKAGES=(
     python3-libvirt virtinst libxml2-utils
     # tests and benchmarks
     qemu-system-x86 util-linux procps psmisc iproute2 fuse3 libfuse3-dev
-    python3-fusepy libfuse2 locales clang-14 libclang-rt-14-dev
+    python3-fusepy locales clang libclang-rt-dev curl xz-utils debootstrap
+    # libfuse2 became libfuse2t64 in trixie (libfuse2 is only virtual there)
+    "libfuse2t64|libfuse2"
+    # libvirt >= 10.0 needs json-c to configure (9.0 ignores it)
+    libjson-c-dev
 )
 
 as_root() {
@@ -33,11 +38,16 @@ as_root() {
 }
 
 install_packages() {
-    local missing=()
+    local missing=() alts=() p a
     for p in "${PACKAGES[@]}"; do
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-            missing+=("$p")
-        fi
+        # "a|b": any one installed will do; install the first real package
+        IFS='|' read -r -a alts <<<"$p"
+        for a in "${alts[@]}"; do
+            if dpkg-query -W -f='${Status}' "$a" 2>/dev/null | grep -q "install ok installed"; then
+                continue 2
+            fi
+        done
+        missing+=("$p")
     done
     if [ ${#missing[@]} -eq 0 ]; then
         log "all Debian packages present"
@@ -45,39 +55,109 @@ install_packages() {
     fi
     log "installing: ${missing[*]}"
     as_root apt-get -o DPkg::Lock::Timeout=600 update -q
+    local i
+    for i in "${!missing[@]}"; do
+        p=${missing[$i]}
+        [[ $p == *"|"* ]] || continue
+        IFS='|' read -r -a alts <<<"$p"
+        missing[$i]=${alts[-1]}
+        for a in "${alts[@]}"; do
+            # a real package has a version of its own (a virtual one has none)
+            if [ -n "$(apt-cache show --no-all-versions "$a" 2>/dev/null | sed -n 's/^Version: //p')" ]; then
+                missing[$i]=$a
+                break
+            fi
+        done
+    done
     # libvirt-daemon-system's maintainer scripts try to start services; in a
     # container without systemd that is harmless but noisy.
     as_root env DEBIAN_FRONTEND=noninteractive \
         apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# Is the source package of libvirt0 $1 known to apt?
+src_known() {
+    apt-cache showsrc "libvirt=$1" 2>/dev/null | grep -qx "Version: $1"
+}
+
+# deb-src entries for the Debian archives the binary entries use, when apt
+# does not know the source of the installed libvirt0 (e.g. bookworm-backports).
 ensure_deb_src() {
-    if grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ ||
-       grep -qs '^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list; then
-        return
-    fi
-    log "adding deb-src entries (/etc/apt/sources.list.d/libvirt-stratovirt-src.sources)"
-    local f=/etc/apt/sources.list.d/debian.sources
-    if [ -f "$f" ]; then
-        # Same archives as the binary entries, source type.
-        sed -e 's/^Types: deb$/Types: deb-src/' "$f" |
-            as_root tee /etc/apt/sources.list.d/libvirt-stratovirt-src.sources >/dev/null
-    else
-        as_root tee /etc/apt/sources.list.d/libvirt-stratovirt-src.sources >/dev/null <<'SRC'
-Types: deb-src
+    local ver=$1 out=/etc/apt/sources.list.d/libvirt-stratovirt-src.sources
+    local codename f entries
+    src_known "$ver" && return
+    log "adding deb-src entries ($out, ${out%.sources}.list)"
+    # deb822 paragraphs of Debian's archives, with the source type
+    entries=$(for f in /etc/apt/sources.list.d/*.sources; do
+                  [ -f "$f" ] && [ "$f" != "$out" ] || continue
+                  awk 'BEGIN { RS = ""; ORS = "\n\n" }
+                       /(^|\n)Types:[^\n]*deb([ \n]|$)/ && /debian\.org/ {
+                           sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); sub(/^\n/, ""); print }' "$f"
+              done)
+    if [ -z "$entries" ] && ! grep -hqs '^deb .*debian\.org' /etc/apt/sources.list /etc/apt/sources.list.d/*.list; then
+        # nothing to copy: the release's own archives
+        codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+        [ -n "$codename" ] || die "cannot tell the Debian release (/etc/os-release)"
+        entries="Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
+Suites: $codename $codename-updates $codename-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb-src
 URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
+Suites: $codename-security
 Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
     fi
+    [ -z "$entries" ] || printf '%s\n' "$entries" | as_root tee "$out" >/dev/null
+    grep -hs '^deb .*debian\.org' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+        sed 's/^deb /deb-src /' | as_root tee "${out%.sources}.list" >/dev/null
+    [ -s "${out%.sources}.list" ] || as_root rm -f "${out%.sources}.list"
     as_root apt-get -o DPkg::Lock::Timeout=600 update -q
+    src_known "$ver" || die "no deb-src entry offers libvirt $ver; add the archive it came from"
+}
+
+# apt-get source, or when the archive cannot serve the .dsc (seen for
+# 11.3.0-3+deb13u3: 404), the .orig and .debian tarballs the signed Sources
+# index names, checked against its SHA-256 sums, unpacked and patched the way
+# dpkg-source would.
+fetch_source() {
+    local ver=$1 upver=$2 line url name sum got
+    if (cd "$DEPS" && apt-get source -q "libvirt=$ver" >"$DEPS/apt-source.log" 2>&1); then
+        return
+    fi
+    log "apt-get source failed (see $DEPS/apt-source.log); fetching the tarballs instead"
+    rm -rf "$DEPS/libvirt-$upver"
+    local orig="" debian=""
+    while read -r line; do
+        url=$(echo "$line" | awk '{print $1}' | tr -d "'")
+        name=$(echo "$line" | awk '{print $2}')
+        sum=$(echo "$line" | awk '{print $4}' | sed -n 's/^SHA256://p')
+        case "$name" in
+            *.orig.tar.*.asc|*.dsc) continue ;;
+            *.orig.tar.*) orig=$name ;;
+            *.debian.tar.*) debian=$name ;;
+            *) continue ;;
+        esac
+        [ -n "$sum" ] || die "the Sources index has no SHA-256 for $name"
+        curl -fsSL --retry 3 -o "$DEPS/$name" "$url" >>"$DEPS/apt-source.log" 2>&1 ||
+            die "downloading $url failed"
+        got=$(sha256sum "$DEPS/$name" | awk '{print $1}')
+        [ "$got" = "$sum" ] || die "$name: SHA-256 $got, the signed index says $sum"
+        log "$name: SHA-256 verified"
+    done < <(apt-get source --print-uris -q "libvirt=$ver" 2>>"$DEPS/apt-source.log" | grep "^'")
+    [ -n "$orig" ] && [ -n "$debian" ] || die "the Sources index lists no .orig/.debian tarball for libvirt $ver"
+    mkdir -p "$DEPS/libvirt-$upver"
+    tar -C "$DEPS/libvirt-$upver" --strip-components=1 -xf "$DEPS/$orig"
+    tar -C "$DEPS/libvirt-$upver" -xf "$DEPS/$debian"
+    if [ -f "$DEPS/libvirt-$upver/debian/patches/series" ]; then
+        while read -r patch _; do
+            case "$patch" in ''|'#'*) continue ;; esac
+            patch -d "$DEPS/libvirt-$upver" -p1 -s -N <"$DEPS/libvirt-$upver/debian/patches/$patch" ||
+                die "Debian's patch $patch does not apply"
+        done <"$DEPS/libvirt-$upver/debian/patches/series"
+    fi
 }
 
 # The zh_CN catalog is tested with a daemon under zh_CN.UTF-8.
@@ -102,13 +182,12 @@ fetch_tree() {
     if [ -f "$DEPS/tree.stamp" ] && [ "$(cat "$DEPS/tree.stamp")" = "$ver" ] && [ -d "$SRC" ]; then
         log "libvirt tree $ver present"
     else
-        ensure_deb_src
+        ensure_deb_src "$ver"
         log "fetching the libvirt development tree for libvirt0 $ver"
         rm -rf "$DEPS"
         mkdir -p "$DEPS"
-        (cd "$DEPS" && apt-get source -q "libvirt=$ver" >"$DEPS/apt-source.log" 2>&1) ||
-            die "apt-get source libvirt=$ver failed; see $DEPS/apt-source.log"
-        [ -d "$SRC" ] || die "apt-get source did not produce $SRC"
+        fetch_source "$ver" "$upver"
+        [ -d "$SRC" ] || die "fetching the source did not produce $SRC"
         echo "$ver" > "$DEPS/tree.stamp"
     fi
 

@@ -21,7 +21,7 @@ if [ "${1:-}" = "--sanitize" ]; then
         ver=$(dpkg-query -W -f='${Version}' libvirt0)
         up=${ver%%-*}; up=${up#*:}
         meson setup "$BUILD" "$TOP" -Db_sanitize=address,undefined -Db_lundef=false \
-            -Dlibvirt_src="$TOP/.deps/libvirt-$up" -Dlibvirt_build="$TOP/.deps/libvirt-build" \
+            -Dlibvirt_src="${DEPS:-$TOP/.deps}/libvirt-$up" -Dlibvirt_build="${DEPS:-$TOP/.deps}/libvirt-build" \
             >/dev/null || exit 1
     fi
     ninja -C "$BUILD" >/dev/null || exit 1

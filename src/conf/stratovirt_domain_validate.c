@@ -12,6 +12,7 @@
 
 #include <config.h>
 
+#include "stratovirt_compat.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_domain_validate.h"
 #include "viralloc.h"
@@ -372,10 +373,11 @@ stratovirtValidateHostdev(const virDomainHostdevDef *hostdev,
     if (!virStratoVirtDomainIsStandard(def))
         UNSUPPORTED(_("%1$s: PCI passthrough needs a standard machine (q35 or virt); microvm has no PCI bus"),
                     what);
-    if (pci->backend != VIR_DOMAIN_HOSTDEV_PCI_BACKEND_DEFAULT &&
-        pci->backend != VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO)
+    if (virStratoVirtCompatHostdevPCIDriver(pci) != VIR_STRATOVIRT_COMPAT_PCI_DRIVER_DEFAULT &&
+        virStratoVirtCompatHostdevPCIDriver(pci) != VIR_STRATOVIRT_COMPAT_PCI_DRIVER_VFIO)
         UNSUPPORTED(_("%1$s: driver '%2$s' is not supported; StratoVirt uses <driver name='vfio'/>"),
-                    what, virDomainHostdevSubsysPCIBackendTypeToString(pci->backend));
+                    what, virStratoVirtCompatHostdevPCIDriverTypeToString(
+                              virStratoVirtCompatHostdevPCIDriver(pci)));
     if (hostdev->info->romfile || hostdev->info->romenabled || hostdev->info->rombar)
         UNSUPPORTED(_("%1$s: <rom> is not supported by StratoVirt"), what);
     if (hostdev->shareable || hostdev->readonly)
@@ -613,7 +615,7 @@ stratovirtValidateOS(const virDomainDef *def)
         return -1;
     if (def->os.cmdline && (def->os.cmdline[0] == '-' || strpbrk(def->os.cmdline, "\n\r")))
         UNSUPPORTED(_("<cmdline> must not start with '-' or contain line breaks"));
-    if (def->os.dtb || def->os.slic_table || def->os.bootmenu || def->os.bios.useserial ||
+    if (def->os.dtb || virStratoVirtCompatDefHasACPITables(def) || def->os.bootmenu || def->os.bios.useserial ||
         def->os.smbios_mode || def->os.init)
         UNSUPPORTED(_("<os>: dtb, acpi table, bootmenu, bios, smbios and init are not supported by StratoVirt"));
     if (def->os.nBootDevs > 1 ||

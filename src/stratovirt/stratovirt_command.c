@@ -13,6 +13,7 @@
 
 #include <config.h>
 
+#include "stratovirt_compat.h"
 #include "stratovirt_command.h"
 #include "stratovirt_domain_addr.h"
 #include "viralloc.h"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "configmake.h"
+#include "stratovirt_compat.h"
 #include "stratovirt_conf.h"
 #include "stratovirt-config.h"
 #include "viralloc.h"
@@ -229,8 +230,8 @@ virStratoVirtDriverGetConfig(virStratoVirtDriver *driver)
 
 
 /* Machine types a StratoVirt binary of the given architecture offers. */
-static const char *const stratovirtMachinesX86_64[] = { "q35", "microvm" };
-static const char *const stratovirtMachinesAArch64[] = { "virt", "microvm" };
+static const char *const stratovirtMachinesX86_64[] = { "q35", "microvm", NULL };
+static const char *const stratovirtMachinesAArch64[] = { "virt", "microvm", NULL };
 
 
 /**
@@ -252,10 +253,10 @@ virStratoVirtCapsAddGuest(virCaps *caps,
 
     if (arch == VIR_ARCH_X86_64) {
         machineNames = stratovirtMachinesX86_64;
-        nmachineNames = G_N_ELEMENTS(stratovirtMachinesX86_64);
+        nmachineNames = G_N_ELEMENTS(stratovirtMachinesX86_64) - 1;
     } else if (arch == VIR_ARCH_AARCH64) {
         machineNames = stratovirtMachinesAArch64;
-        nmachineNames = G_N_ELEMENTS(stratovirtMachinesAArch64);
+        nmachineNames = G_N_ELEMENTS(stratovirtMachinesAArch64) - 1;
     } else {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
                        _("StratoVirt runs x86_64 and aarch64 guests, not '%1$s'"),
@@ -263,7 +264,7 @@ virStratoVirtCapsAddGuest(virCaps *caps,
         return -1;
     }
 
-    machines = virCapabilitiesAllocMachines(machineNames, nmachineNames);
+    machines = virStratoVirtCompatCapsAllocMachines(machineNames, nmachineNames);
 
     guest = virCapabilitiesAddGuest(caps, VIR_DOMAIN_OSTYPE_HVM, arch,
                                     emulator, NULL, nmachineNames, machines);
@@ -330,6 +331,7 @@ virStratoVirtParseVersionOutput(const char *output,
                                 unsigned long *version)
 {
     const char *p;
+    unsigned long long ver = 0;
 
     if (!output || !(p = STRSKIP(output, "StratoVirt "))) {
         virReportError(VIR_ERR_OPERATION_FAILED,
@@ -338,11 +340,12 @@ virStratoVirtParseVersionOutput(const char *output,
         return -1;
     }
 
-    if (virStringParseVersion(version, p, true) < 0) {
+    if (virStratoVirtCompatParseVersion(&ver, p, true) < 0) {
         virReportError(VIR_ERR_OPERATION_FAILED,
                        _("cannot parse a version number in '%1$s'"), output);
         return -1;
     }
+    *version = ver;
     return 0;
 }
 

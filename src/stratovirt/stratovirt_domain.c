@@ -6,6 +6,7 @@
 
 #include <config.h>
 
+#include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_security.h"
 #include "stratovirt_domain_addr.h"
@@ -138,9 +139,11 @@ stratovirtDomainDefPostParseBasic(virDomainDef *def,
     if (!def->os.machine) {
         virCapsDomainData *capsdata;
 
-        if (!(capsdata = virCapabilitiesDomainDataLookup(driver->caps, def->os.type,
-                                                         def->os.arch, def->virtType,
-                                                         NULL, NULL)))
+        if (!(capsdata = virStratoVirtCompatCapsDomainDataLookup(driver->caps,
+                                                                 def->os.type,
+                                                                 def->os.arch,
+                                                                 def->virtType,
+                                                                 NULL, NULL)))
             return -1;
         def->os.machine = g_strdup(capsdata->machinetype);
         g_free(capsdata);
@@ -159,8 +162,8 @@ stratovirtDomainDefPostParse(virDomainDef *def,
 {
     virStratoVirtDriver *driver = opaque;
 
-    if (!virCapabilitiesDomainSupported(driver->caps, def->os.type,
-                                        def->os.arch, def->virtType))
+    if (!virStratoVirtCompatCapsDomainSupported(driver->caps, def->os.type,
+                                               def->os.arch, def->virtType))
         return -1;
 
     /* What StratoVirt provides whatever the XML says goes into the XML. */
@@ -173,6 +176,14 @@ stratovirtDomainDefPostParse(virDomainDef *def,
         def->gic_version = VIR_GIC_VERSION_3;
     }
     return 0;
+}
+
+
+static void
+stratovirtHostdevPCIDefaultVFIO(virDomainHostdevSubsysPCI *pci)
+{
+    if (virStratoVirtCompatHostdevPCIDriver(pci) == VIR_STRATOVIRT_COMPAT_PCI_DRIVER_DEFAULT)
+        virStratoVirtCompatHostdevPCISetDriver(pci, VIR_STRATOVIRT_COMPAT_PCI_DRIVER_VFIO);
 }
 
 
@@ -191,13 +202,11 @@ stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
 
     /* StratoVirt passes PCI devices with VFIO */
     if (dev->type == VIR_DOMAIN_DEVICE_HOSTDEV &&
-        virHostdevIsPCIDevice(dev->data.hostdev) &&
-        dev->data.hostdev->source.subsys.u.pci.backend == VIR_DOMAIN_HOSTDEV_PCI_BACKEND_DEFAULT)
-        dev->data.hostdev->source.subsys.u.pci.backend = VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO;
+        virHostdevIsPCIDevice(dev->data.hostdev))
+        stratovirtHostdevPCIDefaultVFIO(&dev->data.hostdev->source.subsys.u.pci);
     if (dev->type == VIR_DOMAIN_DEVICE_NET &&
-        dev->data.net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV &&
-        dev->data.net->data.hostdev.def.source.subsys.u.pci.backend == VIR_DOMAIN_HOSTDEV_PCI_BACKEND_DEFAULT)
-        dev->data.net->data.hostdev.def.source.subsys.u.pci.backend = VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO;
+        dev->data.net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV)
+        stratovirtHostdevPCIDefaultVFIO(&dev->data.net->data.hostdev.def.source.subsys.u.pci);
 
     /* StratoVirt's disks are raw unless told otherwise. */
     if (dev->type == VIR_DOMAIN_DEVICE_DISK &&

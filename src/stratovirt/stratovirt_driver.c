@@ -14,6 +14,7 @@
 
 #include "datatypes.h"
 #include "driver.h"
+#include "stratovirt_compat.h"
 #include "stratovirt_conf.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_driver.h"
@@ -168,8 +169,8 @@ stratovirtStateInitialize(bool privileged,
     if (stratovirtStateMakeDirs(cfg) < 0)
         goto error;
 
-    if ((driver->lockFD = virPidFileAcquire(cfg->stateDir, "driver",
-                                            false, getpid())) < 0)
+    if ((driver->lockFD = virStratoVirtCompatPidFileAcquire(cfg->stateDir, "driver",
+                                                            getpid())) < 0)
         goto error;
 
     if (!(driver->domains = virDomainObjListNew()))
@@ -1174,7 +1175,7 @@ stratovirtDomainCPUTime(virDomainObj *vm)
     unsigned long long cputime = 0;
 
     if (vm->pid > 0 &&
-        virProcessGetStatInfo(&cputime, NULL, NULL, NULL, NULL, vm->pid, 0) < 0) {
+        virStratoVirtCompatProcessGetStatInfo(&cputime, NULL, NULL, vm->pid, 0) < 0) {
         virResetLastError();
         return 0;
     }
@@ -1336,7 +1337,7 @@ stratovirtDomainGetVcpus(virDomainPtr dom,
         info[i].number = i;
         info[i].state = VIR_VCPU_RUNNING;
         if (tid > 0 &&
-            virProcessGetStatInfo(&cputime, NULL, NULL, &lastcpu, NULL, vm->pid, tid) < 0)
+            virStratoVirtCompatProcessGetStatInfo(&cputime, &lastcpu, NULL, vm->pid, tid) < 0)
             virResetLastError();
         info[i].cpuTime = cputime;
         info[i].cpu = lastcpu;
@@ -1667,9 +1668,9 @@ stratovirtDomainMemoryStats(virDomainPtr dom,
         stats[n++].val = actual / 1024;
     }
     if (n < nr_stats && vm->pid > 0) {
-        long rss = 0;
+        unsigned long long rss = 0;
 
-        if (virProcessGetStatInfo(NULL, NULL, NULL, NULL, &rss, vm->pid, 0) == 0) {
+        if (virStratoVirtCompatProcessGetStatInfo(NULL, NULL, &rss, vm->pid, 0) == 0) {
             stats[n].tag = VIR_DOMAIN_MEMORY_STAT_RSS;
             stats[n++].val = rss;
         } else {
@@ -1960,7 +1961,7 @@ stratovirtDomainUpdateDevice(virDomainPtr dom,
             }
             if (virStratoVirtDomainAssignDeviceAddress(persistentDef, hostdev->info, true) < 0)
                 goto endjob;
-            if (virDomainHostdevInsert(persistentDef, hostdev) < 0)
+            if (virStratoVirtCompatHostdevInsert(persistentDef, hostdev) < 0)
                 goto endjob;
             devConf->data.hostdev = NULL;
         } else {
@@ -2059,7 +2060,7 @@ stratovirtNodeDeviceDetachFlags(virNodeDevicePtr dev,
                        _("unknown driver name '%1$s': StratoVirt uses vfio"), driverName);
         return -1;
     }
-    return virDomainDriverNodeDeviceDetachFlags(dev, driver->hostdevMgr, "vfio");
+    return virStratoVirtCompatNodeDeviceDetachVFIO(dev, driver->hostdevMgr);
 }
 
 

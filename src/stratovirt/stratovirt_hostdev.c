@@ -12,6 +12,7 @@
 
 #include <config.h>
 
+#include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_hostdev.h"
 #include "stratovirt_security.h"
@@ -310,10 +311,10 @@ static unsigned long
 stratovirtMonitorVersion(virStratoVirtDomainObjPrivate *priv)
 {
     const char *pkg = priv->mon ? virStratoVirtMonitorGetVersion(priv->mon) : NULL;
-    unsigned long ver = 0;
+    unsigned long long ver = 0;
 
     if (pkg && STRPREFIX(pkg, "StratoVirt-") &&
-        virStringParseVersion(&ver, pkg + strlen("StratoVirt-"), true) == 0)
+        virStratoVirtCompatParseVersion(&ver, pkg + strlen("StratoVirt-"), true) == 0)
         return ver;
     return 0;
 }

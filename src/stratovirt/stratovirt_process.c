@@ -24,6 +24,7 @@
 
 #include "datatypes.h"
 #include "domain_audit.h"
+#include "stratovirt_compat.h"
 #include "stratovirt_command.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_domain_addr.h"
@@ -1081,8 +1082,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
             virDomainHostdevDef *hd = vm->def->hostdevs[i];
 
             if (hd->managed && virHostdevIsPCIDevice(hd)) {
-                hd->origstates.states.pci.unbind_from_stub = true;
-                hd->origstates.states.pci.reprobe = true;
+                virStratoVirtCompatHostdevPCIOrigStateReprobe(hd);
             }
         }
     }

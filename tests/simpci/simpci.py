@@ -356,7 +356,7 @@ class SysFS(Operations):
                  "revision", "config", "driver_override", "subsystem", "uevent",
                  "remove", "numa_node", "enable", "irq", "local_cpulist",
                  "max_link_speed", "max_link_width", "current_link_speed",
-                 "current_link_width", "power"]
+                 "current_link_width", "power", "modalias"]
         if d.driver:
             files.append("driver")
         if d.group is not None:
@@ -404,6 +404,11 @@ class SysFS(Operations):
             "sriov_offset": "1\n",
             "sriov_stride": "1\n",
             "sriov_drivers_autoprobe": "1\n",
+            # what libvirt >= 10.0 matches against modules.alias to find a
+            # VFIO variant driver
+            "modalias": "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n"
+                        % (d.vendor, d.device, d.subvendor, d.subdevice,
+                           d.klass >> 16, (d.klass >> 8) & 0xff, d.klass & 0xff),
         }
         if name in ro:
             return ("file", RO, ro[name])

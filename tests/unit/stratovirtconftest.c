@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "svtest.h"
+#include "stratovirt_compat.h"
 #include "stratovirt_conf.h"
 #include "virfile.h"
 #include "virstring.h"
@@ -136,29 +137,29 @@ testCapsGuests(const void *data G_GNUC_UNUSED)
              strstr(xml, ">q35</machine>"));
 
     /* the first machine is the default one */
-    SV_CHECK((d = virCapabilitiesDomainDataLookup(caps, VIR_DOMAIN_OSTYPE_HVM,
-                                                  VIR_ARCH_X86_64,
-                                                  VIR_DOMAIN_VIRT_KVM,
-                                                  NULL, NULL)));
+    SV_CHECK((d = virStratoVirtCompatCapsDomainDataLookup(caps, VIR_DOMAIN_OSTYPE_HVM,
+                                                          VIR_ARCH_X86_64,
+                                                          VIR_DOMAIN_VIRT_KVM,
+                                                          NULL, NULL)));
     SV_CHECK(STREQ(d->machinetype, "q35"));
     g_free(d);
-    SV_CHECK(!virCapabilitiesDomainSupported(caps, VIR_DOMAIN_OSTYPE_HVM,
-                                             VIR_ARCH_AARCH64, VIR_DOMAIN_VIRT_KVM));
+    SV_CHECK(!virStratoVirtCompatCapsDomainSupported(caps, VIR_DOMAIN_OSTYPE_HVM,
+                                                     VIR_ARCH_AARCH64, VIR_DOMAIN_VIRT_KVM));
     virResetLastError();
     /* what the golden tests of aarch64 command lines add by hand */
     SV_CHECK(virStratoVirtCapsAddGuest(caps, VIR_ARCH_AARCH64, "/usr/bin/stratovirt") == 0);
-    SV_CHECK((d = virCapabilitiesDomainDataLookup(caps, VIR_DOMAIN_OSTYPE_HVM,
-                                                  VIR_ARCH_AARCH64,
-                                                  VIR_DOMAIN_VIRT_KVM,
-                                                  NULL, "microvm")));
+    SV_CHECK((d = virStratoVirtCompatCapsDomainDataLookup(caps, VIR_DOMAIN_OSTYPE_HVM,
+                                                          VIR_ARCH_AARCH64,
+                                                          VIR_DOMAIN_VIRT_KVM,
+                                                          NULL, "microvm")));
     g_free(d);
     SV_CHECK(virStratoVirtCapsAddGuest(caps, VIR_ARCH_PPC64, "/usr/bin/stratovirt") < 0);
 
     /* no TCG, no other architecture */
-    SV_CHECK(!virCapabilitiesDomainSupported(caps, VIR_DOMAIN_OSTYPE_HVM,
-                                             VIR_ARCH_X86_64, VIR_DOMAIN_VIRT_QEMU));
-    SV_CHECK(!virCapabilitiesDomainSupported(caps, VIR_DOMAIN_OSTYPE_HVM,
-                                             VIR_ARCH_PPC64, VIR_DOMAIN_VIRT_KVM));
+    SV_CHECK(!virStratoVirtCompatCapsDomainSupported(caps, VIR_DOMAIN_OSTYPE_HVM,
+                                                     VIR_ARCH_X86_64, VIR_DOMAIN_VIRT_QEMU));
+    SV_CHECK(!virStratoVirtCompatCapsDomainSupported(caps, VIR_DOMAIN_OSTYPE_HVM,
+                                                     VIR_ARCH_PPC64, VIR_DOMAIN_VIRT_KVM));
     virResetLastError();
     return 0;
 }
