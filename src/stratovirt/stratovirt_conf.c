@@ -471,7 +471,7 @@ virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
         STRATOVIRT_CAPS_ENUM(caps->hostdev.mode, VIR_DOMAIN_HOSTDEV_MODE_SUBSYS);
         STRATOVIRT_CAPS_ENUM(caps->hostdev.startupPolicy, VIR_DOMAIN_STARTUP_POLICY_DEFAULT);
         STRATOVIRT_CAPS_ENUM(caps->hostdev.subsysType, VIR_DOMAIN_HOSTDEV_SUBSYS_TYPE_PCI);
-        STRATOVIRT_CAPS_ENUM(caps->hostdev.pciBackend, VIR_DOMAIN_HOSTDEV_PCI_BACKEND_VFIO);
+        STRATOVIRT_CAPS_ENUM(caps->hostdev.pciBackend, VIR_STRATOVIRT_COMPAT_PCI_DRIVER_VFIO);
     }
 
     caps->rng.supported = VIR_TRISTATE_BOOL_YES;
