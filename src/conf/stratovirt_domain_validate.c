@@ -778,9 +778,16 @@ stratovirtValidateDomainDef(const virDomainDef *def,
     if (def->clock.offset != VIR_DOMAIN_CLOCK_OFFSET_UTC)
         UNSUPPORTED(_("<clock offset='%1$s'>: StratoVirt's RTC runs in UTC only"),
                     virDomainClockOffsetTypeToString(def->clock.offset));
+    /* labels come from libvirt's security manager: DAC (see
+     * stratovirt_security.c for why not AppArmor or SELinux) */
     for (i = 0; i < def->nseclabels; i++) {
-        if (def->seclabels[i]->type != VIR_DOMAIN_SECLABEL_NONE)
-            UNSUPPORTED(_("<seclabel>: security drivers are not supported by this driver; use type='none'"));
+        const char *model = def->seclabels[i]->model;
+
+        if (def->seclabels[i]->type == VIR_DOMAIN_SECLABEL_NONE ||
+            STREQ_NULLABLE(model, "dac") || STREQ_NULLABLE(model, "none"))
+            continue;
+        UNSUPPORTED(_("<seclabel model='%1$s'>: this driver labels with DAC only (libvirt's AppArmor and SELinux drivers confine with profiles written for QEMU); use model='dac' (for example <label>+107:+107</label>) or type='none'"),
+                    NULLSTR(model));
     }
     if (def->blkio.weight || def->blkio.ndevices || def->resource || def->sysinfo ||
         def->idmap.nuidmap || def->keywrap || def->sec || def->nsysinfo)

@@ -48,6 +48,8 @@ struct _virStratoVirtDriverConfig {
 G_DECLARE_FINAL_TYPE(virStratoVirtDriverConfig, vir_stratovirt_driver_config,
                      VIR, STRATOVIRT_DRIVER_CONFIG, GObject);
 
+typedef struct _virSecurityManager virSecurityManager;
+
 typedef struct _virStratoVirtDriver virStratoVirtDriver;
 struct _virStratoVirtDriver {
     virMutex lock;
@@ -65,6 +67,7 @@ struct _virStratoVirtDriver {
     virDomainObjList *domains;
     virObjectEventState *domainEventState;
     virHostdevManager *hostdevMgr;
+    virSecurityManager *securityManager;
     virPortAllocatorRange *vncPorts;
 
     /* Guarded by lock: version of 'versionBinary' as of 'versionMtime' */

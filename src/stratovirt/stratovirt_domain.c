@@ -31,9 +31,7 @@ stratovirtDomainObjPrivateAlloc(void *opaque)
     virStratoVirtDomainObjPrivate *priv = g_new0(virStratoVirtDomainObjPrivate, 1);
 
     priv->driver = opaque;
-    priv->dacLabels = g_ptr_array_new_with_free_func((GDestroyNotify) virStratoVirtDACLabelFree);
     if (!(priv->chrdevs = virChrdevAlloc())) {
-        g_ptr_array_unref(priv->dacLabels);
         g_free(priv);
         return NULL;
     }
@@ -47,7 +45,6 @@ stratovirtDomainObjPrivateFree(void *data)
     virStratoVirtDomainObjPrivate *priv = data;
 
     virChrdevFree(priv->chrdevs);
-    g_ptr_array_unref(priv->dacLabels);
     g_free(priv->runDir);
     g_free(priv->unplugAlias);
     g_free(priv->qmpPath);
@@ -77,7 +74,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferAddLit(buf, "<hostdevs prepared='yes'/>\n");
     if (priv->starting)
         virBufferAddLit(buf, "<starting/>\n");
-    virStratoVirtSecurityFormat(buf, vm);
+    if (priv->securityLabelled)
+        virBufferAddLit(buf, "<securityLabelled/>\n");
     return 0;
 }
 
@@ -97,8 +95,7 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);
     priv->hostdevsPrepared = prepared && STREQ(prepared, "yes");
     priv->starting = virXPathBoolean("boolean(./starting)", ctxt) > 0;
-    if (virStratoVirtSecurityParse(ctxt, vm) < 0)
-        return -1;
+    priv->securityLabelled = virXPathBoolean("boolean(./securityLabelled)", ctxt) > 0;
 
     if (!priv->qmpPath) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s",

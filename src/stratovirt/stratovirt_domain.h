@@ -11,9 +11,6 @@
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 
-typedef struct _virStratoVirtDACLabel virStratoVirtDACLabel;
-void virStratoVirtDACLabelFree(virStratoVirtDACLabel *label);
-
 typedef struct _virStratoVirtDomainObjPrivate virStratoVirtDomainObjPrivate;
 struct _virStratoVirtDomainObjPrivate {
     virStratoVirtDriver *driver;
@@ -32,7 +29,7 @@ struct _virStratoVirtDomainObjPrivate {
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
 
     virChrdevs *chrdevs;
-    GPtrArray *dacLabels;   /* virStratoVirtDACLabel: owners to give back */
+    bool securityLabelled;  /* labels given for this run, to be given back */
     char *unplugAlias;      /* device_del sent, DEVICE_DELETED awaited */
 };
 

@@ -22,6 +22,7 @@
 #include "stratovirt_hostdev.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_process.h"
+#include "stratovirt_security.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_command.h"
 #include "domain_capabilities.h"
@@ -66,6 +67,7 @@ stratovirtStateCleanup(void)
     virObjectUnref(driver->domains);
     virObjectUnref(driver->domainEventState);
     virObjectUnref(driver->hostdevMgr);
+    virObjectUnref(driver->securityManager);
     virPortAllocatorRangeFree(driver->vncPorts);
     virObjectUnref(driver->xmlopt);
     virObjectUnref(driver->caps);
@@ -189,6 +191,9 @@ stratovirtStateInitialize(bool privileged,
         goto error;
 
     if (privileged && !(driver->hostdevMgr = virHostdevManagerGetDefault()))
+        goto error;
+
+    if (!(driver->securityManager = virStratoVirtSecurityInit(driver, cfg)))
         goto error;
 
     /* Live domains first (their status XML), then the persistent

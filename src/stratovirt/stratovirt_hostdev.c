@@ -337,6 +337,7 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
     g_autofree char *bus = NULL;
     virStratoVirtMonitor *mon;
     unsigned long ver = stratovirtMonitorVersion(priv);
+    bool labelled = false;
     int port;
     int rc;
 
@@ -372,6 +373,7 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
         return -1;
     if (virStratoVirtSecuritySetHostdev(driver, vm, hostdev) < 0)
         goto rollback;
+    labelled = true;
 
     bus = g_strdup_printf("pci.%d", port);
     if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
@@ -393,6 +395,8 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
         virErrorPtr orig;
 
         virErrorPreserveLast(&orig);
+        if (labelled)
+            virStratoVirtSecurityRestoreHostdev(driver, vm, hostdev);
         virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                      vm->def->name, &hostdev, 1);
         virErrorRestore(&orig);
@@ -459,8 +463,9 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
         return -1;
     }
 
-    /* out of the VMM: back to the host driver */
+    /* out of the VMM: labels and device back to the host */
     hostdev = vm->def->hostdevs[idx];
+    virStratoVirtSecurityRestoreHostdev(driver, vm, hostdev);
     virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                  vm->def->name, &hostdev, 1);
     virDomainHostdevRemove(vm->def, idx);

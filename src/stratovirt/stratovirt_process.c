@@ -834,10 +834,9 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
             goto error;
         virCommandSetMaxMemLock(cmd, bytes);
     }
-    if (cfg->user != geteuid() || cfg->group != getegid()) {
-        virCommandSetUID(cmd, cfg->user);
-        virCommandSetGID(cmd, cfg->group);
-    }
+    /* the VMM's user and group: the domain's <seclabel>, else stratovirt.conf's */
+    if (virStratoVirtSecuritySetChildProcess(driver, vm, cmd) < 0)
+        goto error;
     virCommandClearCaps(cmd);
     virCommandSetUmask(cmd, 0002);
 
@@ -984,7 +983,7 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
                  (long long) vm->pid);
 
     /* Only now that the VMM has gone: owners and devices given back */
-    virStratoVirtSecurityRestoreAll(vm);
+    virStratoVirtSecurityRestoreAll(driver, vm);
     virStratoVirtHostdevReattachDomain(driver, vm);
 
     if (priv->pidfile)

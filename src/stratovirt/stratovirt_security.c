@@ -1,90 +1,88 @@
 /*
- * stratovirt_security.c: DAC ownership for a VMM that runs unprivileged
+ * stratovirt_security.c: labels through libvirt's security manager
  *
- * When stratovirt.conf names a user and group other than the daemon's, the
- * VMM runs as them, and what it must open read-write is handed to them for
- * the run: disk images, the UEFI variable store, its run directory and log,
- * and the /dev/vfio/<group> nodes of passed-through devices.  The previous
- * owners are remembered in the status XML (so a restarted daemon can give
- * them back too) and restored when the domain stops.
+ * The driver stacks what libvirt.so exports, as the QEMU driver does: the
+ * host's default model (AppArmor or SELinux when the host has one and the
+ * configuration asks, otherwise "none"), and, in a privileged daemon, DAC
+ * with the user and group of stratovirt.conf.  DAC hands the VMM's user
+ * what it must open for the run (disk images, the UEFI variable store,
+ * kernel and initrd, the /dev/vfio/<group> nodes of passed-through
+ * devices, its run directory and log) and gives every path back when the
+ * domain stops.  The previous owners are remembered on the files
+ * themselves (trusted.libvirt.security.* extended attributes with a
+ * reference count), so a disk used by two running domains is not handed
+ * back while the other still runs, and a restarted daemon restores them
+ * too.  `<seclabel>` in the domain XML is honoured (a static DAC label
+ * runs the VMM as that user; relabel='no' leaves the files alone).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <config.h>
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stratovirt_domain.h"
 #include "stratovirt_security.h"
+#include "security_manager.h"
 #include "viralloc.h"
 #include "virerror.h"
-#include "virfile.h"
-#include "virhostdev.h"
-#include "virpci.h"
 #include "virlog.h"
-#include "virstring.h"
-#include "virxml.h"
 #include "stratovirt_i18n.h"
 
 #define VIR_FROM_THIS VIR_FROM_SECURITY
 
 VIR_LOG_INIT("stratovirt.stratovirt_security");
 
-struct _virStratoVirtDACLabel {
-    char *path;
-    uid_t uid;   /* the owner before the domain started */
-    gid_t gid;
-};
+#define STRATOVIRT_SECURITY_DRIVER_NAME "stratovirt"
 
 
-void
-virStratoVirtDACLabelFree(virStratoVirtDACLabel *label)
+/**
+ * virStratoVirtSecurityInit:
+ *
+ * Returns the security manager for @driver, or NULL with an error: a stack
+ * of libvirt's "none" model and, in a privileged daemon, DAC with
+ * stratovirt.conf's user and group.
+ *
+ * The primary model is "none", not the host's default: libvirt's AppArmor
+ * and SELinux drivers confine a VMM with profiles and policy written for
+ * QEMU (virt-aa-helper fills TEMPLATE.qemu; svirt_t), which do not
+ * describe what StratoVirt opens, so picking them on a host that has them
+ * would break starts there without being tested here.
+ */
+virSecurityManager *
+virStratoVirtSecurityInit(virStratoVirtDriver *driver,
+                          virStratoVirtDriverConfig *cfg)
 {
-    if (!label)
-        return;
-    g_free(label->path);
-    g_free(label);
-}
+    virSecurityManager *primary = NULL;
+    virSecurityManager *stack = NULL;
+    virSecurityManager *dac = NULL;
+    unsigned int flags = 0;
 
+    if (driver->privileged)
+        flags |= VIR_SECURITY_MANAGER_PRIVILEGED;
 
-static int
-stratovirtSecurityChown(virDomainObj *vm,
-                        const char *path,
-                        uid_t uid,
-                        gid_t gid)
-{
-    virStratoVirtDomainObjPrivate *priv = vm->privateData;
-    virStratoVirtDACLabel *label;
-    struct stat sb;
-    size_t i;
+    if (!(primary = virSecurityManagerNew("none", STRATOVIRT_SECURITY_DRIVER_NAME, flags)))
+        goto error;
+    if (!(stack = virSecurityManagerNewStack(primary)))
+        goto error;
+    primary = NULL; /* the stack's now */
 
-    if (!path)
-        return 0;
-    for (i = 0; i < priv->dacLabels->len; i++) {
-        if (STREQ(((virStratoVirtDACLabel *) priv->dacLabels->pdata[i])->path, path))
-            return 0;
+    if (driver->privileged) {
+        flags |= VIR_SECURITY_MANAGER_DYNAMIC_OWNERSHIP;
+        if (!(dac = virSecurityManagerNewDAC(STRATOVIRT_SECURITY_DRIVER_NAME,
+                                             cfg->user, cfg->group, flags, NULL)) ||
+            virSecurityManagerStackAddNested(stack, dac) < 0)
+            goto error;
+        dac = NULL;
     }
-    if (stat(path, &sb) < 0) {
-        virReportSystemError(errno, _("cannot give '%1$s' to the VMM's user"), path);
-        return -1;
-    }
-    label = g_new0(virStratoVirtDACLabel, 1);
-    label->path = g_strdup(path);
-    label->uid = sb.st_uid;
-    label->gid = sb.st_gid;
-    g_ptr_array_add(priv->dacLabels, label);
+    return stack;
 
-    if ((sb.st_uid != uid || sb.st_gid != gid) && chown(path, uid, gid) < 0) {
-        virReportSystemError(errno, _("cannot change the owner of '%1$s' to %2$u:%3$u"),
-                             path, (unsigned int) uid, (unsigned int) gid);
-        return -1;
-    }
-    VIR_DEBUG("domain %s: %s owned by %u:%u for the run (was %u:%u)", vm->def->name,
-              path, (unsigned int) uid, (unsigned int) gid,
-              (unsigned int) label->uid, (unsigned int) label->gid);
-    return 0;
+ error:
+    virObjectUnref(dac);
+    virObjectUnref(primary);
+    virObjectUnref(stack);
+    return NULL;
 }
 
 
@@ -92,138 +90,136 @@ stratovirtSecurityChown(virDomainObj *vm,
  * virStratoVirtSecuritySetAll:
  *
  * Called at start, after the hostdevs are on vfio-pci and before the VMM
- * is spawned.  Nothing to do when the VMM runs as the daemon's user.
+ * is spawned: generates the domain's labels (kept in its live definition
+ * and so in the status XML) and labels everything the VMM opens, in one
+ * transaction with the files' metadata locked.
  */
 int
 virStratoVirtSecuritySetAll(virStratoVirtDriver *driver,
                             virDomainObj *vm)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
-    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    uid_t uid = cfg->user;
-    gid_t gid = cfg->group;
-    size_t i;
+    virSecurityManager *mgr = driver->securityManager;
+    int ret = -1;
 
-    if (uid == geteuid() && gid == getegid())
-        return 0;
-
-    if (stratovirtSecurityChown(vm, priv->runDir, uid, gid) < 0 ||
-        stratovirtSecurityChown(vm, priv->logfile, uid, gid) < 0)
+    if (virSecurityManagerGenLabel(mgr, vm->def) < 0)
         return -1;
+    /* from here on the stop gives back whatever was labelled */
+    priv->securityLabelled = true;
 
-    for (i = 0; i < vm->def->ndisks; i++) {
-        virDomainDiskDef *disk = vm->def->disks[i];
-
-        if (!disk->src->path || !virStorageSourceIsLocalStorage(disk->src))
-            continue;
-        if (stratovirtSecurityChown(vm, disk->src->path, uid, gid) < 0)
-            return -1;
-    }
-    if (vm->def->os.loader && vm->def->os.loader->nvram &&
-        stratovirtSecurityChown(vm, vm->def->os.loader->nvram->path, uid, gid) < 0)
+    if (virSecurityManagerTransactionStart(mgr) < 0)
         return -1;
+    if (virSecurityManagerSetAllLabel(mgr, vm->def, NULL, false, false) < 0)
+        goto cleanup;
+    if (priv->runDir &&
+        virSecurityManagerDomainSetPathLabel(mgr, vm->def, priv->runDir, true) < 0)
+        goto cleanup;
+    if (priv->logfile &&
+        virSecurityManagerDomainSetPathLabel(mgr, vm->def, priv->logfile, false) < 0)
+        goto cleanup;
+    if (virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        goto cleanup;
+    ret = 0;
 
-    for (i = 0; i < vm->def->nhostdevs; i++) {
-        if (virStratoVirtSecuritySetHostdev(driver, vm, vm->def->hostdevs[i]) < 0)
-            return -1;
-    }
-    return 0;
+ cleanup:
+    virSecurityManagerTransactionAbort(mgr);
+    return ret;
+}
+
+
+/* The VMM's process label: with DAC its user and group (the domain's
+ * <seclabel> or stratovirt.conf's). */
+int
+virStratoVirtSecuritySetChildProcess(virStratoVirtDriver *driver,
+                                     virDomainObj *vm,
+                                     virCommand *cmd)
+{
+    return virSecurityManagerSetChildProcessLabel(driver->securityManager,
+                                                  vm->def, cmd);
 }
 
 
 /**
  * virStratoVirtSecuritySetHostdev:
  *
- * The /dev/vfio/<group> node of a PCI device, for the VMM's user; also
- * for a device hot-plugged into a running domain.
+ * The labels of a device hot-plugged into a running domain (for a PCI
+ * device with DAC: its /dev/vfio/<group> node).
  */
 int
 virStratoVirtSecuritySetHostdev(virStratoVirtDriver *driver,
                                 virDomainObj *vm,
                                 virDomainHostdevDef *hostdev)
 {
-    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    g_autofree char *dev = NULL;
+    virSecurityManager *mgr = driver->securityManager;
+    int ret = -1;
 
-    if ((cfg->user == geteuid() && cfg->group == getegid()) ||
-        !virHostdevIsPCIDevice(hostdev))
-        return 0;
-    if (!(dev = virPCIDeviceAddressGetIOMMUGroupDev(&hostdev->source.subsys.u.pci.addr)))
+    if (virSecurityManagerTransactionStart(mgr) < 0)
         return -1;
-    return stratovirtSecurityChown(vm, dev, cfg->user, cfg->group);
+    if (virSecurityManagerSetHostdevLabel(mgr, vm->def, hostdev, NULL) < 0 ||
+        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        goto cleanup;
+    ret = 0;
+
+ cleanup:
+    virSecurityManagerTransactionAbort(mgr);
+    return ret;
+}
+
+
+/* A device out of the VMM (unplugged, or its hot-plug failed): its labels
+ * given back.  Errors are logged. */
+void
+virStratoVirtSecurityRestoreHostdev(virStratoVirtDriver *driver,
+                                    virDomainObj *vm,
+                                    virDomainHostdevDef *hostdev)
+{
+    virSecurityManager *mgr = driver->securityManager;
+    virErrorPtr orig;
+
+    virErrorPreserveLast(&orig);
+    if (virSecurityManagerTransactionStart(mgr) < 0 ||
+        virSecurityManagerRestoreHostdevLabel(mgr, vm->def, hostdev, NULL) < 0 ||
+        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        VIR_WARN("cannot restore the labels of a host device of domain %s",
+                 vm->def->name);
+    virSecurityManagerTransactionAbort(mgr);
+    virErrorRestore(&orig);
 }
 
 
 /**
  * virStratoVirtSecurityRestoreAll:
  *
- * Gives every path that still exists back to its previous owner, in the
- * reverse order of taking.  Errors are logged: the stop goes on.
+ * Called at stop, once the VMM is gone: every label given back (a path
+ * another running domain still uses keeps its label until that one stops)
+ * and the domain's labels released.  Errors are logged: the stop goes on.
  */
 void
-virStratoVirtSecurityRestoreAll(virDomainObj *vm)
+virStratoVirtSecurityRestoreAll(virStratoVirtDriver *driver,
+                                virDomainObj *vm)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
-    size_t i;
+    virSecurityManager *mgr = driver->securityManager;
+    virErrorPtr orig;
 
-    for (i = priv->dacLabels->len; i > 0; i--) {
-        virStratoVirtDACLabel *label = priv->dacLabels->pdata[i - 1];
+    if (!priv->securityLabelled || !mgr)
+        return;
 
-        if (!virFileExists(label->path))
-            continue;
-        if (chown(label->path, label->uid, label->gid) < 0)
-            VIR_WARN("cannot give '%s' back to %u:%u: %s", label->path,
-                     (unsigned int) label->uid, (unsigned int) label->gid,
-                     g_strerror(errno));
+    virErrorPreserveLast(&orig);
+    if (virSecurityManagerTransactionStart(mgr) < 0) {
+        VIR_WARN("cannot start a security transaction for domain %s", vm->def->name);
+    } else {
+        virSecurityManagerRestoreAllLabel(mgr, vm->def, false, false);
+        if (priv->logfile)
+            virSecurityManagerDomainRestorePathLabel(mgr, vm->def, priv->logfile);
+        if (priv->runDir)
+            virSecurityManagerDomainRestorePathLabel(mgr, vm->def, priv->runDir);
+        if (virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+            VIR_WARN("cannot give back the labels of domain %s", vm->def->name);
     }
-    g_ptr_array_set_size(priv->dacLabels, 0);
-}
-
-
-int
-virStratoVirtSecurityFormat(virBuffer *buf,
-                            virDomainObj *vm)
-{
-    virStratoVirtDomainObjPrivate *priv = vm->privateData;
-    size_t i;
-
-    for (i = 0; i < priv->dacLabels->len; i++) {
-        virStratoVirtDACLabel *label = priv->dacLabels->pdata[i];
-
-        virBufferEscapeString(buf, "<dac path='%s'", label->path);
-        virBufferAsprintf(buf, " uid='%u' gid='%u'/>\n",
-                          (unsigned int) label->uid, (unsigned int) label->gid);
-    }
-    return 0;
-}
-
-
-int
-virStratoVirtSecurityParse(xmlXPathContextPtr ctxt,
-                           virDomainObj *vm)
-{
-    virStratoVirtDomainObjPrivate *priv = vm->privateData;
-    g_autofree xmlNodePtr *nodes = NULL;
-    int n;
-    int i;
-
-    if ((n = virXPathNodeSet("./dac", ctxt, &nodes)) < 0)
-        return -1;
-    for (i = 0; i < n; i++) {
-        virStratoVirtDACLabel *label = g_new0(virStratoVirtDACLabel, 1);
-        unsigned int uid = 0;
-        unsigned int gid = 0;
-
-        label->path = virXMLPropString(nodes[i], "path");
-        if (!label->path ||
-            virXMLPropUInt(nodes[i], "uid", 10, VIR_XML_PROP_NONE, &uid) < 0 ||
-            virXMLPropUInt(nodes[i], "gid", 10, VIR_XML_PROP_NONE, &gid) < 0) {
-            virStratoVirtDACLabelFree(label);
-            return -1;
-        }
-        label->uid = uid;
-        label->gid = gid;
-        g_ptr_array_add(priv->dacLabels, label);
-    }
-    return 0;
+    virSecurityManagerTransactionAbort(mgr);
+    if (virSecurityManagerReleaseLabel(mgr, vm->def) < 0)
+        VIR_WARN("cannot release the security label of domain %s", vm->def->name);
+    priv->securityLabelled = false;
+    virErrorRestore(&orig);
 }

@@ -1,5 +1,5 @@
 /*
- * stratovirt_security.h: DAC ownership for a VMM that runs unprivileged
+ * stratovirt_security.h: labels through libvirt's security manager
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,14 +7,20 @@
 #pragma once
 
 #include "stratovirt_conf.h"
+#include "vircommand.h"
 
+virSecurityManager *virStratoVirtSecurityInit(virStratoVirtDriver *driver,
+                                              virStratoVirtDriverConfig *cfg);
 int virStratoVirtSecuritySetAll(virStratoVirtDriver *driver,
                                 virDomainObj *vm);
+int virStratoVirtSecuritySetChildProcess(virStratoVirtDriver *driver,
+                                         virDomainObj *vm,
+                                         virCommand *cmd);
 int virStratoVirtSecuritySetHostdev(virStratoVirtDriver *driver,
                                     virDomainObj *vm,
                                     virDomainHostdevDef *hostdev);
-void virStratoVirtSecurityRestoreAll(virDomainObj *vm);
-int virStratoVirtSecurityFormat(virBuffer *buf,
-                                virDomainObj *vm);
-int virStratoVirtSecurityParse(xmlXPathContextPtr ctxt,
-                               virDomainObj *vm);
+void virStratoVirtSecurityRestoreHostdev(virStratoVirtDriver *driver,
+                                         virDomainObj *vm,
+                                         virDomainHostdevDef *hostdev);
+void virStratoVirtSecurityRestoreAll(virStratoVirtDriver *driver,
+                                     virDomainObj *vm);

@@ -269,15 +269,128 @@ class UnprivilegedVMM(unittest.TestCase):
             self.assertEqual(int(uid_line.split()[1]), nobody.pw_uid)
             self.assertEqual(os.stat(image).st_uid, nobody.pw_uid)
             self.assertEqual(os.stat("/dev/vfio/3").st_uid, nobody.pw_uid)
-            with open(os.path.join(STATE, "unpriv1.xml")) as f:
-                self.assertIn("<dac path='%s' uid='0' gid='0'/>" % image, f.read())
+            # libvirt's DAC driver remembers the owner on the file itself
+            self.assertEqual(os.getxattr(image, "trusted.libvirt.security.dac"), b"+0:+0")
+            self.assertEqual(os.getxattr(image, "trusted.libvirt.security.ref_dac"), b"1")
             virsh("destroy", "unpriv1")
             self.assertEqual(os.stat(image).st_uid, 0)
             self.assertEqual(os.stat(image).st_gid, 0)
+            self.assertNotIn("trusted.libvirt.security.dac", os.listxattr(image))
         finally:
             with open(driver_conf_path(), "w") as f:
                 f.write(saved)
             restart_daemon()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (a privileged daemon labels with DAC)")
+class SecurityManager(unittest.TestCase):
+    """Labels through libvirt's security manager: a disk two running
+    domains share keeps the VMM's owner until the last of them stops, and
+    the domain's <seclabel> is honoured."""
+
+    IMG = "/var/lib/libvirt/secmgr-images"
+
+    def setUp(self):
+        import shutil
+        # where the unprivileged VMM can reach its binary and images
+        os.makedirs(self.IMG, mode=0o755, exist_ok=True)
+        os.chmod(self.IMG, 0o755)
+        self.binary = os.path.join(self.IMG, "stratovirt")
+        shutil.copy(os.path.join(TOP, "tests", "standin", "stratovirt"), self.binary)
+        os.chmod(self.binary, 0o755)
+        with open(driver_conf_path()) as f:
+            self.saved = f.read()
+
+    def tearDown(self):
+        for n in ("share1", "share2", "seclab1", "seclab2"):
+            virsh("destroy", n, check=False)
+        with open(driver_conf_path(), "w") as f:
+            f.write(self.saved)
+        restart_daemon()
+
+    def conf(self, extra):
+        with open(driver_conf_path(), "w") as f:
+            f.write('stratovirt_binary = "%s"\n%s' % (self.binary, extra))
+        restart_daemon()
+
+    def create(self, name, disk, devs=""):
+        xml = domxml(name, devs, img=self.IMG).replace(
+            "%s/%s.raw" % (self.IMG, name), disk)
+        path = os.path.join(SB, name + ".xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        virsh("create", path)
+
+    def test_a_shared_disk_is_given_back_when_the_last_domain_stops(self):
+        import pwd, grp
+        nobody = pwd.getpwnam("nobody")
+        group = grp.getgrgid(nobody.pw_gid)
+        self.conf('user = "nobody"\ngroup = "%s"\n' % group.gr_name)
+        shared = os.path.join(self.IMG, "shared.raw")
+        with open(shared, "wb") as f:
+            f.truncate(1 << 20)
+        os.chown(shared, 0, 0)
+        os.chmod(shared, 0o600)
+        for rnd in range(3):
+            self.create("share1", shared)
+            self.create("share2", shared)
+            self.assertEqual(os.stat(shared).st_uid, nobody.pw_uid)
+            self.assertEqual(os.getxattr(shared, "trusted.libvirt.security.ref_dac"), b"2")
+            # the first to stop must not take the disk from the other
+            first, second = ("share1", "share2") if rnd % 2 == 0 else ("share2", "share1")
+            virsh("destroy", first)
+            self.assertEqual(os.stat(shared).st_uid, nobody.pw_uid,
+                             "round %d: disk given back while %s runs" % (rnd, second))
+            self.assertEqual(os.getxattr(shared, "trusted.libvirt.security.ref_dac"), b"1")
+            virsh("destroy", second)
+            st = os.stat(shared)
+            self.assertEqual((st.st_uid, st.st_gid), (0, 0), "round %d" % rnd)
+            self.assertNotIn("trusted.libvirt.security.ref_dac", os.listxattr(shared))
+
+    def test_seclabel_of_the_domain_is_honoured(self):
+        # stratovirt.conf says root; the domain's static DAC label says
+        # nobody: the VMM runs as nobody and gets its disk for the run
+        import pwd
+        from svtest import status_pid
+        nobody = pwd.getpwnam("nobody")
+        self.conf('user = "root"\ngroup = "root"\n')
+        disk = os.path.join(self.IMG, "seclab1.raw")
+        with open(disk, "wb") as f:
+            f.truncate(1 << 20)
+        os.chown(disk, 0, 0)
+        label = ("<seclabel type='static' model='dac' relabel='yes'>"
+                 "<label>+%d:+%d</label></seclabel>" % (nobody.pw_uid, nobody.pw_gid))
+        xml = domxml("seclab1", img=self.IMG).replace("</devices></domain>",
+                                                      "</devices>%s</domain>" % label)
+        path = os.path.join(SB, "seclab1.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        virsh("create", path)
+        with open("/proc/%d/status" % status_pid("seclab1")) as f:
+            uid = int([l for l in f if l.startswith("Uid:")][0].split()[1])
+        self.assertEqual(uid, nobody.pw_uid)
+        self.assertEqual(os.stat(disk).st_uid, nobody.pw_uid)
+        self.assertIn("<label>+%d:+%d</label>" % (nobody.pw_uid, nobody.pw_gid),
+                      virsh("dumpxml", "seclab1").stdout)
+        virsh("destroy", "seclab1")
+        self.assertEqual(os.stat(disk).st_uid, 0)
+
+        # relabel='no': the files are left alone (the VMM is root here)
+        disk2 = os.path.join(self.IMG, "seclab2.raw")
+        with open(disk2, "wb") as f:
+            f.truncate(1 << 20)
+        os.chown(disk2, nobody.pw_uid, nobody.pw_gid)
+        xml = domxml("seclab2", img=self.IMG).replace(
+            "</devices></domain>",
+            "</devices><seclabel type='none' model='dac'/></domain>")
+        path = os.path.join(SB, "seclab2.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        virsh("create", path)
+        self.assertEqual(os.stat(disk2).st_uid, nobody.pw_uid)
+        self.assertNotIn("trusted.libvirt.security.dac", os.listxattr(disk2))
+        virsh("destroy", "seclab2")
+        self.assertEqual(os.stat(disk2).st_uid, nobody.pw_uid)
 
 
 class Values(unittest.TestCase):
