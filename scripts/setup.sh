@@ -31,7 +31,13 @@ PACKAGES=(
     "libfuse2t64|libfuse2"
     # libvirt >= 10.0 needs json-c to configure (9.0 ignores it)
     libjson-c-dev
+    # UEFI firmware and its descriptors (/usr/share/qemu/firmware): the
+    # default boot of a standard machine with neither kernel nor loader
+    ovmf
 )
+if [ "$(dpkg --print-architecture)" = arm64 ]; then
+    PACKAGES+=(qemu-efi-aarch64)
+fi
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -582,8 +582,9 @@ stratovirtValidateOS(const virDomainDef *def)
         (STREQ(def->os.machine, "virt") && def->os.arch != VIR_ARCH_AARCH64))
         UNSUPPORTED(_("machine '%1$s' does not exist for architecture '%2$s' in StratoVirt"),
                     def->os.machine, virArchToString(def->os.arch));
+    /* a standard machine's firmware='efi' was resolved by post-parse */
     if (def->os.firmware)
-        UNSUPPORTED(_("<os firmware='%1$s'> (firmware autoselection) is not supported by the StratoVirt driver; give the UEFI image with <loader type='pflash'>"),
+        UNSUPPORTED(_("<os firmware='%1$s'>: microvm has no firmware; boot it with <kernel> (virt-install: --boot kernel=PATH,initrd=PATH)"),
                     virDomainOsDefFirmwareTypeToString(def->os.firmware));
     if (def->os.loader) {
         if (!standard)
@@ -609,7 +610,7 @@ stratovirtValidateOS(const virDomainDef *def)
             return -1;
     }
     if (!def->os.kernel && !def->os.loader)
-        UNSUPPORTED(_("<os>: StratoVirt boots a <kernel> directly or UEFI from a pflash <loader>; give one of them"));
+        UNSUPPORTED(_("<os>: microvm boots a <kernel> directly; give one (virt-install: --boot kernel=PATH,initrd=PATH)"));
     if (virStratoVirtValidateCmdlineValue(_("kernel"), def->os.kernel) < 0 ||
         virStratoVirtValidateCmdlineValue(_("initrd"), def->os.initrd) < 0)
         return -1;

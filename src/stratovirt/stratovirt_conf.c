@@ -11,6 +11,7 @@
 #include "configmake.h"
 #include "stratovirt_compat.h"
 #include "stratovirt_conf.h"
+#include "stratovirt_firmware.h"
 #include "stratovirt-config.h"
 #include "viralloc.h"
 #include "virarch.h"
@@ -43,6 +44,8 @@ vir_stratovirt_driver_config_finalize(GObject *obj)
     g_free(cfg->stateDir);
     g_free(cfg->logDir);
     g_free(cfg->libDir);
+    g_free(cfg->nvramDir);
+    g_strfreev(cfg->firmwareDirs);
     g_free(cfg->userName);
     g_free(cfg->groupName);
 
@@ -108,6 +111,8 @@ virStratoVirtDriverConfigNew(bool privileged)
         cfg->group = getegid();
     }
     cfg->autostartDir = g_strdup_printf("%s/autostart", cfg->configBaseDir);
+    cfg->nvramDir = g_strdup_printf("%s/nvram", cfg->libDir);
+    cfg->firmwareDirs = virStratoVirtFirmwareDefaultDirs(privileged);
 
     return g_steal_pointer(&cfg);
 }
@@ -174,6 +179,8 @@ virStratoVirtDriverConfigLoadFile(virStratoVirtDriverConfig *cfg,
         stratovirtConfigGetDir(conf, "log_dir", &cfg->logDir) < 0 ||
         stratovirtConfigGetDir(conf, "lib_dir", &cfg->libDir) < 0)
         return -1;
+    g_free(cfg->nvramDir);
+    cfg->nvramDir = g_strdup_printf("%s/nvram", cfg->libDir);
 
     g_free(cfg->autostartDir);
     cfg->autostartDir = g_strdup_printf("%s/autostart", cfg->configBaseDir);
@@ -445,6 +452,23 @@ virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
     caps->os.supported = VIR_TRISTATE_BOOL_YES;
     caps->os.loader.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
     if (standard) {
+        g_autoptr(GPtrArray) fws = virStratoVirtFirmwareFind((const char *const *) cfg->firmwareDirs,
+                                                             arch, machine);
+        size_t i;
+
+        /* what virt-install --boot uefi and virt-manager's Firmware list
+         * pick from: the images of the firmware descriptors */
+        caps->os.loader.values.values = g_new0(char *, fws->len + 1);
+        for (i = 0; i < fws->len; i++) {
+            virStratoVirtFirmware *fw = fws->pdata[i];
+
+            if (!g_strv_contains((const char *const *) caps->os.loader.values.values,
+                                 fw->executable))
+                caps->os.loader.values.values[caps->os.loader.values.nvalues++] =
+                    g_strdup(fw->executable);
+        }
+        if (fws->len)
+            STRATOVIRT_CAPS_ENUM(caps->os.firmware, VIR_DOMAIN_OS_DEF_FIRMWARE_EFI);
         STRATOVIRT_CAPS_ENUM(caps->os.loader.type, VIR_DOMAIN_LOADER_TYPE_PFLASH);
         STRATOVIRT_CAPS_ENUM(caps->os.loader.readonly,
                                  VIR_TRISTATE_BOOL_YES, VIR_TRISTATE_BOOL_NO);

@@ -33,6 +33,8 @@ struct _virStratoVirtDriverConfig {
     char *stateDir;         /* live status XML, pidfiles, QMP sockets */
     char *logDir;           /* one log per domain */
     char *libDir;           /* nvram copies and the like */
+    char *nvramDir;         /* per-domain UEFI variable stores */
+    char **firmwareDirs;    /* firmware descriptor folders, best first */
 
     char *userName;
     char *groupName;

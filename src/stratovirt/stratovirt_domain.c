@@ -8,6 +8,7 @@
 
 #include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
+#include "stratovirt_firmware.h"
 #include "stratovirt_security.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_domain_validate.h"
@@ -162,6 +163,20 @@ stratovirtDomainDefPostParse(virDomainDef *def,
     if (!virStratoVirtCompatCapsDomainSupported(driver->caps, def->os.type,
                                                def->os.arch, def->virtType))
         return -1;
+
+    /* A standard machine with neither a kernel nor a loader boots UEFI
+     * (what virt-install and virt-manager write when no boot option is
+     * given): the firmware descriptors name the image. */
+    if (virStratoVirtDomainIsStandard(def) && !def->os.kernel &&
+        !def->os.loader && def->os.firmware == VIR_DOMAIN_OS_DEF_FIRMWARE_NONE)
+        def->os.firmware = VIR_DOMAIN_OS_DEF_FIRMWARE_EFI;
+    if (virStratoVirtDomainIsStandard(def)) {
+        g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+
+        if (virStratoVirtFirmwareFillDomain((const char *const *) cfg->firmwareDirs,
+                                            cfg->nvramDir, def) < 0)
+            return -1;
+    }
 
     /* What StratoVirt provides whatever the XML says goes into the XML. */
     if (virStratoVirtDomainIsStandard(def) &&

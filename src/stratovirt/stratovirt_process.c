@@ -569,6 +569,15 @@ stratovirtProcessPrepareNVRAM(virDomainDef *def)
     if ((len = virFileReadAll(loader->nvramTemplate, 64 * 1024 * 1024, &data)) < 0)
         return -1;
     {
+        g_autofree char *dir = g_path_get_dirname(loader->nvram->path);
+
+        if (g_mkdir_with_parents(dir, 0755) < 0) {
+            virReportSystemError(errno, _("cannot create the folder '%1$s' for UEFI variable stores"),
+                                 dir);
+            return -1;
+        }
+    }
+    {
         VIR_AUTOCLOSE fd = open(loader->nvram->path,
                                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 

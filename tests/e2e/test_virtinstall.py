@@ -27,6 +27,24 @@ def virt_install(*args):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
+OVMF_DESC = "/usr/share/qemu/firmware/60-edk2-x86_64.json"
+
+
+def virt_install_plain(name, *args):
+    """virt-install with no boot option: what a new user types"""
+    os.makedirs(IMG, exist_ok=True)
+    disk = os.path.join(IMG, name + ".raw")
+    with open(disk, "ab") as fh:
+        fh.truncate(1 << 20)
+    cmd = ["virt-install", "--connect", URI, "--name", name, "--memory", "512",
+           "--osinfo", "linux2022", "--noautoconsole"] + list(args)
+    if "--disk" not in args:
+        cmd += ["--disk", "path=%s,bus=virtio" % disk]
+    if "--cdrom" not in args and "--location" not in args:
+        cmd.append("--import")
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
 def vmm_argv(name):
     """the command line the running VMM of domain NAME really got"""
     with open("/proc/%d/cmdline" % status_pid(name)) as f:
@@ -78,6 +96,51 @@ class VirtInstall(unittest.TestCase):
         args = vmm_argv("vitopo")
         self.assertIn("sockets=1,cores=2,threads=1", args)
         self.assertNotIn("-cpu host", args)
+
+    def _uefi_runs(self, name, *args):
+        p = virt_install_plain(name, *args)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.addCleanup(virsh, "undefine", name, "--nvram", check=False)
+        self.addCleanup(virsh, "destroy", name, check=False)
+        self.assertEqual(virsh("domstate", name).stdout.strip(), "running")
+        xml = virsh("dumpxml", name).stdout
+        self.assertIn("<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>", xml)
+        nvram = "/var/lib/libvirt/stratovirt/nvram/%s_VARS.fd" % name
+        self.assertIn("<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>%s</nvram>" % nvram, xml)
+        # the variable store was created from the template
+        with open(nvram, "rb") as a, open("/usr/share/OVMF/OVMF_VARS_4M.fd", "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        argv = vmm_argv(name)
+        self.assertIn("-drive file=/usr/share/OVMF/OVMF_CODE_4M.fd,if=pflash,unit=0,readonly=on", argv)
+        self.assertIn("-drive file=%s,if=pflash,unit=1" % nvram, argv)
+        return xml
+
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_no_boot_option_boots_uefi_from_the_descriptors(self):
+        self._uefi_runs("viuefi1", "--network", "none", "--graphics", "none")
+        # undefine --nvram takes the variable store with it
+        virsh("destroy", "viuefi1")
+        virsh("undefine", "viuefi1", "--nvram")
+        self.assertFalse(os.path.exists("/var/lib/libvirt/stratovirt/nvram/viuefi1_VARS.fd"))
+
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_boot_uefi_picks_the_firmware_from_domain_capabilities(self):
+        caps = virsh("domcapabilities").stdout
+        self.assertIn("<value>/usr/share/OVMF/OVMF_CODE_4M.fd</value>", caps)
+        self.assertRegex(caps, r"<enum name='firmware'>\s*<value>efi</value>")
+        # Secure Boot images need SMM, which StratoVirt lacks: not offered
+        self.assertNotIn("secboot", caps)
+        self._uefi_runs("viuefi2", "--boot", "uefi", "--network", "none",
+                        "--graphics", "none")
+
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_secure_boot_is_refused_with_the_fix(self):
+        p = virt_install_plain("visb", "--boot", "uefi,firmware.feature0.name=secure-boot,"
+                               "firmware.feature0.enabled=yes", "--network", "none",
+                               "--graphics", "none")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("Secure Boot firmware needs SMM", p.stderr)
+        self.assertIn("enabled=no", p.stderr)
 
     def test_default_bus_gets_a_clear_error_not_a_crash(self):
         # for a non-QEMU connection virt-install picks sata on q35

@@ -163,6 +163,10 @@ main(int argc, char **argv)
     if (virErrorInitialize() < 0 || virMutexInit(&driver.lock) < 0)
         return EXIT_FAILURE;
     driver.config = virStratoVirtDriverConfigNew(true);
+    /* the golden firmware descriptors, not the build host's */
+    g_strfreev(driver.config->firmwareDirs);
+    driver.config->firmwareDirs = g_new0(char *, 2);
+    driver.config->firmwareDirs[0] = g_strdup_printf("%s/../firmware", datadir);
     if (!(driver.caps = virStratoVirtDriverCapsInit(driver.config)) ||
         !(driver.xmlopt = virStratoVirtDomainXMLConfInit(&driver))) {
         fprintf(stderr, "setup failed: %s\n", virGetLastErrorMessage());
