@@ -15,6 +15,11 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PATTERN = re.compile(r'"execute"|\bvirJSONValue\w*')
+# Files that read JSON which is not QMP; "execute" stays forbidden there.
+NOT_QMP = {
+    'stratovirt_firmware.c': 'firmware descriptors (QEMU interop JSON under /usr/share/qemu/firmware)',
+}
+EXECUTE = re.compile(r'"execute"')
 
 
 def main():
@@ -24,8 +29,9 @@ def main():
         if path.suffix not in ('.c', '.h') or path.name.startswith('stratovirt_monitor'):
             continue
         checked += 1
+        pattern = EXECUTE if path.name in NOT_QMP else PATTERN
         for lineno, line in enumerate(path.read_text().splitlines(), 1):
-            m = PATTERN.search(line)
+            m = pattern.search(line)
             if m:
                 bad.append('%s:%d: %s' % (path.relative_to(ROOT), lineno, line.strip()))
     if checked == 0:
