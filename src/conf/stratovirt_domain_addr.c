@@ -21,7 +21,9 @@
 #include "virstring.h"
 #include "stratovirt_i18n.h"
 
-#define VIR_FROM_THIS VIR_FROM_DOMAIN
+#include "stratovirt_error.h"
+
+#define VIR_FROM_THIS VIR_STRATOVIRT_ERROR_DOMAIN
 
 VIR_LOG_INIT("stratovirt.stratovirt_domain_addr");
 

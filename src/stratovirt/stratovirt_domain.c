@@ -21,7 +21,9 @@
 #include "virchrdev.h"
 #include "stratovirt_i18n.h"
 
-#define VIR_FROM_THIS VIR_FROM_NONE
+#include "stratovirt_error.h"
+
+#define VIR_FROM_THIS VIR_STRATOVIRT_ERROR_DOMAIN
 
 VIR_LOG_INIT("stratovirt.stratovirt_domain");
 

@@ -1,9 +1,13 @@
 /*
  * stratovirt_hostdev.c: PCI passthrough through libvirt's virHostdevManager
  *
- * The manager is the one the QEMU driver uses (its state lives in
- * /run/libvirt/hostdevmgr), so a device used by a domain of either driver
- * is refused to the other.  Managed devices are detached from their host
+ * libvirt's hostdev manager keeps its list of devices in use in the memory
+ * of each daemon, so this daemon's manager does not see the devices of
+ * libvirtd's or virtqemud's QEMU guests.  Those are read from the QEMU
+ * driver's status XML (/run/libvirt/qemu/NAME.xml, one per running
+ * domain, with the pid of its QEMU) before anything is detached, and a
+ * device a live QEMU guest has is refused by the guest's name.  Managed
+ * devices are detached from their host
  * driver, bound to vfio-pci and reset; unmanaged ones must already be on
  * vfio-pci.  They go back only after the VMM has exited.
  *
@@ -11,6 +15,8 @@
  */
 
 #include <config.h>
+
+#include <signal.h>
 
 #include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
@@ -23,6 +29,8 @@
 #include "virlog.h"
 #include "virpci.h"
 #include "virfile.h"
+#include "virxml.h"
+#include "device_conf.h"
 #include "virstring.h"
 #include "virtime.h"
 #include "viralloc.h"
@@ -31,7 +39,9 @@
 #include <dirent.h>
 #include "stratovirt_i18n.h"
 
-#define VIR_FROM_THIS VIR_FROM_NONE
+#include "stratovirt_error.h"
+
+#define VIR_FROM_THIS VIR_STRATOVIRT_ERROR_DOMAIN
 
 VIR_LOG_INIT("stratovirt.stratovirt_hostdev");
 
@@ -116,6 +126,84 @@ stratovirtNodedevName(virPCIDeviceAddress *addr)
 }
 
 
+/* Where libvirt's QEMU driver (libvirtd's or virtqemud's system
+ * instance) keeps the status XML of its running domains */
+#define STRATOVIRT_QEMU_STATUS_DIR "/run/libvirt/qemu"
+
+
+/* Does the QEMU status XML @path describe a live guest that has @addr?
+ * Returns its name, or NULL (unreadable files are not a guest's). */
+static char *
+stratovirtHostdevQEMUStatusUser(const char *path,
+                                const virPCIDeviceAddress *addr)
+{
+    g_autoptr(xmlDoc) xml = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autofree xmlNodePtr *nodes = NULL;
+    long long pid = 0;
+    int n;
+    int i;
+
+    if (!(xml = virXMLParse(path, NULL, NULL, "domstatus", &ctxt, NULL, false))) {
+        virResetLastError();
+        return NULL;
+    }
+    if (virXPathLongLong("string(./@pid)", ctxt, &pid) < 0 || pid <= 0 ||
+        (kill(pid, 0) < 0 && errno == ESRCH))
+        return NULL; /* a stale file of a guest that is gone */
+
+    if ((n = virXPathNodeSet("./domain/devices/hostdev[@mode='subsystem'][@type='pci']/source/address",
+                             ctxt, &nodes)) < 0) {
+        virResetLastError();
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        virPCIDeviceAddress other = { 0 };
+
+        if (virPCIDeviceAddressParseXML(nodes[i], &other) < 0) {
+            virResetLastError();
+            continue;
+        }
+        if (virPCIDeviceAddressEqual(&other, addr))
+            return virXPathString("string(./domain/name)", ctxt);
+    }
+    return NULL;
+}
+
+
+/* Refuses @addr when a running guest of libvirt's QEMU driver has it. */
+static int
+stratovirtHostdevCheckQEMU(const virPCIDeviceAddress *addr)
+{
+    g_autoptr(DIR) dir = NULL;
+    struct dirent *ent;
+    int rc;
+
+    if ((rc = virDirOpenIfExists(&dir, STRATOVIRT_QEMU_STATUS_DIR)) <= 0) {
+        virResetLastError();
+        return 0;
+    }
+    while ((rc = virDirRead(dir, &ent, STRATOVIRT_QEMU_STATUS_DIR)) > 0) {
+        g_autofree char *path = NULL;
+        g_autofree char *name = NULL;
+
+        if (!virStringHasSuffix(ent->d_name, ".xml"))
+            continue;
+        path = g_strdup_printf("%s/%s", STRATOVIRT_QEMU_STATUS_DIR, ent->d_name);
+        if ((name = stratovirtHostdevQEMUStatusUser(path, addr))) {
+            g_autofree char *bdf = virPCIDeviceAddressAsString(addr);
+
+            virReportError(VIR_ERR_OPERATION_INVALID,
+                           _("host PCI device %1$s is in use by the QEMU guest '%2$s' of libvirt's QEMU driver (qemu:///system); shut that guest down or detach the device from it first ('virsh -c qemu:///system detach-device %3$s ...')"),
+                           bdf, name, name);
+            return -1;
+        }
+    }
+    virResetLastError();
+    return 0;
+}
+
+
 /**
  * virStratoVirtHostdevCheck:
  *
@@ -157,6 +245,9 @@ virStratoVirtHostdevCheck(virDomainDef *def,
                        bdf, cls);
         return -1;
     }
+
+    if (stratovirtHostdevCheckQEMU(addr) < 0)
+        return -1;
 
     driver = stratovirtPCIDriverName(addr);
     if (!hostdev->managed && STRNEQ_NULLABLE(driver, "vfio-pci")) {

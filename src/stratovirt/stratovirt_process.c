@@ -46,7 +46,9 @@
 #include "virhostdev.h"
 #include "stratovirt_i18n.h"
 
-#define VIR_FROM_THIS VIR_FROM_NONE
+#include "stratovirt_error.h"
+
+#define VIR_FROM_THIS VIR_STRATOVIRT_ERROR_DOMAIN
 
 VIR_LOG_INIT("stratovirt.stratovirt_process");
 

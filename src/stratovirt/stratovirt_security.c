@@ -30,7 +30,9 @@
 #include "virlog.h"
 #include "stratovirt_i18n.h"
 
-#define VIR_FROM_THIS VIR_FROM_SECURITY
+#include "stratovirt_error.h"
+
+#define VIR_FROM_THIS VIR_STRATOVIRT_ERROR_DOMAIN
 
 VIR_LOG_INIT("stratovirt.stratovirt_security");
 

@@ -118,6 +118,59 @@ class Passthrough(unittest.TestCase):
         virsh("destroy", "own1")
         self.assertEqual(driver_of("0000:03:00.0"), "hinic")
 
+    def test_device_of_a_qemu_guest_of_libvirtd_is_refused_by_its_name(self):
+        # libvirt's QEMU driver (libvirtd or virtqemud) keeps a status XML
+        # per running guest in /run/libvirt/qemu (the sandbox's own
+        # /run/libvirt); this one stands for a guest with 0000:03:00.0
+        qdir = "/run/libvirt/qemu"
+        os.makedirs(qdir, exist_ok=True)
+        status = os.path.join(qdir, "qguest1.xml")
+        qemu = subprocess.Popen(["sleep", "300"])
+        try:
+            def write(pid):
+                with open(status, "w") as f:
+                    f.write("""<domstatus state='running' reason='booted' pid='%d'>
+  <monitor path='/var/lib/libvirt/qemu/domain-1-qguest1/monitor.sock' type='unix'/>
+  <domain type='kvm' id='1'>
+    <name>qguest1</name>
+    <uuid>d3a6b2f0-0000-4000-8000-000000000001</uuid>
+    <memory unit='KiB'>524288</memory>
+    <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>
+    <devices>
+      <emulator>/usr/bin/qemu-system-x86_64</emulator>
+      <hostdev mode='subsystem' type='pci' managed='yes'>
+        <driver name='vfio'/>
+        <source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source>
+        <alias name='hostdev0'/>
+      </hostdev>
+    </devices>
+  </domain>
+</domstatus>
+""" % pid)
+            write(qemu.pid)
+            p = virsh("create", xmlfile("qthief1", [hostdev("0000:03:00.0")]), check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("host PCI device 0000:03:00.0 is in use by the QEMU guest 'qguest1'",
+                          p.stderr)
+            self.assertEqual(driver_of("0000:03:00.0"), "hinic")  # nothing detached
+            self.assertEqual(virsh("domstate", "qthief1", check=False).returncode, 1)
+            # another device is not the guest's
+            virsh("create", xmlfile("qother1", [hostdev("0000:04:00.0")]))
+            virsh("destroy", "qother1")
+            # once that QEMU is gone its stale status file does not count
+            qemu.kill()
+            qemu.wait()
+            virsh("create", xmlfile("qthief1", [hostdev("0000:03:00.0")]))
+            self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci")
+            virsh("destroy", "qthief1")
+            self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+        finally:
+            if qemu.poll() is None:
+                qemu.kill()
+                qemu.wait()
+            if os.path.exists(status):
+                os.unlink(status)
+
     def test_non_viable_group_names_every_member_and_driver(self):
         p = virsh("create", xmlfile("gpu1", [hostdev("0000:07:00.0")]), check=False)
         self.assertNotEqual(p.returncode, 0)
