@@ -119,7 +119,11 @@ def start_daemon(*extra):
         f.write(str(p.pid))
     wait_for(lambda: os.path.exists(sock), timeout=30, what="the daemon socket")
     # the socket exists before state init finishes; an API call waits for it
-    virsh("uri")
+    if virsh("uri", check=False).returncode != 0:
+        with open(os.path.join(SB, "virtstratovirtd.stderr")) as f:
+            tail = f.read()[-3000:]
+        raise AssertionError("virtstratovirtd did not come up (exit status %s); its stderr ends:\n%s"
+                             % (p.poll(), tail))
     return p.pid
 
 
