@@ -84,7 +84,8 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             elif [ -d "$e" ]; then
                 mkdir "/dev/$n" && mount --rbind "$e" "/dev/$n"
             else
-                touch "/dev/$n" && mount --bind "$e" "/dev/$n"
+                # a node that vanished meanwhile (another user's tap) is skipped
+                { touch "/dev/$n" && mount --bind "$e" "/dev/$n"; } 2>/dev/null || rm -f "/dev/$n"
             fi
         done
 
@@ -171,6 +172,16 @@ CONF
     cat > "$CONFDIR/stratovirt.conf" <<CONF
 stratovirt_binary = "$EMULATOR"
 CONF
+    # The VMMs' cgroups (root only): a partition of this sandbox's own, so
+    # that sandboxes running side by side never share a domain's group,
+    # and without the memory controller, whose hierarchy on a shared test
+    # machine belongs to whoever runs the machine.
+    if [ "$(id -u)" -eq 0 ]; then
+        cat >> "$CONFDIR/stratovirt.conf" <<CONF
+cgroup_partition = "$SANDBOX_CGROUP_PARTITION"
+cgroup_controllers = [ "cpu", "cpuacct", "cpuset", "devices", "blkio", "freezer" ]
+CONF
+    fi
     # On the simulated PCI host the stand-in pins no memory, and this
     # machine may not allow raising RLIMIT_MEMLOCK (no CAP_SYS_RESOURCE).
     if [ -n "${SANDBOX_SIMPCI:-}" ] && [ "$EMULATOR" = "$STANDIN" ]; then
@@ -217,6 +228,7 @@ CONF
     export LIBVIRT_DRIVER_DIR="$BUILD/src"
     export LIBVIRT_STRATOVIRT_LOCALEDIR="$BUILD/po"
     export SANDBOX_DIR SANDBOX_DAEMON="$DAEMON" SANDBOX_CONFDIR="$CONFDIR"
+    export SANDBOX_CGROUP_PARTITION
     export SANDBOX_SOCK="$SOCK"
 
     start_daemon() {
@@ -230,7 +242,7 @@ CONF
             sleep 0.05
         done
         echo "sandbox: virtstratovirtd did not come up; its log:" >&2
-        tail -20 "$SB/virtstratovirtd.stderr" "$SB/virtstratovirtd.log" >&2 || true
+        tail -n 20 "$SB/virtstratovirtd.stderr" "$SB/virtstratovirtd.log" >&2 || true
         return 1
     }
     start_daemon
@@ -264,8 +276,15 @@ mkdir -p "$TOP/.sandbox"
 SANDBOX_DIR=$(mktemp -d "$TOP/.sandbox/sb.XXXXXX")
 # traversable, so that a VMM run as an unprivileged user reaches its images
 chmod 755 "$SANDBOX_DIR"
-export SANDBOX_DIR BUILD STRATOVIRT="${STRATOVIRT:-}"
+# libvirt appends ".partition" to a partition's name in the cgroup tree
+SANDBOX_CGROUP_PARTITION="/machine/svsandbox_${SANDBOX_DIR##*.}"
+export SANDBOX_DIR BUILD STRATOVIRT="${STRATOVIRT:-}" SANDBOX_CGROUP_PARTITION
 cleanup() {
+    # the partition's groups, left behind if the sandbox ended with
+    # domains running (their VMMs ended with the PID namespace)
+    for d in /sys/fs/cgroup/*/machine/"${SANDBOX_CGROUP_PARTITION##*/}.partition"; do
+        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
     if [ -z "${SANDBOX_KEEP:-}" ]; then
         rm -rf "$SANDBOX_DIR"
     else

@@ -593,7 +593,7 @@ stratovirtBuildHostdevs(virCommand *cmd,
 /**
  * virStratoVirtBuildCommandLine:
  * @def: validated definition, aliases and addresses assigned
- * @params: per-run paths (QMP socket, pidfile, log) and choices
+ * @params: per-run paths (QMP socket, log) and choices
  *
  * Returns a virCommand that has not been run, or NULL with an error.
  */
@@ -621,8 +621,11 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
     virCommandAddArgFormat(cmd, "unix:%s,server,nowait", params->qmpPath);
     if (params->startPaused)
         virCommandAddArg(cmd, "-S");
-    virCommandAddArgList(cmd, "-daemonize", "-pidfile", params->pidfile,
-                         "-D", params->logfile, NULL);
+    /* No -daemonize: libvirt's process code daemonizes the VMM and writes
+     * its pidfile before exec (stratovirt_process.c), so the VMM can be
+     * found from its first instant; StratoVirt's -pidfile needs
+     * -daemonize and is not used. */
+    virCommandAddArgList(cmd, "-D", params->logfile, NULL);
 
     return g_steal_pointer(&cmd);
 }

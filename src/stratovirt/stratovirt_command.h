@@ -12,7 +12,6 @@
 typedef struct _virStratoVirtBuildParams virStratoVirtBuildParams;
 struct _virStratoVirtBuildParams {
     const char *qmpPath;    /* QMP socket */
-    const char *pidfile;
     const char *logfile;    /* StratoVirt's -D log */
     const char *memPath;    /* hugetlbfs mount for the page size, or NULL */
     bool startPaused;

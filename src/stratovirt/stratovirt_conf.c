@@ -17,6 +17,7 @@
 #include "virarch.h"
 #include "vircommand.h"
 #include "virconf.h"
+#include "vircgroup.h"
 #include "virerror.h"
 #include "virfile.h"
 #include "virlog.h"
@@ -50,6 +51,7 @@ vir_stratovirt_driver_config_finalize(GObject *obj)
     g_strfreev(cfg->firmwareDirs);
     g_free(cfg->userName);
     g_free(cfg->groupName);
+    g_free(cfg->cgroupPartition);
 
     G_OBJECT_CLASS(vir_stratovirt_driver_config_parent_class)->finalize(obj);
 }
@@ -88,6 +90,8 @@ virStratoVirtDriverConfigNew(bool privileged)
     cfg->qmpTimeout = 30;
     cfg->shutdownTimeout = 0;
     cfg->vfioMemlock = true;
+    cfg->cgroupControllers = -1;
+    cfg->cgroupPartition = g_strdup("/machine");
 
     if (privileged) {
         cfg->configFile = g_strdup(SYSCONFDIR "/libvirt/stratovirt.conf");
@@ -140,6 +144,51 @@ stratovirtConfigGetDir(virConf *conf,
     g_free(*dir);
     *dir = g_steal_pointer(&val);
     return 1;
+}
+
+
+/* cgroup_controllers (as in qemu.conf) and cgroup_partition */
+static int
+stratovirtConfigGetCgroups(virConf *conf,
+                           virStratoVirtDriverConfig *cfg,
+                           const char *filename)
+{
+    g_auto(GStrv) controllers = NULL;
+    g_autofree char *partition = NULL;
+    int rc;
+    size_t i;
+
+    if ((rc = virConfGetValueStringList(conf, "cgroup_controllers", false,
+                                        &controllers)) < 0)
+        return -1;
+    if (rc > 0) {
+        cfg->cgroupControllers = 0;
+        for (i = 0; controllers && controllers[i]; i++) {
+            int ctl = virCgroupControllerTypeFromString(controllers[i]);
+
+            if (ctl < 0) {
+                virReportError(VIR_ERR_CONF_SYNTAX,
+                               _("'cgroup_controllers' in %1$s names '%2$s', which is not a cgroup controller"),
+                               filename, controllers[i]);
+                return -1;
+            }
+            cfg->cgroupControllers |= 1 << ctl;
+        }
+    }
+
+    if ((rc = virConfGetValueString(conf, "cgroup_partition", &partition)) < 0)
+        return -1;
+    if (rc > 0) {
+        if (!g_path_is_absolute(partition) || strstr(partition, "..")) {
+            virReportError(VIR_ERR_CONF_SYNTAX,
+                           _("'cgroup_partition' in %1$s must be an absolute cgroup path such as '/machine', not '%2$s'"),
+                           filename, partition);
+            return -1;
+        }
+        g_free(cfg->cgroupPartition);
+        cfg->cgroupPartition = g_steal_pointer(&partition);
+    }
+    return 0;
 }
 
 
@@ -209,6 +258,9 @@ virStratoVirtDriverConfigLoadFile(virStratoVirtDriverConfig *cfg,
         return -1;
 
     if (virConfGetValueBool(conf, "vfio_memlock", &cfg->vfioMemlock) < 0)
+        return -1;
+
+    if (stratovirtConfigGetCgroups(conf, cfg, filename) < 0)
         return -1;
 
     if (cfg->qmpTimeout == 0) {

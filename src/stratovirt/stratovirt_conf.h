@@ -44,6 +44,9 @@ struct _virStratoVirtDriverConfig {
     unsigned int qmpTimeout;        /* seconds to wait for QMP at start */
     unsigned int shutdownTimeout;   /* seconds virsh shutdown waits, 0: none */
     bool vfioMemlock;               /* raise RLIMIT_MEMLOCK for VFIO domains */
+
+    int cgroupControllers;          /* bitmask of VIR_CGROUP_CONTROLLER_*, -1: all */
+    char *cgroupPartition;          /* where the VMMs' cgroups live ("/machine") */
 };
 
 #define VIR_TYPE_STRATOVIRT_DRIVER_CONFIG (vir_stratovirt_driver_config_get_type())

@@ -49,6 +49,9 @@ stratovirtDomainObjPrivateFree(void *data)
 
     virChrdevFree(priv->chrdevs);
     g_free(priv->runDir);
+    g_free(priv->machineName);
+    g_free(priv->cgroupPartition);
+    virCgroupFree(priv->cgroup);
     g_free(priv->unplugAlias);
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
@@ -73,6 +76,11 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferEscapeString(buf, "<pidfile path='%s'/>\n", priv->pidfile);
     if (priv->logfile)
         virBufferEscapeString(buf, "<log path='%s'/>\n", priv->logfile);
+    if (priv->machineName) {
+        virBufferEscapeString(buf, "<machine name='%s'", priv->machineName);
+        virBufferEscapeString(buf, " cgroup='%s'", priv->cgroupPartition);
+        virBufferAddLit(buf, "/>\n");
+    }
     if (priv->hostdevsPrepared)
         virBufferAddLit(buf, "<hostdevs prepared='yes'/>\n");
     if (priv->starting)
@@ -95,6 +103,8 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     priv->qmpPath = virXPathString("string(./qmp/@path)", ctxt);
     priv->pidfile = virXPathString("string(./pidfile/@path)", ctxt);
     priv->logfile = virXPathString("string(./log/@path)", ctxt);
+    priv->machineName = virXPathString("string(./machine/@name)", ctxt);
+    priv->cgroupPartition = virXPathString("string(./machine/@cgroup)", ctxt);
     prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);
     priv->hostdevsPrepared = prepared && STREQ(prepared, "yes");
     priv->starting = virXPathBoolean("boolean(./starting)", ctxt) > 0;

@@ -8,6 +8,7 @@
 
 #include "stratovirt_conf.h"
 #include "virchrdev.h"
+#include "vircgroup.h"
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 
@@ -20,6 +21,9 @@ struct _virStratoVirtDomainObjPrivate {
     char *pidfile;
     char *logfile;
     virStratoVirtMonitor *mon;
+    char *machineName;      /* the VMM's machine (cgroup) name */
+    char *cgroupPartition;  /* set when the VMM was put in a cgroup */
+    virCgroup *cgroup;      /* the VMM's cgroup, when open */
 
     bool beingDestroyed;    /* we asked the VMM to go */
     bool hostdevsPrepared;  /* hostdevs were (maybe) detached for this run */

@@ -9,6 +9,8 @@
 
 #include <config.h>
 
+#include <sys/prctl.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -172,6 +174,12 @@ stratovirtStateInitialize(bool privileged,
 
     if (stratovirtStateMakeDirs(cfg) < 0)
         goto error;
+
+    /* libvirt's process code daemonizes each VMM (stratovirt_process.c);
+     * as a child subreaper this daemon gets them back as children, so it
+     * learns how they exit (crash or orderly exit) and reaps them. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        VIR_WARN("cannot become a child subreaper: %s", g_strerror(errno));
 
     if ((driver->lockFD = virStratoVirtCompatPidFileAcquire(cfg->stateDir, "driver",
                                                             getpid())) < 0)

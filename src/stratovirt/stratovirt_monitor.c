@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "stratovirt_monitor.h"
@@ -403,6 +404,22 @@ stratovirtMonitorIO(int watch G_GNUC_UNUSED,
 }
 
 
+/* Whether the VMM has exited.  The daemon is its parent (a child
+ * subreaper), so an exited VMM stays a zombie until the code that handles
+ * its exit reaps it: look without reaping. */
+static bool
+stratovirtMonitorProcessGone(pid_t pid)
+{
+    siginfo_t info = { 0 };
+
+    if (pid <= 0)
+        return false;
+    if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0)
+        return info.si_pid == pid;
+    return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+
 static int
 stratovirtMonitorConnect(const char *path,
                          pid_t pid,
@@ -436,7 +453,7 @@ stratovirtMonitorConnect(const char *path,
                                  path);
             return -1;
         }
-        if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH) {
+        if (stratovirtMonitorProcessGone(pid)) {
             virReportError(VIR_ERR_OPERATION_FAILED,
                            _("StratoVirt (pid %1$lld) exited before opening its QMP socket '%2$s'"),
                            (long long) pid, path);
@@ -577,7 +594,7 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
     if (stratovirtMonitorWait(mon, stratovirtMonitorGreeted, deadline,
                               _("with its QMP greeting")) < 0) {
         virObjectUnlock(mon);
-        if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+        if (stratovirtMonitorProcessGone(pid))
             *vmmGone = true;
         virStratoVirtMonitorClose(g_steal_pointer(&mon));
         return NULL;

@@ -1,12 +1,13 @@
 /*
  * stratovirt_process.c: start, stop and reconnect StratoVirt VMMs
  *
- * StratoVirt runs with -daemonize -pidfile: the launcher exits once the
- * configuration parsed, the VMM itself goes on in the background, realizes
- * its devices and only then serves QMP.  So a start is: build the command
- * line, run the launcher, wait (with a deadline) for the pidfile and the
- * QMP greeting, and if the VMM dies meanwhile quote its own log.  Every
- * failure after the hostdevs were prepared undoes everything.
+ * StratoVirt runs in the foreground, started as the QEMU driver starts
+ * QEMU: libvirt's process code daemonizes it and writes its pidfile before
+ * exec, the child waits in a handshake until it is in its own cgroup, and
+ * only then execs StratoVirt, which realizes its devices and serves QMP.
+ * So a start is: build the command line, launch, wait (with a deadline)
+ * for the QMP greeting, and if the VMM dies meanwhile quote its own log.
+ * Every failure after the hostdevs were prepared undoes everything.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -44,6 +45,12 @@
 #include "virvsock.h"
 #include "virportallocator.h"
 #include "virhostdev.h"
+#include "vircgroup.h"
+/* virCgroupNewPartition, virCgroupNewDomainPartition: exported by
+ * libvirt.so, declared in the private header */
+#define LIBVIRT_VIRCGROUPPRIV_H_ALLOW
+#include "vircgrouppriv.h"
+#include "domain_driver.h"
 #include "stratovirt_i18n.h"
 
 #include "stratovirt_error.h"
@@ -59,15 +66,18 @@ VIR_LOG_INIT("stratovirt.stratovirt_process");
 
 /**
  * stratovirtProcessWaitExit:
- * @pid: a process, usually not our child (StratoVirt daemonizes)
+ * @pid: a process, our child only when this daemon started it (the daemon
+ *       is a child subreaper, so a VMM it daemonized comes back to it)
  * @timeout: milliseconds
+ * @status: its wait status when it was reaped here, else left alone
  *
  * Returns 0 when it is gone, -1 if it is still there after @timeout.
  * Uses a pidfd when the kernel has them, so no fixed sleeps.
  */
 static int
-stratovirtProcessWaitExit(pid_t pid,
-                          unsigned int timeout)
+stratovirtProcessWaitExitStatus(pid_t pid,
+                                unsigned int timeout,
+                                int *status)
 {
     unsigned long long deadline;
     unsigned int delay = 100;
@@ -92,7 +102,8 @@ stratovirtProcessWaitExit(pid_t pid,
         unsigned long long now;
 
         /* reap it if it happens to be our child */
-        (void) waitpid(pid, NULL, WNOHANG);
+        if (waitpid(pid, status, WNOHANG) == pid)
+            break;
         if (kill(pid, 0) < 0 && errno == ESRCH)
             break;
         if (virTimeMillisNow(&now) < 0 || now >= deadline) {
@@ -103,7 +114,7 @@ stratovirtProcessWaitExit(pid_t pid,
             struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 
             if (poll(&pfd, 1, MIN(deadline - now, 100)) > 0) {
-                (void) waitpid(pid, NULL, WNOHANG);
+                (void) waitpid(pid, status, WNOHANG);
                 break;
             }
         } else {
@@ -113,6 +124,16 @@ stratovirtProcessWaitExit(pid_t pid,
     }
     VIR_FORCE_CLOSE(pidfd);
     return 0;
+}
+
+
+static int
+stratovirtProcessWaitExit(pid_t pid,
+                          unsigned int timeout)
+{
+    int status;
+
+    return stratovirtProcessWaitExitStatus(pid, timeout, &status);
 }
 
 
@@ -166,6 +187,199 @@ virStratoVirtProcessTerminate(virDomainObj *vm,
                               bool force)
 {
     return stratovirtProcessKill(vm->pid, timeout, force);
+}
+
+
+/* ---------------------------------------------------------------------
+ * The VMM's cgroup
+ *
+ * Each VMM runs in a cgroup of its own, made by libvirt's virCgroup code
+ * (a systemd-machined scope where machined runs, a group under the
+ * configured partition in the cgroup filesystem where it does not), before
+ * StratoVirt is exec'd.  Whatever runs there is the domain's: recovery and
+ * destroy kill all of it, and a pid is the domain's VMM only if it is in
+ * that group.
+ */
+
+#define STRATOVIRT_CGROUP_DRIVER "stratovirt"
+
+/* A nested partition ("/machine/x") must exist before libvirt makes a
+ * domain group in it; libvirt creates only "/machine" by itself. */
+static int
+stratovirtProcessMakePartition(virStratoVirtDriverConfig *cfg)
+{
+    g_auto(GStrv) parts = g_strsplit(cfg->cgroupPartition, "/", -1);
+    g_autoptr(GString) path = g_string_new(NULL);
+    size_t i;
+
+    for (i = 0; parts[i]; i++) {
+        g_autoptr(virCgroup) group = NULL;
+
+        if (!*parts[i])
+            continue;
+        g_string_append_printf(path, "/%s", parts[i]);
+        if (STREQ(path->str, cfg->cgroupPartition) && i <= 1)
+            break; /* a top-level partition: libvirt makes it */
+        if (virCgroupNewPartition(path->str, true, cfg->cgroupControllers,
+                                  &group) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
+/**
+ * stratovirtProcessSetupCgroup:
+ *
+ * Puts the VMM (vm->pid, still waiting in the handshake, not yet exec'd)
+ * into its own cgroup.  The session instance and hosts without cgroups
+ * run it without one.
+ */
+static int
+stratovirtProcessSetupCgroup(virStratoVirtDriver *driver,
+                             virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+
+    if (!driver->privileged || !virCgroupAvailable())
+        return 0;
+
+    if (stratovirtProcessMakePartition(cfg) < 0 ||
+        virCgroupNewMachine(priv->machineName, STRATOVIRT_CGROUP_DRIVER,
+                            vm->def->uuid, NULL, vm->pid, false, 0, NULL,
+                            cfg->cgroupPartition, cfg->cgroupControllers,
+                            0, &priv->cgroup) < 0) {
+        if (virCgroupNewIgnoreError())
+            return 0;
+        return -1;
+    }
+    if (!priv->cgroup)
+        return 0;
+
+    /* libvirt's direct path removes the group quietly when the pid cannot
+     * be added: a VMM outside its group could not be found again. */
+    {
+        g_autoptr(virCgroup) check = NULL;
+
+        if (virCgroupNewDetectMachine(vm->def->name, STRATOVIRT_CGROUP_DRIVER,
+                                      vm->pid, cfg->cgroupControllers,
+                                      priv->machineName, &check) < 0 || !check) {
+            virResetLastError();
+            virReportError(VIR_ERR_OPERATION_FAILED,
+                           _("cannot put the StratoVirt process of domain '%1$s' into its cgroup %2$s under '%3$s'"),
+                           vm->def->name, priv->machineName, cfg->cgroupPartition);
+            return -1;
+        }
+    }
+    priv->cgroupPartition = g_strdup(cfg->cgroupPartition);
+    VIR_DEBUG("domain %s: VMM pid %lld in cgroup %s (partition %s)", vm->def->name,
+              (long long) vm->pid, priv->machineName, priv->cgroupPartition);
+    return 0;
+}
+
+
+/* The domain's cgroup as recorded in its status, opened without a pid
+ * (the VMM's pid may be unknown or untrusted). */
+static virCgroup *
+stratovirtProcessOpenCgroup(virStratoVirtDriver *driver,
+                            virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virCgroup) parent = NULL;
+    virCgroup *group = NULL;
+
+    if (!priv->machineName || !priv->cgroupPartition)
+        return NULL;
+    if (virCgroupNewPartition(priv->cgroupPartition, false,
+                              cfg->cgroupControllers, &parent) < 0 ||
+        virCgroupNewDomainPartition(parent, STRATOVIRT_CGROUP_DRIVER,
+                                    priv->machineName, &group) < 0) {
+        VIR_WARN("domain %s: cannot open its cgroup %s: %s", vm->def->name,
+                 priv->machineName, virGetLastErrorMessage());
+        virResetLastError();
+        return NULL;
+    }
+    return group;
+}
+
+
+/**
+ * stratovirtProcessIsOurs:
+ *
+ * Whether vm->pid is this domain's VMM: a member of its cgroup when it has
+ * one (a pidfile naming another process is not trusted), otherwise a
+ * StratoVirt with this domain's -name.
+ */
+static bool
+stratovirtProcessIsOurs(virStratoVirtDriver *driver,
+                        virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autofree char *path = NULL;
+    g_autofree char *cmdline = NULL;
+    const char *arg;
+    const char *end;
+    int len;
+
+    if (vm->pid <= 0 || (kill(vm->pid, 0) < 0 && errno == ESRCH))
+        return false;
+
+    if (priv->cgroupPartition) {
+        g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+        g_autoptr(virCgroup) group = NULL;
+
+        if (virCgroupNewDetectMachine(vm->def->name, STRATOVIRT_CGROUP_DRIVER,
+                                      vm->pid, cfg->cgroupControllers,
+                                      priv->machineName, &group) < 0) {
+            virResetLastError();
+            return false;
+        }
+        if (!group)
+            VIR_WARN("domain %s: pid %lld is not in the domain's cgroup %s; not signalling it",
+                     vm->def->name, (long long) vm->pid, priv->machineName);
+        return group != NULL;
+    }
+
+    path = g_strdup_printf("/proc/%lld/cmdline", (long long) vm->pid);
+    if ((len = virFileReadAllQuiet(path, 64 * 1024, &cmdline)) <= 0)
+        return false;
+    /* walk the NUL-separated argv for "-name" followed by our name */
+    end = cmdline + len;
+    for (arg = cmdline; arg < end; arg += strlen(arg) + 1) {
+        const char *next = arg + strlen(arg) + 1;
+
+        if (STREQ(arg, "-name") && next < end && STREQ(next, vm->def->name))
+            return true;
+    }
+    return false;
+}
+
+
+/* Kill whatever still runs in the domain's cgroup, then remove it. */
+static void
+stratovirtProcessRemoveCgroup(virStratoVirtDriver *driver,
+                              virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    if (!priv->cgroup && priv->cgroupPartition)
+        priv->cgroup = stratovirtProcessOpenCgroup(driver, vm);
+    if (priv->cgroup) {
+        if (virCgroupKillPainfully(priv->cgroup) < 0) {
+            VIR_WARN("domain %s: cannot end every process of its cgroup: %s",
+                     vm->def->name, virGetLastErrorMessage());
+            virResetLastError();
+        }
+        if (virCgroupRemove(priv->cgroup) < 0)
+            virResetLastError();
+        g_clear_pointer(&priv->cgroup, virCgroupFree);
+    }
+    if (priv->machineName && priv->cgroupPartition &&
+        virCgroupTerminateMachine(priv->machineName) < 0)
+        virResetLastError();
+    g_clear_pointer(&priv->cgroupPartition, g_free);
 }
 
 
@@ -325,9 +539,17 @@ stratovirtProcessWorker(void *opaque)
         reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
         detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
     } else {
-        /* Orderly exits remove the pidfile; a crash leaves it behind. */
-        stratovirtProcessWaitExit(vm->pid, 2000);
-        if (priv->guestShutdown || !priv->pidfile || !virFileExists(priv->pidfile)) {
+        /* An exit status tells a crash from an orderly exit when this
+         * daemon started the VMM; one that outlived an earlier daemon is
+         * not our child, and then only a SHUTDOWN event says it was
+         * orderly (as for the QEMU driver, EOF without it is a crash). */
+        int status = -1;
+
+        stratovirtProcessWaitExitStatus(vm->pid, 2000, &status);
+        VIR_DEBUG("domain %s: VMM pid %lld exit status %d", vm->def->name,
+                  (long long) vm->pid, status);
+        if (priv->guestShutdown ||
+            (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
             reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
             detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
         } else {
@@ -609,63 +831,6 @@ stratovirtProcessPrepareVsock(virDomainDef *def)
 }
 
 
-/* Did StratoVirt log an error since @offset (it may exit before we see
- * its pidfile, and its orderly exit removes the pidfile)? */
-static bool
-stratovirtProcessLogHasError(const char *logfile,
-                             off_t offset)
-{
-    g_autofree char *buf = NULL;
-    VIR_AUTOCLOSE fd = -1;
-    ssize_t got;
-
-    if (!logfile || (fd = open(logfile, O_RDONLY | O_CLOEXEC)) < 0)
-        return false;
-    if (lseek(fd, offset, SEEK_SET) < 0)
-        return false;
-    buf = g_new0(char, 65536 + 1);
-    if ((got = saferead(fd, buf, 65536)) <= 0)
-        return false;
-    buf[got] = '\0';
-    return strstr(buf, ":ERROR:") != NULL;
-}
-
-
-static int
-stratovirtProcessWaitPidfile(const char *pidfile,
-                             const char *logfile,
-                             off_t logoffset,
-                             unsigned int timeout,
-                             pid_t *pid)
-{
-    unsigned long long deadline;
-    unsigned int delay = 100;
-
-    if (virTimeMillisNow(&deadline) < 0)
-        return -1;
-    deadline += timeout;
-
-    while (true) {
-        unsigned long long now;
-
-        if (virPidFileReadPath(pidfile, pid) == 0 && *pid > 0)
-            return 0;
-        if (stratovirtProcessLogHasError(logfile, logoffset))
-            return -2;
-        if (virTimeMillisNow(&now) < 0)
-            return -1;
-        if (now >= deadline) {
-            virReportError(VIR_ERR_OPERATION_TIMEOUT,
-                           _("StratoVirt did not write its pidfile '%1$s' in time"),
-                           pidfile);
-            return -1;
-        }
-        g_usleep(delay);
-        delay = MIN(delay * 2, 10000);
-    }
-}
-
-
 static void
 stratovirtProcessSetPtys(virDomainDef *def,
                          GHashTable *ptys)
@@ -748,8 +913,8 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     virStratoVirtBuildParams params = { 0 };
     VIR_AUTOCLOSE logfd = -1;
     off_t logoffset = 0;
-    int exitstatus = -1;
     bool vmmGone = false;
+    bool released = false;
     bool paused = !!(flags & VIR_STRATOVIRT_START_PAUSED);
     pid_t pid = 0;
 
@@ -790,6 +955,10 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         virUUIDFormat(vm->def->uuid, uuidstr);
         priv->runDir = g_strdup_printf("%s/%s", cfg->stateDir, uuidstr);
     }
+    g_free(priv->machineName);
+    priv->machineName = virDomainDriverGenerateMachineName(STRATOVIRT_CGROUP_DRIVER, NULL,
+                                                           vm->def->id, vm->def->name,
+                                                           driver->privileged);
     priv->qmpPath = g_strdup_printf("%s/qmp.sock", priv->runDir);
     priv->pidfile = g_strdup_printf("%s/stratovirt.pid", priv->runDir);
     priv->logfile = g_strdup_printf("%s/%s.log", cfg->logDir, vm->def->name);
@@ -829,7 +998,6 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         goto error;
 
     params.qmpPath = priv->qmpPath;
-    params.pidfile = priv->pidfile;
     params.logfile = priv->logfile;
     params.memPath = memPath;
     params.startPaused = paused;
@@ -858,34 +1026,38 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     virCommandSetOutputFD(cmd, &logfd);
     virCommandSetErrorFD(cmd, &logfd);
 
+    /* libvirt's process code daemonizes the VMM and writes its pidfile
+     * before exec; the child then waits (handshake) until it is in its
+     * cgroup and the pid is in the status XML, and only then execs
+     * StratoVirt.  A daemon killed at any instant of this leaves a VMM it
+     * can find again, or none (a child whose parent died during the
+     * handshake exits without exec). */
+    virCommandDaemonize(cmd);
+    virCommandSetPidFile(cmd, priv->pidfile);
+    virCommandRequireHandshake(cmd);
+
     VIR_DEBUG("starting domain %s: %s", vm->def->name, cmdstr);
-    if (virCommandRun(cmd, &exitstatus) < 0)
+    if (virCommandRun(cmd, NULL) < 0)
         goto error;
-    if (exitstatus != 0) {
-        g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
-
-        virReportError(VIR_ERR_OPERATION_FAILED,
-                       _("StratoVirt refused to start domain '%1$s' (exit status %2$d): %3$s"),
-                       vm->def->name, exitstatus, why);
-        goto error;
-    }
-
-    switch (stratovirtProcessWaitPidfile(priv->pidfile, priv->logfile, logoffset,
-                                         cfg->qmpTimeout * 1000, &pid)) {
-    case 0:
-        break;
-    case -2: {
-        g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
-
-        virReportError(VIR_ERR_OPERATION_FAILED,
-                       _("StratoVirt exited while starting domain '%1$s': %2$s"),
-                       vm->def->name, why);
-        goto error;
-    }
-    default:
+    if (virPidFileReadPath(priv->pidfile, &pid) < 0 || pid <= 0) {
+        virReportSystemError(errno ? errno : EINVAL,
+                             _("cannot read the pid of the StratoVirt process of domain '%1$s' from '%2$s'"),
+                             vm->def->name, priv->pidfile);
         goto error;
     }
     vm->pid = pid;
+    VIR_DEBUG("domain %s: VMM pid %lld, waiting for its handshake",
+              vm->def->name, (long long) pid);
+    if (virCommandHandshakeWait(cmd) < 0)
+        goto error;
+    if (stratovirtProcessSetupCgroup(driver, vm) < 0 ||
+        virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto error;
+    if (virCommandHandshakeNotify(cmd) < 0)
+        goto error;
+    released = true;
+    VIR_DEBUG("domain %s: VMM pid %lld released to exec StratoVirt",
+              vm->def->name, (long long) pid);
 
     /* The domain lock is dropped while we wait on the VMM (the job keeps
      * others out): the event loop must be able to deliver its events. */
@@ -903,11 +1075,24 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     if (!priv->mon) {
         if (vmmGone) {
             g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
+            int status = -1;
 
+            /* our child: its exit status says how it ended */
+            if (stratovirtProcessWaitExitStatus(vm->pid, 1000, &status) == 0)
+                vm->pid = 0;
             virResetLastError();
-            virReportError(VIR_ERR_OPERATION_FAILED,
-                           _("StratoVirt exited while starting domain '%1$s': %2$s"),
-                           vm->def->name, why);
+            if (status != -1 && WIFEXITED(status))
+                virReportError(VIR_ERR_OPERATION_FAILED,
+                               _("StratoVirt exited while starting domain '%1$s' (exit status %2$d): %3$s"),
+                               vm->def->name, WEXITSTATUS(status), why);
+            else if (status != -1 && WIFSIGNALED(status))
+                virReportError(VIR_ERR_OPERATION_FAILED,
+                               _("StratoVirt was killed by signal %1$d while starting domain '%2$s': %3$s"),
+                               WTERMSIG(status), vm->def->name, why);
+            else
+                virReportError(VIR_ERR_OPERATION_FAILED,
+                               _("StratoVirt exited while starting domain '%1$s': %2$s"),
+                               vm->def->name, why);
         }
         goto error;
     }
@@ -957,6 +1142,12 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         virErrorPtr orig;
 
         virErrorPreserveLast(&orig);
+        if (vm->pid > 0 && !released) {
+            /* our child, still waiting to exec StratoVirt */
+            kill(vm->pid, SIGKILL);
+            stratovirtProcessWaitExit(vm->pid, 5000);
+            vm->pid = 0;
+        }
         virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
         virErrorRestore(&orig);
     }
@@ -989,9 +1180,21 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
         priv->mon = NULL;
     }
 
+    /* A VMM that has exited is reaped here if it is our child */
+    if (vm->pid > 0 && stratovirtProcessWaitExit(vm->pid, 0) == 0)
+        vm->pid = 0;
+    /* Never signal a pid that is not this domain's VMM (a stale or forged
+     * pidfile); what runs in the domain's cgroup is killed below anyway. */
+    if (vm->pid > 0 && !stratovirtProcessIsOurs(driver, vm)) {
+        VIR_WARN("domain %s: pid %lld is not its StratoVirt process; not signalling it",
+                 vm->def->name, (long long) vm->pid);
+        vm->pid = 0;
+    }
     if (vm->pid > 0 && stratovirtProcessKill(vm->pid, 3000, true) < 0)
         VIR_WARN("domain %s: StratoVirt pid %lld may still run", vm->def->name,
                  (long long) vm->pid);
+    /* ...and whatever else it started */
+    stratovirtProcessRemoveCgroup(driver, vm);
 
     /* Only now that the VMM has gone: owners and devices given back */
     virStratoVirtSecurityRestoreAll(driver, vm);
@@ -1009,6 +1212,7 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
     virCloseCallbacksDomainRemove(vm, NULL, stratovirtProcessAutoDestroy);
 
     stratovirtProcessReleaseVNCPort(vm->def);
+    g_clear_pointer(&priv->machineName, g_free);
     vm->pid = 0;
     vm->def->id = -1;
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason);
@@ -1026,35 +1230,13 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
  * Reconnect after a daemon restart
  */
 
-static bool
-stratovirtProcessIsOurs(virDomainObj *vm)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%lld/cmdline", (long long) vm->pid);
-    g_autofree char *cmdline = NULL;
-    const char *arg;
-    const char *end;
-    int len;
-
-    if ((len = virFileReadAllQuiet(path, 64 * 1024, &cmdline)) <= 0)
-        return false;
-    /* walk the NUL-separated argv for "-name" followed by our name */
-    end = cmdline + len;
-    for (arg = cmdline; arg < end; arg += strlen(arg) + 1) {
-        const char *next = arg + strlen(arg) + 1;
-
-        if (STREQ(arg, "-name") && next < end && STREQ(next, vm->def->name))
-            return true;
-    }
-    return false;
-}
-
-
 /* A pid that is gone, or was reused by another process, is not ours to
  * signal: forget it, so that the Stop that follows kills only our VMM. */
 static void
-stratovirtProcessForgetUnlessOurs(virDomainObj *vm)
+stratovirtProcessForgetUnlessOurs(virStratoVirtDriver *driver,
+                                  virDomainObj *vm)
 {
-    if (vm->pid > 0 && !(kill(vm->pid, 0) == 0 && stratovirtProcessIsOurs(vm)))
+    if (vm->pid > 0 && !stratovirtProcessIsOurs(driver, vm))
         vm->pid = 0;
 }
 
@@ -1116,7 +1298,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
             vm->pid = pid;
         VIR_WARN("domain %s: the daemon stopped during its start; undoing it",
                  vm->def->name);
-        stratovirtProcessForgetUnlessOurs(vm);
+        stratovirtProcessForgetUnlessOurs(driver, vm);
         virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
         virObjectEventStateQueue(driver->domainEventState,
                                  virDomainEventLifecycleNewFromObj(vm,
@@ -1125,7 +1307,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
         goto removed;
     }
 
-    if (vm->pid <= 0 || kill(vm->pid, 0) < 0 || !stratovirtProcessIsOurs(vm))
+    if (!stratovirtProcessIsOurs(driver, vm))
         goto gone;
 
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
@@ -1158,7 +1340,7 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
      * crash. */
     VIR_WARN("domain %s: StratoVirt is gone; marking it crashed and cleaning up",
              vm->def->name);
-    stratovirtProcessForgetUnlessOurs(vm);
+    stratovirtProcessForgetUnlessOurs(driver, vm);
     virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED);
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventLifecycleNewFromObj(vm,

@@ -66,7 +66,6 @@ testGood(const void *data)
     g_autofree char *withnl = NULL;
     virStratoVirtBuildParams params = {
         .qmpPath = "/run/libvirt/stratovirt/1-dom/qmp.sock",
-        .pidfile = "/run/libvirt/stratovirt/1-dom/stratovirt.pid",
         .logfile = "/var/log/libvirt/stratovirt/dom.stratovirt.log",
         .memPath = NULL,
         .startPaused = false,
