@@ -89,6 +89,10 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             fi
         done
 
+        # macvtap devices appear in the real /dev only: mirror them
+        /usr/bin/python3 "$TOP/scripts/sandbox-devmirror.py" "$SB/realdev" \
+            >>"$SB/devmirror.log" 2>&1 &
+
         mkdir -p /dev/pts
         mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 sandbox-devpts /dev/pts
         ln -s pts/ptmx /dev/ptmx
@@ -138,6 +142,19 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             # nearest folder that exists, so the real root is not written.
             sandbox_modules_alias
             export SANDBOX_SIMPCI="$SB/simsys" SANDBOX_SIMPCI_LOG="$SB/simpci.log"
+        fi
+
+        # A private network namespace (unless SANDBOX_HOST_NET=1): taps,
+        # bridges, the NAT network's firewall rules and OVS ports made by
+        # the tests never touch the host's networking.
+        if [ -z "${SANDBOX_HOST_NET:-}" ]; then
+            # never on the host's own namespace: it must be empty here
+            if ip -o link show | grep -qv ' lo:'; then
+                echo "sandbox: not in a private network namespace; refusing to add bridges" >&2
+                exit 1
+            fi
+            ip link set lo up
+            ip link add br0 type bridge 2>/dev/null && ip link set br0 up
         fi
 
         for d in etc run lib log; do mkdir -p "$SB/$d"; done
@@ -199,10 +216,22 @@ CONF
     if [ "$(id -u)" -eq 0 ] && [ -x /usr/sbin/libvirtd ] && [ -z "${SANDBOX_NO_LIBVIRTD:-}" ]; then
         mods="$SB/secondary-drivers"
         mkdir -p "$mods"
-        for m in nodedev storage secret; do
+        for m in nodedev storage secret network nwfilter; do
             f="/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/libvirt/connection-driver/libvirt_driver_$m.so"
             [ -f "$f" ] && ln -sf "$f" "$mods/"
         done
+        # libvirt's own 'default' NAT network (virbr0, dnsmasq, firewall
+        # rules), autostarted by the network driver, as on a fresh host;
+        # nwfilter's stock filters (clean-traffic, ...)
+        if [ -z "${SANDBOX_HOST_NET:-}" ] && [ -f /usr/share/libvirt/networks/default.xml ]; then
+            mkdir -p "$CONFDIR/qemu/networks/autostart"
+            cp /usr/share/libvirt/networks/default.xml "$CONFDIR/qemu/networks/default.xml"
+            ln -sf ../default.xml "$CONFDIR/qemu/networks/autostart/default.xml"
+        fi
+        mkdir -p "$CONFDIR/nwfilter"
+        if [ -d /usr/share/libvirt/nwfilter ]; then
+            cp /usr/share/libvirt/nwfilter/*.xml "$CONFDIR/nwfilter/" 2>/dev/null || true
+        fi
         cat > "$CONFDIR/libvirtd.conf" <<CONF
 auth_unix_ro = "none"
 auth_unix_rw = "none"
@@ -219,7 +248,7 @@ CONF
             [ -S /run/libvirt/libvirt-sock ] && break
             sleep 0.05
         done
-        for d in virtnodedevd virtstoraged virtsecretd; do
+        for d in virtnodedevd virtstoraged virtsecretd virtnetworkd virtnwfilterd; do
             ln -sf libvirt-sock "/run/libvirt/$d-sock"
             ln -sf libvirt-sock-ro "/run/libvirt/$d-sock-ro"
         done
@@ -295,7 +324,9 @@ trap cleanup EXIT
 
 rc=0
 if [ "$(id -u)" -eq 0 ]; then
-    SANDBOX_INNER=1 unshare --mount --propagation private --pid --fork \
+    netns=(--net)
+    [ -n "${SANDBOX_HOST_NET:-}" ] && netns=()
+    SANDBOX_INNER=1 unshare --mount --propagation private --pid "${netns[@]}" --fork \
         --kill-child --mount-proc "$0" -- "$@" || rc=$?
 else
     SANDBOX_INNER=1 "$0" -- "$@" || rc=$?

@@ -34,6 +34,10 @@ PACKAGES=(
     # UEFI firmware and its descriptors (/usr/share/qemu/firmware): the
     # default boot of a standard machine with neither kernel nor loader
     ovmf
+    # networking in the sandbox's namespace: libvirtd's NAT network
+    # (dnsmasq, iptables and its ebtables for it and nwfilter), Open vSwitch,
+    # and ping to send traffic through a tap
+    dnsmasq-base iptables openvswitch-switch iputils-ping
 )
 if [ "$(dpkg --print-architecture)" = arm64 ]; then
     PACKAGES+=(qemu-efi-aarch64)

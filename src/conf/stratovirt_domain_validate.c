@@ -215,31 +215,60 @@ stratovirtValidateNet(const virDomainNetDef *net,
     g_autofree char *what = g_strdup_printf(_("interface '%s'"),
                                             virMacAddrFormat(&net->mac, macstr));
 
-    if (net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV)
+    switch (net->type) {
+    case VIR_DOMAIN_NET_TYPE_HOSTDEV:
         return 0; /* a VF given to the guest: validated as a hostdev */
-    if (net->type != VIR_DOMAIN_NET_TYPE_ETHERNET)
-        UNSUPPORTED(_("%1$s: type '%2$s' is not supported by the StratoVirt driver; use type='ethernet' with <target dev='TAP'/> (a tap device StratoVirt opens)"),
+    case VIR_DOMAIN_NET_TYPE_NETWORK:
+    case VIR_DOMAIN_NET_TYPE_BRIDGE:
+    case VIR_DOMAIN_NET_TYPE_DIRECT:
+    case VIR_DOMAIN_NET_TYPE_ETHERNET:
+        break;
+    default:
+        UNSUPPORTED(_("%1$s: type '%2$s' is not supported by the StratoVirt driver; use type='network' (virt-install --network network=NAME), 'bridge' (--network bridge=BRIDGE), 'direct' (macvtap) or 'ethernet' (a tap)"),
                     what, virDomainNetTypeToString(net->type));
+    }
     if (net->model != VIR_DOMAIN_NET_MODEL_VIRTIO)
-        UNSUPPORTED(_("%1$s: model '%2$s' is not supported by StratoVirt; use <model type='virtio'/>"),
-                    what, virDomainNetModelTypeToString(net->model));
-    if (!net->ifname)
-        UNSUPPORTED(_("%1$s: StratoVirt opens a tap device by name: give it with <target dev='tap0'/>"),
+        UNSUPPORTED(_("%1$s: model '%2$s' is not supported by StratoVirt, which emulates virtio-net only; use <model type='virtio'/> (virt-install: --network ...,model=virtio)"),
+                    what, net->model == VIR_DOMAIN_NET_MODEL_UNKNOWN && !net->modelstr ?
+                    "default" : virDomainNetGetModelString(net));
+    if (net->type == VIR_DOMAIN_NET_TYPE_ETHERNET &&
+        net->managed_tap == VIR_TRISTATE_BOOL_NO && !net->ifname)
+        UNSUPPORTED(_("%1$s: managed='no' needs the name of the existing tap in <target dev='TAP' managed='no'/>"),
                     what);
-    if (strlen(net->ifname) >= 16)
+    if (net->ifname && strlen(net->ifname) >= 16)
         UNSUPPORTED(_("%1$s: tap name '%2$s' is longer than 15 characters"), what, net->ifname);
-    if (virStratoVirtValidateCmdlineValue(what, net->ifname) < 0)
+    if (net->ifname && virStratoVirtValidateCmdlineValue(what, net->ifname) < 0)
         return -1;
     if (net->script || net->downscript)
-        UNSUPPORTED(_("%1$s: <script> is not supported by StratoVirt"), what);
-    if (net->bandwidth || net->vlan.nTags || net->filter || net->mtu ||
-        net->coalesce || net->linkstate || net->tune.sndbuf_specified)
-        UNSUPPORTED(_("%1$s: bandwidth, vlan, filterref, mtu, coalesce, link state and sndbuf are not supported by StratoVirt"),
+        UNSUPPORTED(_("%1$s: <script> is not supported by the StratoVirt driver; use type='bridge' or type='network' and let libvirt connect the tap"),
+                    what);
+    if (net->coalesce)
+        UNSUPPORTED(_("%1$s: <coalesce> is not supported by StratoVirt"), what);
+    if (net->tune.sndbuf_specified)
+        UNSUPPORTED(_("%1$s: <tune><sndbuf> is not supported by StratoVirt"), what);
+    if (net->backend.tap)
+        UNSUPPORTED(_("%1$s: <backend tap='...'/> is not supported by the StratoVirt driver: taps come from /dev/net/tun"),
+                    what);
+    if (net->driver.virtio.txmode || net->driver.virtio.ioeventfd ||
+        net->driver.virtio.event_idx || net->driver.virtio.tx_queue_size ||
+        net->driver.virtio.host.csum || net->driver.virtio.host.gso ||
+        net->driver.virtio.host.tso4 || net->driver.virtio.host.tso6 ||
+        net->driver.virtio.host.ecn || net->driver.virtio.host.ufo ||
+        net->driver.virtio.host.mrg_rxbuf || net->driver.virtio.guest.csum ||
+        net->driver.virtio.guest.tso4 || net->driver.virtio.guest.tso6 ||
+        net->driver.virtio.guest.ecn || net->driver.virtio.guest.ufo ||
+        net->driver.virtio.rss || net->driver.virtio.rss_hash_report)
+        UNSUPPORTED(_("%1$s: of <driver>, StratoVirt takes only name='vhost'|'qemu', queues and rx_queue_size; remove the other attributes and <host>/<guest> offload settings"),
+                    what);
+    if (net->trustGuestRxFilters == VIR_TRISTATE_BOOL_YES)
+        UNSUPPORTED(_("%1$s: trustGuestRxFilters is not supported by StratoVirt"), what);
+    if (net->teaming)
+        UNSUPPORTED(_("%1$s: <teaming> is not supported by StratoVirt"), what);
+    if (net->vlan.nTags && net->type == VIR_DOMAIN_NET_TYPE_ETHERNET)
+        UNSUPPORTED(_("%1$s: <vlan> is not supported on type='ethernet'; use an Open vSwitch bridge"),
                     what);
     if (net->driver.virtio.queues > 16)
         UNSUPPORTED(_("%1$s: StratoVirt allows at most 16 queue pairs"), what);
-    if (net->driver.virtio.name == VIR_DOMAIN_NET_DRIVER_TYPE_VHOST)
-        UNSUPPORTED(_("%1$s: <driver name='vhost'/> is not supported by this driver yet"), what);
     if (virStratoVirtDomainIsMicrovm(def) && net->driver.virtio.queues > 1)
         UNSUPPORTED(_("%1$s: multiqueue needs a standard machine"), what);
     if (stratovirtValidateInfoAddress(def, &net->info, what) < 0 ||

@@ -403,30 +403,75 @@ virStratoVirtBuildNetDevice(const virDomainDef *def,
 }
 
 
+static void
+stratovirtBuildFDList(virBuffer *buf,
+                      const char *one,
+                      const char *many,
+                      const int *fd,
+                      size_t nfd)
+{
+    size_t i;
+
+    if (nfd == 1) {
+        virBufferAsprintf(buf, ",%s=%d", one, fd[0]);
+        return;
+    }
+    virBufferAsprintf(buf, ",%s=", many);
+    for (i = 0; i < nfd; i++)
+        virBufferAsprintf(buf, "%s%d", i ? ":" : "", fd[i]);
+}
+
+
+/**
+ * virStratoVirtBuildNetdev:
+ * @fds: the tap (and vhost-net) fds the driver opened, or NULL
+ *
+ * The -netdev value (and the same for netdev_add's arguments) of one
+ * interface: StratoVirt reads the open taps it is given (fd=N, fds=N:M
+ * for multiqueue, the queue count being the number of fds) and needs no
+ * privilege; only without fds does it open the tap by name itself.
+ */
+char *
+virStratoVirtBuildNetdev(const virDomainNetDef *net,
+                         const virStratoVirtNetFDs *fds)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+    virBufferAsprintf(&buf, "tap,id=host%s", net->info.alias);
+    if (fds && fds->ntapfd > 0) {
+        stratovirtBuildFDList(&buf, "fd", "fds", fds->tapfd, fds->ntapfd);
+        if (fds->nvhostfd > 0) {
+            virBufferAddLit(&buf, ",vhost=on");
+            stratovirtBuildFDList(&buf, "vhostfd", "vhostfds", fds->vhostfd, fds->nvhostfd);
+        }
+    } else {
+        virBufferAsprintf(&buf, ",ifname=%s", net->ifname);
+        if (net->driver.virtio.queues > 1)
+            virBufferAsprintf(&buf, ",queues=%u", net->driver.virtio.queues);
+    }
+    return virBufferContentAndReset(&buf);
+}
+
+
 static int
 stratovirtBuildNets(virCommand *cmd,
-                    const virDomainDef *def)
+                    const virDomainDef *def,
+                    const virStratoVirtNetFDs *netfds)
 {
     size_t i;
 
     for (i = 0; i < def->nnets; i++) {
         virDomainNetDef *net = def->nets[i];
+        g_autofree char *netdev = NULL;
         g_autofree char *dev = NULL;
 
-        if (net->type != VIR_DOMAIN_NET_TYPE_ETHERNET)
+        if (virDomainNetGetActualType(net) == VIR_DOMAIN_NET_TYPE_HOSTDEV)
             continue; /* hostdev interfaces are built with the hostdevs */
 
-        virCommandAddArg(cmd, "-netdev");
-        if (net->driver.virtio.queues > 1)
-            virCommandAddArgFormat(cmd, "tap,id=host%s,ifname=%s,queues=%u",
-                                   net->info.alias, net->ifname,
-                                   net->driver.virtio.queues);
-        else
-            virCommandAddArgFormat(cmd, "tap,id=host%s,ifname=%s",
-                                   net->info.alias, net->ifname);
+        netdev = virStratoVirtBuildNetdev(net, netfds ? &netfds[i] : NULL);
         if (!(dev = virStratoVirtBuildNetDevice(def, net)))
             return -1;
-        virCommandAddArgList(cmd, "-device", dev, NULL);
+        virCommandAddArgList(cmd, "-netdev", netdev, "-device", dev, NULL);
     }
     return 0;
 }
@@ -611,7 +656,7 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
 
     if (stratovirtBuildRootPorts(cmd, def) < 0 ||
         stratovirtBuildDisks(cmd, def) < 0 ||
-        stratovirtBuildNets(cmd, def) < 0 ||
+        stratovirtBuildNets(cmd, def, params->netfds) < 0 ||
         stratovirtBuildSerialAndConsoles(cmd, def) < 0 ||
         stratovirtBuildMisc(cmd, def, params) < 0 ||
         stratovirtBuildHostdevs(cmd, def) < 0)

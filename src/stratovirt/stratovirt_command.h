@@ -9,12 +9,22 @@
 #include "domain_conf.h"
 #include "vircommand.h"
 
+/* The host side of one interface, opened by the driver for the VMM */
+typedef struct _virStratoVirtNetFDs virStratoVirtNetFDs;
+struct _virStratoVirtNetFDs {
+    int *tapfd;             /* one per queue pair */
+    size_t ntapfd;
+    int *vhostfd;           /* /dev/vhost-net, one per queue pair, or none */
+    size_t nvhostfd;
+};
+
 typedef struct _virStratoVirtBuildParams virStratoVirtBuildParams;
 struct _virStratoVirtBuildParams {
     const char *qmpPath;    /* QMP socket */
     const char *logfile;    /* StratoVirt's -D log */
     const char *memPath;    /* hugetlbfs mount for the page size, or NULL */
     bool startPaused;
+    const virStratoVirtNetFDs *netfds;  /* indexed like def->nets, or NULL */
 };
 
 int virStratoVirtAssignAliases(virDomainDef *def);
@@ -29,5 +39,7 @@ char *virStratoVirtBuildDiskDevice(const virDomainDef *def,
                                    const virDomainDiskDef *disk);
 char *virStratoVirtBuildNetDevice(const virDomainDef *def,
                                   const virDomainNetDef *net);
+char *virStratoVirtBuildNetdev(const virDomainNetDef *net,
+                               const virStratoVirtNetFDs *fds);
 char *virStratoVirtBuildHostdevDevice(const virDomainDef *def,
                                       const virDomainHostdevDef *hostdev);

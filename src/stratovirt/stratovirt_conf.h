@@ -60,6 +60,7 @@ struct _virStratoVirtDriver {
     virMutex lock;
 
     bool privileged;
+    bool netlinkStarted;    /* we started libvirt's NETLINK_ROUTE event service */
 
     /* Require lock to swap, lockless reference thereafter */
     virStratoVirtDriverConfig *config;

@@ -83,6 +83,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
     }
     if (priv->hostdevsPrepared)
         virBufferAddLit(buf, "<hostdevs prepared='yes'/>\n");
+    if (priv->netsPrepared)
+        virBufferAddLit(buf, "<interfaces prepared='yes'/>\n");
     if (priv->starting)
         virBufferAddLit(buf, "<starting/>\n");
     if (priv->securityLabelled)
@@ -107,6 +109,7 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     priv->cgroupPartition = virXPathString("string(./machine/@cgroup)", ctxt);
     prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);
     priv->hostdevsPrepared = prepared && STREQ(prepared, "yes");
+    priv->netsPrepared = virXPathBoolean("boolean(./interfaces[@prepared='yes'])", ctxt) > 0;
     priv->starting = virXPathBoolean("boolean(./starting)", ctxt) > 0;
     priv->securityLabelled = virXPathBoolean("boolean(./securityLabelled)", ctxt) > 0;
 
@@ -231,6 +234,12 @@ stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
     if (dev->type == VIR_DOMAIN_DEVICE_NET &&
         dev->data.net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV)
         stratovirtHostdevPCIDefaultVFIO(&dev->data.net->data.hostdev.def.source.subsys.u.pci);
+
+    /* virtio-net is StratoVirt's only NIC: the default model */
+    if (dev->type == VIR_DOMAIN_DEVICE_NET &&
+        dev->data.net->type != VIR_DOMAIN_NET_TYPE_HOSTDEV &&
+        dev->data.net->model == VIR_DOMAIN_NET_MODEL_UNKNOWN && !dev->data.net->modelstr)
+        dev->data.net->model = VIR_DOMAIN_NET_MODEL_VIRTIO;
 
     /* StratoVirt's disks are raw unless told otherwise. */
     if (dev->type == VIR_DOMAIN_DEVICE_DISK &&

@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 
 #include "datatypes.h"
 #include "driver.h"
@@ -22,6 +23,11 @@
 #include "stratovirt_driver.h"
 #include "domain_driver.h"
 #include "stratovirt_hostdev.h"
+#include "stratovirt_interface.h"
+#include "virnetlink.h"
+#include "virnetdevbandwidth.h"
+#include "virnetdevvlan.h"
+#include "virtypedparam.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_process.h"
 #include "stratovirt_security.h"
@@ -69,6 +75,8 @@ stratovirtStateCleanup(void)
         return -1;
 
     virObjectUnref(driver->domains);
+    if (driver->netlinkStarted)
+        virNetlinkEventServiceStop(NETLINK_ROUTE);
     virObjectUnref(driver->domainEventState);
     virObjectUnref(driver->hostdevMgr);
     virObjectUnref(driver->securityManager);
@@ -205,6 +213,20 @@ stratovirtStateInitialize(bool privileged,
 
     if (!(driver->securityManager = virStratoVirtSecurityInit(driver, cfg)))
         goto error;
+
+    /* libvirt's macvtap code registers with the NETLINK_ROUTE event
+     * service and expects it to run (libvirtd and virtqemud start it; our
+     * daemon is built without libnl, the library is not) */
+    if (privileged && !virNetlinkEventServiceIsRunning(NETLINK_ROUTE)) {
+        if (virNetlinkStartup() < 0 ||
+            virNetlinkEventServiceStart(NETLINK_ROUTE, 0) < 0) {
+            VIR_WARN("no netlink event service, macvtap interfaces will not work: %s",
+                     virGetLastErrorMessage());
+            virResetLastError();
+        } else {
+            driver->netlinkStarted = true;
+        }
+    }
 
     /* Live domains first (their status XML), then the persistent
      * definitions of all the others. */
@@ -1884,6 +1906,358 @@ stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
 
 
 /* ---------------------------------------------------------------------
+ * Network interfaces: counters and addresses (stratovirt_interface.c)
+ */
+
+static int
+stratovirtDomainInterfaceStats(virDomainPtr dom,
+                               const char *device,
+                               virDomainInterfaceStatsPtr stats)
+{
+    virDomainObj *vm;
+    virDomainNetDef *net;
+    int ret = -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainInterfaceStatsEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto cleanup;
+    if (!(net = virDomainNetFind(vm->def, device)))
+        goto cleanup;
+    ret = virStratoVirtInterfaceGetStats(net, stats);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainInterfaceAddresses(virDomainPtr dom,
+                                   virDomainInterfacePtr **ifaces,
+                                   unsigned int source,
+                                   unsigned int flags)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(0, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainInterfaceAddressesEnsureACL(dom->conn, vm->def, source) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto cleanup;
+    ret = virStratoVirtInterfaceAddresses(vm, source, ifaces);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+/* What virsh domif-setlink and a changed <bandwidth> send: the interface
+ * as it is, with only those two changed.  Anything else that differs
+ * cannot be changed on a running StratoVirt. */
+static int
+stratovirtDomainNetCheckChange(const virDomainNetDef *olddev,
+                               const virDomainNetDef *newdev)
+{
+    const char *what = NULL;
+
+    if (olddev->type != newdev->type)
+        what = "type";
+    else if (olddev->model != newdev->model)
+        what = "model";
+    else if (olddev->type == VIR_DOMAIN_NET_TYPE_NETWORK &&
+             STRNEQ_NULLABLE(olddev->data.network.name, newdev->data.network.name))
+        what = "source network";
+    else if (olddev->type == VIR_DOMAIN_NET_TYPE_BRIDGE &&
+             STRNEQ_NULLABLE(olddev->data.bridge.brname, newdev->data.bridge.brname))
+        what = "source bridge";
+    else if (newdev->ifname && STRNEQ_NULLABLE(olddev->ifname, newdev->ifname))
+        what = "target dev";
+    else if (newdev->mtu && olddev->mtu != newdev->mtu)
+        what = "mtu";
+    else if (STRNEQ_NULLABLE(olddev->filter, newdev->filter))
+        what = "filterref";
+    else if (!virNetDevVlanEqual(&olddev->vlan, &newdev->vlan))
+        what = "vlan";
+    else if (olddev->driver.virtio.queues != newdev->driver.virtio.queues)
+        what = "driver queues";
+
+    if (what) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("the interface's %1$s cannot be changed while StratoVirt runs; only <link state> and <bandwidth> can (change the rest with --config and restart)"),
+                       what);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+stratovirtDomainUpdateDeviceFlags(virDomainPtr dom,
+                                  const char *xml,
+                                  unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virDomainDeviceDef) dev = NULL;
+    virDomainDef *liveDef = NULL;
+    virDomainDef *persistentDef = NULL;
+    virDomainObj *vm;
+    virDomainNetDef *newdev;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
+                  VIR_DOMAIN_DEVICE_MODIFY_FORCE, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainUpdateDeviceFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjGetDefs(vm, flags, &liveDef, &persistentDef) < 0)
+        goto endjob;
+    if (!(dev = virDomainDeviceDefParse(xml, vm->def, driver->xmlopt, NULL,
+                                        VIR_DOMAIN_DEF_PARSE_INACTIVE)))
+        goto endjob;
+    if (dev->type != VIR_DOMAIN_DEVICE_NET) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("updating <%1$s> devices is not supported by the StratoVirt driver; of interfaces, link state and bandwidth can be changed"),
+                       virDomainDeviceTypeToString(dev->type));
+        goto endjob;
+    }
+    newdev = dev->data.net;
+
+    if (liveDef) {
+        int idx = virDomainNetFindIdx(liveDef, newdev);
+        virDomainNetDef *olddev;
+
+        if (idx < 0)
+            goto endjob;
+        olddev = liveDef->nets[idx];
+        if (stratovirtDomainNetCheckChange(olddev, newdev) < 0)
+            goto endjob;
+        if (!virNetDevBandwidthEqual(olddev->bandwidth, newdev->bandwidth)) {
+            if (virStratoVirtInterfaceSetBandwidth(liveDef, olddev, newdev->bandwidth) < 0)
+                goto endjob;
+            virNetDevBandwidthFree(olddev->bandwidth);
+            olddev->bandwidth = g_steal_pointer(&newdev->bandwidth);
+        }
+        if (olddev->linkstate != newdev->linkstate) {
+            if (virStratoVirtInterfaceSetLink(olddev, newdev->linkstate) < 0)
+                goto endjob;
+            olddev->linkstate = newdev->linkstate;
+        }
+        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            goto endjob;
+    }
+
+    if (persistentDef) {
+        g_autoptr(virDomainDeviceDef) devConf = NULL;
+        virDomainNetDef *olddev;
+        int idx;
+
+        if (!(devConf = virDomainDeviceDefParse(xml, persistentDef, driver->xmlopt, NULL,
+                                                VIR_DOMAIN_DEF_PARSE_INACTIVE)))
+            goto endjob;
+        if ((idx = virDomainNetFindIdx(persistentDef, devConf->data.net)) < 0)
+            goto endjob;
+        olddev = persistentDef->nets[idx];
+        /* the definition takes the whole new interface, keeping its address */
+        if (devConf->data.net->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE &&
+            !devConf->data.net->info.alias) {
+            devConf->data.net->info = olddev->info;
+            memset(&olddev->info, 0, sizeof(olddev->info));
+        }
+        persistentDef->nets[idx] = g_steal_pointer(&devConf->data.net);
+        virDomainNetDefFree(olddev);
+        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+            goto endjob;
+    }
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+#define STRATOVIRT_NB_BANDWIDTH_PARAM 7
+
+static int
+stratovirtDomainSetInterfaceParameters(virDomainPtr dom,
+                                       const char *device,
+                                       virTypedParameterPtr params,
+                                       int nparams,
+                                       unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virDomainDef *liveDef = NULL;
+    virDomainDef *persistentDef = NULL;
+    virDomainObj *vm;
+    int ret = -1;
+    size_t i;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+    if (virTypedParamsValidate(params, nparams,
+                               VIR_DOMAIN_BANDWIDTH_IN_AVERAGE, VIR_TYPED_PARAM_UINT,
+                               VIR_DOMAIN_BANDWIDTH_IN_PEAK, VIR_TYPED_PARAM_UINT,
+                               VIR_DOMAIN_BANDWIDTH_IN_BURST, VIR_TYPED_PARAM_UINT,
+                               VIR_DOMAIN_BANDWIDTH_IN_FLOOR, VIR_TYPED_PARAM_UINT,
+                               VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE, VIR_TYPED_PARAM_UINT,
+                               VIR_DOMAIN_BANDWIDTH_OUT_PEAK, VIR_TYPED_PARAM_UINT,
+                               VIR_DOMAIN_BANDWIDTH_OUT_BURST, VIR_TYPED_PARAM_UINT,
+                               NULL) < 0)
+        return -1;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainSetInterfaceParametersEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjGetDefs(vm, flags, &liveDef, &persistentDef) < 0)
+        goto endjob;
+
+    for (i = 0; i < 2; i++) {
+        virDomainDef *def = i == 0 ? liveDef : persistentDef;
+        g_autoptr(virNetDevBandwidth) bw = NULL;
+        virDomainNetDef *net;
+        size_t j;
+
+        if (!def)
+            continue;
+        if (!(net = virDomainNetFind(def, device)))
+            goto endjob;
+        bw = g_new0(virNetDevBandwidth, 1);
+        if (net->bandwidth && virNetDevBandwidthCopy(&bw, net->bandwidth) < 0)
+            goto endjob;
+        if (!bw->in)
+            bw->in = g_new0(virNetDevBandwidthRate, 1);
+        if (!bw->out)
+            bw->out = g_new0(virNetDevBandwidthRate, 1);
+        for (j = 0; j < nparams; j++) {
+            virTypedParameterPtr p = &params[j];
+
+            if (STREQ(p->field, VIR_DOMAIN_BANDWIDTH_IN_AVERAGE))
+                bw->in->average = p->value.ui;
+            else if (STREQ(p->field, VIR_DOMAIN_BANDWIDTH_IN_PEAK))
+                bw->in->peak = p->value.ui;
+            else if (STREQ(p->field, VIR_DOMAIN_BANDWIDTH_IN_BURST))
+                bw->in->burst = p->value.ui;
+            else if (STREQ(p->field, VIR_DOMAIN_BANDWIDTH_IN_FLOOR))
+                bw->in->floor = p->value.ui;
+            else if (STREQ(p->field, VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE))
+                bw->out->average = p->value.ui;
+            else if (STREQ(p->field, VIR_DOMAIN_BANDWIDTH_OUT_PEAK))
+                bw->out->peak = p->value.ui;
+            else if (STREQ(p->field, VIR_DOMAIN_BANDWIDTH_OUT_BURST))
+                bw->out->burst = p->value.ui;
+        }
+        if (bw->in->floor) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                           _("an inbound floor is reserved through a network's QoS; the StratoVirt driver does not change it on a running domain"));
+            goto endjob;
+        }
+        /* an average of 0 removes that direction's limit */
+        if (!bw->in->average)
+            g_clear_pointer(&bw->in, g_free);
+        if (!bw->out->average)
+            g_clear_pointer(&bw->out, g_free);
+        if (!bw->in && !bw->out)
+            g_clear_pointer(&bw, virNetDevBandwidthFree);
+
+        if (def == liveDef &&
+            virStratoVirtInterfaceSetBandwidth(def, net, bw) < 0)
+            goto endjob;
+        virNetDevBandwidthFree(net->bandwidth);
+        net->bandwidth = g_steal_pointer(&bw);
+    }
+    if (liveDef && virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto endjob;
+    if (persistentDef && virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+        goto endjob;
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainGetInterfaceParameters(virDomainPtr dom,
+                                       const char *device,
+                                       virTypedParameterPtr params,
+                                       int *nparams,
+                                       unsigned int flags)
+{
+    virDomainObj *vm;
+    virDomainDef *def;
+    virDomainNetDef *net;
+    int ret = -1;
+    size_t i;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
+                  VIR_TYPED_PARAM_STRING_OKAY, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetInterfaceParametersEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (!(def = virDomainObjGetOneDef(vm, flags)))
+        goto cleanup;
+    if (*nparams == 0) {
+        *nparams = STRATOVIRT_NB_BANDWIDTH_PARAM;
+        ret = 0;
+        goto cleanup;
+    }
+    if (!(net = virDomainNetFind(def, device)))
+        goto cleanup;
+
+    for (i = 0; i < *nparams && i < STRATOVIRT_NB_BANDWIDTH_PARAM; i++) {
+        static const char *const fields[] = {
+            VIR_DOMAIN_BANDWIDTH_IN_AVERAGE, VIR_DOMAIN_BANDWIDTH_IN_PEAK,
+            VIR_DOMAIN_BANDWIDTH_IN_BURST, VIR_DOMAIN_BANDWIDTH_IN_FLOOR,
+            VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE, VIR_DOMAIN_BANDWIDTH_OUT_PEAK,
+            VIR_DOMAIN_BANDWIDTH_OUT_BURST,
+        };
+        const virNetDevBandwidthRate *r = NULL;
+        unsigned int v = 0;
+
+        if (net->bandwidth)
+            r = i < 4 ? net->bandwidth->in : net->bandwidth->out;
+        if (r) {
+            switch (i) {
+            case 0: case 4: v = r->average; break;
+            case 1: case 5: v = r->peak; break;
+            case 2: case 6: v = r->burst; break;
+            case 3: v = r->floor; break;
+            }
+        }
+        if (virTypedParameterAssign(&params[i], fields[i], VIR_TYPED_PARAM_UINT, v) < 0)
+            goto cleanup;
+    }
+    if (*nparams > STRATOVIRT_NB_BANDWIDTH_PARAM)
+        *nparams = STRATOVIRT_NB_BANDWIDTH_PARAM;
+    ret = 0;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+/* ---------------------------------------------------------------------
  * Device attach and detach: PCI host devices
  */
 
@@ -2110,6 +2484,11 @@ stratovirtNodeDeviceReset(virNodeDevicePtr dev)
 
 static virHypervisorDriver stratovirtHypervisorDriver = {
     .name = STRATOVIRT_DRIVER_NAME,
+    .domainInterfaceStats = stratovirtDomainInterfaceStats,
+    .domainInterfaceAddresses = stratovirtDomainInterfaceAddresses,
+    .domainUpdateDeviceFlags = stratovirtDomainUpdateDeviceFlags,
+    .domainSetInterfaceParameters = stratovirtDomainSetInterfaceParameters,
+    .domainGetInterfaceParameters = stratovirtDomainGetInterfaceParameters,
     .connectOpen = stratovirtConnectOpen,
     .connectClose = stratovirtConnectClose,
     .connectGetType = stratovirtConnectGetType,

@@ -30,6 +30,7 @@
 #include "stratovirt_domain.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_hostdev.h"
+#include "stratovirt_interface.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_process.h"
 #include "stratovirt_security.h"
@@ -911,6 +912,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     g_autofree char *cmdstr = NULL;
     g_autoptr(GHashTable) ptys = NULL;
     virStratoVirtBuildParams params = { 0 };
+    virStratoVirtNetFDs *netfds = NULL;
     VIR_AUTOCLOSE logfd = -1;
     off_t logoffset = 0;
     bool vmmGone = false;
@@ -997,13 +999,33 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         goto error;
 
+    /* Taps, bridge and OVS ports, network ports: the VMM gets open fds.
+     * All or nothing; saved at once, so that a daemon killed from now on
+     * removes them when it comes back. */
+    if (virStratoVirtInterfacePrepareAll(driver, vm, &netfds) < 0)
+        goto error;
+    priv->netsPrepared = true;
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto error;
+
     params.qmpPath = priv->qmpPath;
     params.logfile = priv->logfile;
     params.memPath = memPath;
     params.startPaused = paused;
+    params.netfds = netfds;
 
     if (!(cmd = virStratoVirtBuildCommandLine(vm->def, &params)))
         goto error;
+    {
+        size_t i, j;
+
+        for (i = 0; i < vm->def->nnets; i++) {
+            for (j = 0; j < netfds[i].ntapfd; j++)
+                virCommandPassFD(cmd, netfds[i].tapfd[j], 0);
+            for (j = 0; j < netfds[i].nvhostfd; j++)
+                virCommandPassFD(cmd, netfds[i].vhostfd[j], 0);
+        }
+    }
 
     if (vm->def->nhostdevs > 0 && cfg->vfioMemlock) {
         /* VFIO pins all guest RAM; StratoVirt never raises its own limit */
@@ -1039,6 +1061,10 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     VIR_DEBUG("starting domain %s: %s", vm->def->name, cmdstr);
     if (virCommandRun(cmd, NULL) < 0)
         goto error;
+    /* the VMM holds the taps now; ours are closed so that the kernel
+     * removes them when it goes */
+    virStratoVirtNetFDsFreeAll(netfds, vm->def->nnets);
+    netfds = NULL;
     if (virPidFileReadPath(priv->pidfile, &pid) < 0 || pid <= 0) {
         virReportSystemError(errno ? errno : EINVAL,
                              _("cannot read the pid of the StratoVirt process of domain '%1$s' from '%2$s'"),
@@ -1148,6 +1174,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
             stratovirtProcessWaitExit(vm->pid, 5000);
             vm->pid = 0;
         }
+        virStratoVirtNetFDsFreeAll(netfds, vm->def->nnets);
         virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
         virErrorRestore(&orig);
     }
@@ -1199,6 +1226,10 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
     /* Only now that the VMM has gone: owners and devices given back */
     virStratoVirtSecurityRestoreAll(driver, vm);
     virStratoVirtHostdevReattachDomain(driver, vm);
+    if (priv->netsPrepared) {
+        virStratoVirtInterfaceReleaseAll(driver, vm);
+        priv->netsPrepared = false;
+    }
 
     if (priv->pidfile)
         unlink(priv->pidfile);
@@ -1281,6 +1312,8 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
 
     /* Devices and ports of a live domain are in use, whatever happens next. */
     virStratoVirtHostdevUpdateActive(driver, vm);
+    if (priv->netsPrepared)
+        virStratoVirtInterfaceReconnectAll(vm);
     for (i = 0; i < vm->def->ngraphics; i++) {
         virDomainGraphicsDef *gfx = vm->def->graphics[i];
 

@@ -40,6 +40,12 @@ def domxml(name, devs="", img=IMG):
         n=name, img=img, devs=devs)
 
 
+# an interface, so that the interface calls reach the driver's checks
+RO_MAC = "52:54:00:00:00:99"
+RO_NIC = ("<interface type='ethernet'><mac address='%s'/><model type='virtio'/>"
+          "</interface>" % RO_MAC)
+
+
 # API table entry -> (read-only client call, mutating?)
 def ro_calls(conn, dom, ndev):
     xml = domxml("ro-new")
@@ -92,6 +98,10 @@ def ro_calls(conn, dom, ndev):
         "domainGetAutostart": (dom.autostart, False),
         "domainGetMetadata": (lambda: None, False),
         "domainMemoryStats": (lambda: None, False),
+        # reads; this domain is not running, so some fail, but not as denied
+        "domainInterfaceStats": (lambda: dom.interfaceStats(RO_MAC), None),
+        "domainInterfaceAddresses": (lambda: dom.interfaceAddresses(0, 0), None),
+        "domainGetInterfaceParameters": (lambda: dom.interfaceParameters(RO_MAC, 0), None),
         # everything else changes something and must be refused
         "domainCreateXML": (lambda: conn.createXML(xml, 0), True),
         "domainDefineXML": (lambda: conn.defineXML(xml), True),
@@ -118,6 +128,9 @@ def ro_calls(conn, dom, ndev):
         "domainAttachDeviceFlags": (lambda: dom.attachDeviceFlags(hd, 0), True),
         "domainDetachDevice": (lambda: dom.detachDevice(hd), True),
         "domainDetachDeviceFlags": (lambda: dom.detachDeviceFlags(hd, 0), True),
+        "domainUpdateDeviceFlags": (lambda: dom.updateDeviceFlags(hd, 0), True),
+        "domainSetInterfaceParameters": (lambda: dom.setInterfaceParameters(
+            RO_MAC, {libvirt.VIR_DOMAIN_BANDWIDTH_IN_AVERAGE: 100}, 0), True),
         "nodeDeviceDettach": (lambda: ndev.dettach(), True),
         "nodeDeviceDetachFlags": (lambda: ndev.detachFlags(None, 0), True),
         "nodeDeviceReAttach": (lambda: ndev.reAttach(), True),
@@ -171,7 +184,7 @@ class ReadOnly(unittest.TestCase):
     def _write(self, name):
         path = os.path.join(SB, name + ".xml")
         with open(path, "w") as f:
-            f.write(domxml(name))
+            f.write(domxml(name, devs=RO_NIC))
         return path
 
 

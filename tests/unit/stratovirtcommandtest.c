@@ -64,6 +64,9 @@ testGood(const void *data)
     g_autoptr(virCommand) cmd = NULL;
     g_autofree char *actual = NULL;
     g_autofree char *withnl = NULL;
+    virStratoVirtNetFDs *netfds = NULL;
+    int nextfd = 30;
+    size_t i;
     virStratoVirtBuildParams params = {
         .qmpPath = "/run/libvirt/stratovirt/1-dom/qmp.sock",
         .logfile = "/var/log/libvirt/stratovirt/dom.stratovirt.log",
@@ -82,7 +85,33 @@ testGood(const void *data)
 
     if (virStratoVirtAssignAliases(def) < 0)
         return -1;
-    if (!(cmd = virStratoVirtBuildCommandLine(def, &params)))
+    /* the fds the start would have opened: taps from 30, vhost-net from 60
+     * (only for cases named *vhost*) */
+    netfds = g_new0(virStratoVirtNetFDs, def->nnets + 1);
+    for (i = 0; i < def->nnets; i++) {
+        size_t q = MAX(def->nets[i]->driver.virtio.queues, 1);
+        size_t j;
+
+        netfds[i].ntapfd = q;
+        netfds[i].tapfd = g_new0(int, q);
+        if (strstr(name, "vhost")) {
+            netfds[i].nvhostfd = q;
+            netfds[i].vhostfd = g_new0(int, q);
+        }
+        for (j = 0; j < q; j++) {
+            netfds[i].tapfd[j] = nextfd++;
+            if (netfds[i].vhostfd)
+                netfds[i].vhostfd[j] = 30 + nextfd;
+        }
+    }
+    params.netfds = netfds;
+    cmd = virStratoVirtBuildCommandLine(def, &params);
+    for (i = 0; i < def->nnets; i++) {
+        g_free(netfds[i].tapfd);
+        g_free(netfds[i].vhostfd);
+    }
+    g_free(netfds);
+    if (!cmd)
         return -1;
     if (!(actual = virCommandToStringFull(cmd, true, false)))
         return -1;

@@ -1,0 +1,403 @@
+#!/usr/bin/python3
+"""Networking the libvirt way, in the sandbox's private network namespace:
+libvirt's 'default' NAT network (virbr0, dnsmasq) served by the sandbox's
+libvirtd, a Linux bridge br0 and, where Open vSwitch is installed, an OVS
+bridge br-int.  The driver creates the taps and hands StratoVirt (here the
+stand-in, which reads the taps it is given and behaves like a guest's
+network stack: it asks for a DHCP lease and answers ARP and ping) the open
+fds.  Checked from the host side, as an administrator would: ip link,
+bridge link, ovs-vsctl, the network's ports and leases."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+from svtest import SB, URI, virsh, main, wait_for, stop_daemon, start_daemon, pid_alive
+
+IMG = os.path.join(SB, "net-images")
+NETURI = "network:///system"
+HAVE_OVS = os.path.exists("/run/openvswitch/db.sock")
+
+
+def images():
+    os.makedirs(IMG, exist_ok=True)
+    for f in ("vmlinux", "initrd.img"):
+        with open(os.path.join(IMG, f), "ab") as fh:
+            fh.truncate(1 << 20)
+
+
+def virt_install(name, *args):
+    images()
+    cmd = ["virt-install", "--connect", URI, "--name", name, "--memory", "512",
+           "--vcpus", "1", "--machine", "q35",
+           "--boot", "kernel=%s/vmlinux,initrd=%s/initrd.img" % (IMG, IMG),
+           "--disk", "none", "--console", "pty,target_type=virtio",
+           "--graphics", "none", "--osinfo", "generic",
+           "--import", "--noautoconsole"] + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def domxml(name, ifaces):
+    images()
+    return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
+<devices><console type='pty'><target type='virtio' port='0'/></console>{i}</devices>
+</domain>""".format(n=name, img=IMG, i=ifaces)
+
+
+def define(name, ifaces):
+    path = os.path.join(SB, name + ".xml")
+    with open(path, "w") as f:
+        f.write(domxml(name, ifaces))
+    virsh("define", path)
+
+
+def links():
+    """tap name -> (master, mac, state) for every link of the namespace"""
+    out = json.loads(subprocess.run(["ip", "-j", "link", "show"], capture_output=True,
+                                    text=True, check=True).stdout)
+    return {l["ifname"]: (l.get("master"), l.get("address"), l.get("operstate"), l.get("mtu"))
+            for l in out}
+
+
+def iflist(name):
+    """domiflist: [(tap, type, source, model, mac)]"""
+    rows = []
+    for line in virsh("domiflist", name).stdout.splitlines():
+        f = line.split()
+        if len(f) == 5 and not line.startswith(("Interface", "-")):
+            rows.append(tuple(f))
+    return rows
+
+
+def net_ports(net="default"):
+    return [l.split()[0] for l in virsh("net-port-list", net, uri=NETURI).stdout.splitlines()
+            if l.strip() and not l.startswith(("UUID", "-"))]
+
+
+def vmm_pid(name):
+    out = subprocess.run(["pgrep", "-f", "--", "-name %s " % name],
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]) if out else None
+
+
+def set_faults(faults):
+    with open(os.path.join(SB, "standin-faults.json"), "w") as f:
+        json.dump(faults, f)
+
+
+def host_mac(guest_mac):
+    """libvirt's rule for the host side of a tap"""
+    first = int(guest_mac[:2], 16)
+    return ("fa" if first == 0xfe else "fe") + guest_mac[2:]
+
+
+def stats(name, dev):
+    out = virsh("domifstat", name, dev).stdout
+    return {k: int(v) for _, k, v in (l.split() for l in out.splitlines() if l.strip())}
+
+
+def lease_ip(name):
+    out = virsh("domifaddr", name, "--source", "lease").stdout
+    m = re.search(r"ipv4\s+(\d+\.\d+\.\d+\.\d+)/", out)
+    return m.group(1) if m else None
+
+
+def ovs(*args):
+    return subprocess.run(["ovs-vsctl", "--timeout=10"] + list(args), capture_output=True,
+                          text=True).stdout.strip()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root: the system instance creates taps")
+class Network(unittest.TestCase):
+
+    def tearDown(self):
+        set_faults({})
+        for n in virsh("list", "--all", "--name").stdout.split():
+            if n.startswith("net"):
+                virsh("destroy", n, check=False)
+                virsh("undefine", n, check=False)
+
+    def assertNoTaps(self, taps):
+        l = links()
+        for t in taps:
+            self.assertNotIn(t, l, "tap %s is left behind" % t)
+
+    def test_virt_install_network_default_and_bridge(self):
+        p = virt_install("net-vi", "--network", "default,model=virtio",
+                         "--network", "bridge=br0,model=virtio")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(virsh("domstate", "net-vi").stdout.strip(), "running")
+        rows = iflist("net-vi")
+        self.assertEqual([r[1:4] for r in rows], [("network", "default", "virtio"),
+                                                  ("bridge", "br0", "virtio")])
+        l = links()
+        (tap0, _, _, _, mac0), (tap1, _, _, _, mac1) = rows
+        self.assertRegex(tap0, r"^vnet\d+$")
+        self.assertEqual(l[tap0][0], "virbr0")
+        self.assertEqual(l[tap1][0], "br0")
+        self.assertEqual(l[tap0][1], host_mac(mac0))
+        self.assertEqual(l[tap1][1], host_mac(mac1))
+        # the network driver knows the port
+        self.assertEqual(len(net_ports()), 1)
+        # StratoVirt got the open taps, not names
+        with open("/proc/%d/cmdline" % vmm_pid("net-vi")) as f:
+            cmdline = f.read().split("\0")
+        netdevs = [a for a in cmdline if a.startswith("tap,id=")]
+        self.assertEqual(len(netdevs), 2)
+        for nd in netdevs:
+            self.assertRegex(nd, r"^tap,id=hostnet\d,fd=\d+$")
+        virsh("destroy", "net-vi")
+        self.assertNoTaps([tap0, tap1])
+        self.assertEqual(net_ports(), [])
+
+    def test_default_model_is_virtio_and_others_refused_with_the_fix(self):
+        # no <model>: virtio, the one StratoVirt has
+        define("net-nomodel", "<interface type='network'><source network='default'/></interface>")
+        self.assertIn("<model type='virtio'/>", virsh("dumpxml", "net-nomodel").stdout)
+        # what virt-install picks for a non-QEMU q35 guest
+        p = virt_install("net-e1000e", "--network", "default")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("model 'e1000e' is not supported by StratoVirt", p.stderr)
+        self.assertIn("model=virtio", p.stderr)
+        self.assertNotIn("net-e1000e", virsh("list", "--all", "--name").stdout)
+
+    def test_virt_manager_default_network_choice(self):
+        # virt-manager's New VM wizard: virtinst's default source for a NIC
+        import sys
+        sys.path.insert(0, "/usr/share/virt-manager")
+        import virtinst
+        from virtinst import cli
+        conn = cli.getConnection(URI)
+        nic = virtinst.DeviceInterface(conn)
+        nic.set_default_source()
+        nic.model = "virtio"
+        self.assertEqual((nic.type, nic.source), ("network", "default"))
+        define("net-vm", nic.get_xml())
+        virsh("start", "net-vm")
+        (tap, typ, src, model, mac), = iflist("net-vm")
+        self.assertEqual((typ, src), ("network", "default"))
+        self.assertEqual(links()[tap][0], "virbr0")
+        virsh("destroy", "net-vm")
+        self.assertNoTaps([tap])
+
+    def test_taps_gone_after_a_crash_and_a_failed_start(self):
+        define("net-crash", "<interface type='network'><source network='default'/>"
+               "<model type='virtio'/></interface><interface type='bridge'>"
+               "<source bridge='br0'/><model type='virtio'/></interface>")
+        for rnd in range(3):
+            virsh("start", "net-crash")
+            taps = [r[0] for r in iflist("net-crash")]
+            self.assertTrue(all(t in links() for t in taps))
+            os.kill(vmm_pid("net-crash"), signal.SIGKILL)
+            wait_for(lambda: virsh("domstate", "net-crash").stdout.strip() == "shut off",
+                     what="the crash to be noticed")
+            self.assertNoTaps(taps)
+            self.assertEqual(net_ports(), [], "round %d" % rnd)
+        set_faults({"net-crash": {"realize_error": "Failed to realize standard VM."}})
+        for rnd in range(3):
+            before = set(links())
+            p = virsh("start", "net-crash", check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertEqual(set(links()), before, "round %d" % rnd)
+            self.assertEqual(net_ports(), [])
+
+    def test_ethernet_premade_and_managed_taps(self):
+        subprocess.run(["ip", "tuntap", "add", "nettap0", "mode", "tap", "vnet_hdr"], check=True)
+        try:
+            define("net-eth", "<interface type='ethernet'><target dev='nettap0'/>"
+                   "<model type='virtio'/></interface><interface type='ethernet'>"
+                   "<mtu size='1400'/><model type='virtio'/></interface>")
+            virsh("start", "net-eth")
+            (t0, *_), (t1, *_) = iflist("net-eth")
+            self.assertEqual(t0, "nettap0")
+            self.assertRegex(t1, r"^vnet\d+$")
+            self.assertEqual(links()[t1][3], 1400)
+            virsh("destroy", "net-eth")
+            self.assertIn("nettap0", links(), "the user's own tap must stay")
+            self.assertNoTaps([t1])
+        finally:
+            subprocess.run(["ip", "link", "del", "nettap0"])
+
+    def test_mtu_link_state_filter(self):
+        define("net-link", "<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+               "<mtu size='1400'/><link state='down'/>"
+               "<filterref filter='clean-traffic'/></interface>")
+        virsh("start", "net-link")
+        (tap, *_), = iflist("net-link")
+        l = links()[tap]
+        self.assertEqual(l[3], 1400)
+        self.assertEqual(l[2], "DOWN")
+        binds = virsh("nwfilter-binding-list", uri="nwfilter:///system").stdout
+        self.assertIn(tap, binds)
+        virsh("domif-setlink", "net-link", tap, "up")
+        self.assertNotEqual(links()[tap][2], "DOWN")
+        self.assertIn("up", virsh("domif-getlink", "net-link", tap).stdout)
+        virsh("domif-setlink", "net-link", tap, "down")
+        self.assertEqual(links()[tap][2], "DOWN")
+        self.assertIn("state='down'", virsh("dumpxml", "net-link").stdout)
+        virsh("destroy", "net-link")
+        self.assertNotIn(tap, virsh("nwfilter-binding-list", uri="nwfilter:///system").stdout)
+
+    def test_bandwidth(self):
+        # libvirt shapes a tap with htb classes and sfq leaves
+        subprocess.run(["ip", "link", "add", "net-qprobe", "type", "bridge"], check=True)
+        try:
+            probe = subprocess.run(["tc", "qdisc", "add", "dev", "net-qprobe", "root", "sfq"],
+                                   capture_output=True, text=True)
+        finally:
+            subprocess.run(["ip", "link", "del", "net-qprobe"])
+        if probe.returncode != 0:
+            self.skipTest("this kernel has no sfq qdisc (%s), which libvirt's "
+                          "virNetDevBandwidthSet needs" % probe.stderr.strip())
+        define("net-qos", "<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+               "<bandwidth><inbound average='1000'/><outbound average='500'/></bandwidth>"
+               "</interface>")
+        virsh("start", "net-qos")
+        (tap, *_), = iflist("net-qos")
+        qd = subprocess.run(["tc", "qdisc", "show", "dev", tap], capture_output=True,
+                            text=True).stdout
+        self.assertIn("htb", qd)
+        virsh("domiftune", "net-qos", tap, "--inbound", "2000", "--live")
+        self.assertIn("2000", virsh("domiftune", "net-qos", tap).stdout)
+        virsh("destroy", "net-qos")
+
+    def test_bandwidth_refused_when_the_kernel_cannot_shape(self):
+        subprocess.run(["ip", "link", "add", "net-qprobe", "type", "bridge"], check=True)
+        try:
+            probe = subprocess.run(["tc", "qdisc", "add", "dev", "net-qprobe", "root", "sfq"],
+                                   capture_output=True, text=True)
+        finally:
+            subprocess.run(["ip", "link", "del", "net-qprobe"])
+        if probe.returncode == 0:
+            self.skipTest("this kernel can shape (sfq present)")
+        define("net-qos2", "<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+               "<bandwidth><inbound average='1000'/></bandwidth></interface>")
+        before = set(links())
+        p = virsh("start", "net-qos2", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("sfq", p.stderr)
+        self.assertEqual(set(links()), before, "a failed start leaves no tap")
+
+    def test_domifstat_moves_and_domifaddr_lease_and_arp(self):
+        # The stand-in boots no guest; its "guest" takes a DHCP lease from
+        # the default network's dnsmasq and answers ARP and ping.
+        define("net-traffic", "<interface type='network'><source network='default'/>"
+               "<model type='virtio'/></interface>")
+        virsh("start", "net-traffic")
+        (tap, _, _, _, mac), = iflist("net-traffic")
+        # the bridge port waits out STP's forward delay before the lease
+        ip = wait_for(lambda: lease_ip("net-traffic"), timeout=40, step=0.5,
+                      what="the guest's DHCP lease")
+        self.assertRegex(ip, r"^192\.168\.122\.")
+        before = stats("net-traffic", tap)
+        subprocess.run(["ping", "-c", "5", "-i", "0.2", "-W", "1", ip], check=True,
+                       capture_output=True)
+        after = stats("net-traffic", tap)
+        # rx/tx as the guest sees them: the pings are received, the replies sent
+        self.assertGreaterEqual(after["rx_packets"] - before["rx_packets"], 5)
+        self.assertGreaterEqual(after["tx_packets"] - before["tx_packets"], 5)
+        self.assertGreater(after["rx_bytes"], before["rx_bytes"])
+        arp = virsh("domifaddr", "net-traffic", "--source", "arp").stdout
+        self.assertIn(ip, arp)
+        self.assertIn(mac, arp)
+        p = virsh("domifaddr", "net-traffic", "--source", "agent", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--source lease", p.stderr)
+
+    def test_daemon_sigkill_keeps_everything_then_destroy_cleans(self):
+        ifaces = ("<interface type='network'><source network='default'/><model type='virtio'/>"
+                  "</interface><interface type='bridge'><source bridge='br0'/>"
+                  "<model type='virtio'/></interface>")
+        if HAVE_OVS:
+            ifaces += ("<interface type='bridge'><source bridge='br-int'/><virtualport "
+                       "type='openvswitch'><parameters interfaceid='9d9c2a4e-7d1f-4a55-8f4c-"
+                       "3b1a2f6e0c11'/></virtualport><model type='virtio'/></interface>")
+        define("net-restart", ifaces)
+        virsh("start", "net-restart")
+        taps = [r[0] for r in iflist("net-restart")]
+        pid = vmm_pid("net-restart")
+        for rnd in range(3):
+            stop_daemon(signal.SIGKILL)
+            start_daemon()
+            self.assertEqual(virsh("domstate", "net-restart").stdout.strip(), "running")
+            self.assertEqual(vmm_pid("net-restart"), pid)
+            l = links()
+            self.assertEqual(l[taps[0]][0], "virbr0", "round %d" % rnd)
+            self.assertEqual(l[taps[1]][0], "br0")
+            self.assertEqual(len(net_ports()), 1)
+            if HAVE_OVS:
+                self.assertIn(taps[2], ovs("list-ports", "br-int").split())
+            self.assertEqual([r[0] for r in iflist("net-restart")], taps)
+        # a name in use is not handed out again
+        define("net-other", "<interface type='bridge'><source bridge='br0'/>"
+               "<model type='virtio'/></interface>")
+        virsh("start", "net-other")
+        (other, *_), = iflist("net-other")
+        self.assertNotIn(other, taps)
+        virsh("destroy", "net-other")
+        virsh("destroy", "net-restart")
+        self.assertNoTaps(taps)
+        self.assertEqual(net_ports(), [])
+        if HAVE_OVS:
+            self.assertNotIn(taps[2], ovs("list-ports", "br-int").split())
+
+    @unittest.skipUnless(HAVE_OVS, "Open vSwitch is not running in the sandbox (openvswitch-switch not installed)")
+    def test_nova_ovs_port(self):
+        iface_id = "5c2a6f0e-3f7d-4a9b-9a55-2d0c6e1f7b11"
+        define("net-nova", """<interface type='bridge'>
+  <mac address='fa:16:3e:4c:2c:30'/>
+  <source bridge='br-int'/>
+  <virtualport type='openvswitch'><parameters interfaceid='%s'/></virtualport>
+  <target dev='tap5c2a6f0e-3f'/>
+  <model type='virtio'/>
+  <mtu size='1450'/>
+  <vlan><tag id='42'/></vlan>
+</interface>""" % iface_id)
+        virsh("start", "net-nova")
+        self.assertIn("tap5c2a6f0e-3f", ovs("list-ports", "br-int").split())
+        ext = ovs("get", "Interface", "tap5c2a6f0e-3f", "external_ids")
+        self.assertIn('iface-id="%s"' % iface_id, ext)
+        self.assertIn('attached-mac="fa:16:3e:4c:2c:30"', ext)
+        self.assertIn("iface-status=active", ext)
+        self.assertEqual(ovs("get", "Port", "tap5c2a6f0e-3f", "tag"), "42")
+        self.assertEqual(links()["tap5c2a6f0e-3f"][3], 1450)
+        self.assertIn("tap5c2a6f0e-3f", virsh("domiflist", "net-nova").stdout)
+        s = stats("net-nova", "tap5c2a6f0e-3f")
+        self.assertIn("rx_bytes", s)
+        virsh("destroy", "net-nova")
+        self.assertNotIn("tap5c2a6f0e-3f", ovs("list-ports", "br-int").split())
+        self.assertNoTaps(["tap5c2a6f0e-3f"])
+
+    def test_macvtap(self):
+        probe = subprocess.run(["ip", "link", "add", "net-mvprobe", "link", "br0", "type",
+                                "macvtap"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            self.skipTest("this kernel has no macvtap (%s): type='direct' cannot be exercised "
+                          "here" % probe.stderr.strip())
+        subprocess.run(["ip", "link", "del", "net-mvprobe"])
+        define("net-direct", "<interface type='direct'><source dev='br0' mode='bridge'/>"
+               "<model type='virtio'/></interface>")
+        virsh("start", "net-direct")
+        (tap, typ, *_), = iflist("net-direct")
+        self.assertEqual(typ, "direct")
+        self.assertIn(tap, links())
+        virsh("destroy", "net-direct")
+        self.assertNoTaps([tap])
+
+    def test_unknown_network_is_refused_and_leaves_no_port(self):
+        # what StratoVirt cannot do, and what the driver does not take
+        define("net-vu", "<interface type='network'><source network='nosuchnet'/>"
+               "<model type='virtio'/></interface>")
+        p = virsh("start", "net-vu", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("nosuchnet", p.stderr)
+        self.assertEqual(net_ports(), [])
+
+
+if __name__ == "__main__":
+    main()
