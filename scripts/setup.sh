@@ -27,6 +27,8 @@ PACKAGES=(
     # tests and benchmarks
     qemu-system-x86 util-linux procps psmisc iproute2 fuse3 libfuse3-dev
     python3-fusepy locales clang libclang-rt-dev curl xz-utils debootstrap
+    # systemd-analyze, for verifying the units (test_units)
+    systemd
     # libfuse2 became libfuse2t64 in trixie (libfuse2 is only virtual there)
     "libfuse2t64|libfuse2"
     # libvirt >= 10.0 needs json-c to configure (9.0 ignores it)

@@ -716,8 +716,11 @@ stratovirtValidateDomainDef(const virDomainDef *def,
                     virDomainVirtTypeToString(def->virtType));
     if (virStratoVirtValidateCmdlineValue(_("domain name"), def->name) < 0)
         return -1;
-    if (strlen(def->name) > 255)
-        UNSUPPORTED(_("domain name: StratoVirt allows at most 255 bytes"));
+    /* files named after the domain: <name>.xml.new while its config is
+     * written (8 bytes more), within the 255 bytes of a file name */
+    if (strlen(def->name) > 247)
+        UNSUPPORTED(_("domain name: '%1$.32s...' has %2$zu bytes, but a domain name may have at most 247 (the driver keeps files named after the domain, such as <name>.xml.new); choose a shorter name"),
+                    def->name, strlen(def->name));
     if (def->emulator && virStratoVirtValidateCmdlineValue(_("emulator"), def->emulator) < 0)
         return -1;
 

@@ -240,6 +240,7 @@ stratovirtStateInitialize(bool privileged,
         goto error;
 
     virStratoVirtProcessReconnectAll(driver);
+    virStratoVirtProcessCleanStale(driver);
     stratovirtAutostartAll(driver);
 
     VIR_DEBUG("StratoVirt driver ready: emulator=%s state=%s",

@@ -14,6 +14,7 @@
 
 #include <config.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -438,13 +439,15 @@ stratovirtProcessOpenLog(const char *path,
     }
     head = g_strdup_printf("%s: starting up libvirt-stratovirt\n%s\n",
                            NULLSTR(stamp), cmdline);
-    if ((*offset = lseek(fd, 0, SEEK_END)) < 0)
-        *offset = 0;
     if (safewrite(fd, head, strlen(head)) < 0) {
         virReportSystemError(errno, _("cannot write the domain log '%1$s'"), path);
         VIR_FORCE_CLOSE(fd);
         return -1;
     }
+    /* StratoVirt's words start after our header, however long the
+     * command line in it */
+    if ((*offset = lseek(fd, 0, SEEK_END)) < 0)
+        *offset = 0;
     return fd;
 }
 
@@ -453,8 +456,11 @@ stratovirtProcessOpenLog(const char *path,
  * stratovirtProcessLogTail:
  *
  * What StratoVirt said about its failure: the lines of the log written
- * since @offset, error lines first, at most a few hundred bytes.
+ * since @offset (the end of our header), all but its INFO lines, at most
+ * 1 KiB of them.
  */
+#define STRATOVIRT_LOG_TAIL_MAX (1024 * 1024)
+
 static char *
 stratovirtProcessLogTail(const char *path,
                          off_t offset)
@@ -470,16 +476,17 @@ stratovirtProcessLogTail(const char *path,
         return g_strdup(_("(no log)"));
     if (lseek(fd, offset, SEEK_SET) < 0)
         return g_strdup(_("(no log)"));
-    buf = g_new0(char, 16384 + 1);
-    if ((got = saferead(fd, buf, 16384)) < 0)
+    /* StratoVirt's INFO line with its whole parsed configuration comes
+     * first, as long as the command line: read far enough past it */
+    buf = g_new0(char, STRATOVIRT_LOG_TAIL_MAX + 1);
+    if ((got = saferead(fd, buf, STRATOVIRT_LOG_TAIL_MAX)) < 0)
         return g_strdup(_("(no log)"));
     buf[got] = '\0';
 
     lines = g_strsplit(buf, "\n", -1);
-    /* skip our own header: the first two lines */
     for (i = 0; lines[i]; i++) {
         g_strstrip(lines[i]);
-        if (i < 2 || !*lines[i])
+        if (!*lines[i])
             continue;
         /* StratoVirt's errors, its panics and what it printed on stderr:
          * everything but its INFO-level log lines */
@@ -1237,8 +1244,14 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
         unlink(priv->qmpPath);
     if (priv->runDir && virFileDeleteTree(priv->runDir) < 0)
         virResetLastError();
-    if (virDomainDeleteConfig(cfg->stateDir, NULL, vm) < 0)
-        virResetLastError();
+    /* The status file only: virDomainDeleteConfig would also reset the
+     * domain's autostart flag, which belongs to its persistent config. */
+    {
+        g_autofree char *status = virDomainConfigFile(cfg->stateDir, vm->def->name);
+
+        if (unlink(status) < 0 && errno != ENOENT)
+            VIR_WARN("cannot remove the status file %s: %s", status, g_strerror(errno));
+    }
 
     virCloseCallbacksDomainRemove(vm, NULL, stratovirtProcessAutoDestroy);
 
@@ -1406,4 +1419,79 @@ virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver)
     for (i = 0; i < nvms; i++)
         stratovirtProcessReconnectOne(vms[i], driver);
     virObjectListFreeCount(vms, nvms);
+}
+
+
+/* Whether a live domain uses @dir as its run directory */
+static bool
+stratovirtProcessRunDirInUse(virStratoVirtDriver *driver,
+                             const char *dir)
+{
+    virDomainObj **vms = NULL;
+    size_t nvms = 0;
+    size_t i;
+    bool used = false;
+
+    virDomainObjListCollect(driver->domains, NULL, &vms, &nvms, NULL, 0);
+    for (i = 0; i < nvms && !used; i++) {
+        virStratoVirtDomainObjPrivate *priv;
+
+        virObjectLock(vms[i]);
+        priv = vms[i]->privateData;
+        used = priv->runDir && STREQ(priv->runDir, dir);
+        virObjectUnlock(vms[i]);
+    }
+    virObjectListFreeCount(vms, nvms);
+    return used;
+}
+
+
+static void
+stratovirtProcessCleanDir(virStratoVirtDriver *driver,
+                          const char *path,
+                          bool runDirs)
+{
+    g_autoptr(DIR) dir = NULL;
+    struct dirent *ent;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+
+    if (virDirOpenIfExists(&dir, path) <= 0) {
+        virResetLastError();
+        return;
+    }
+    while (virDirRead(dir, &ent, path) > 0) {
+        g_autofree char *file = g_strdup_printf("%s/%s", path, ent->d_name);
+
+        if (virStringHasSuffix(ent->d_name, ".xml.new")) {
+            /* a config or status write cut short by a crash */
+            VIR_DEBUG("removing the stale %s", file);
+            if (unlink(file) < 0)
+                VIR_WARN("cannot remove %s: %s", file, g_strerror(errno));
+        } else if (runDirs && virUUIDParse(ent->d_name, uuid) == 0 &&
+                   virFileIsDir(file) && !stratovirtProcessRunDirInUse(driver, file)) {
+            /* the run directory of a start cut short before its status
+             * named it, or of a domain long gone */
+            VIR_DEBUG("removing the stale run directory %s", file);
+            if (virFileDeleteTree(file) < 0)
+                virResetLastError();
+        }
+    }
+    virResetLastError();
+}
+
+
+/**
+ * virStratoVirtProcessCleanStale:
+ *
+ * After the domains were loaded and reconnected: files a daemon killed
+ * at the wrong instant left behind (half-written "<name>.xml.new" configs
+ * and status files, run directories no live domain uses).
+ */
+void
+virStratoVirtProcessCleanStale(virStratoVirtDriver *driver)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+
+    stratovirtProcessCleanDir(driver, cfg->stateDir, true);
+    stratovirtProcessCleanDir(driver, cfg->configBaseDir, false);
 }

@@ -23,6 +23,7 @@ void virStratoVirtProcessStop(virStratoVirtDriver *driver,
                               virDomainObj *vm,
                               virDomainShutoffReason reason);
 void virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver);
+void virStratoVirtProcessCleanStale(virStratoVirtDriver *driver);
 int virStratoVirtProcessTerminate(virDomainObj *vm,
                                   unsigned int timeout,
                                   bool force);

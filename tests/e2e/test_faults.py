@@ -224,6 +224,31 @@ class VMMCgroup(unittest.TestCase):
         self.assertEqual(status_files(), [])
 
 
+@unittest.skipUnless(os.path.isdir(STATE), "needs the system instance (root sandbox)")
+class StaleFiles(unittest.TestCase):
+
+    def test_restart_removes_what_a_killed_start_left(self):
+        import uuid
+        virsh("create", xmlfile("sf1"))          # a live domain keeps its run dir
+        live = os.path.dirname(os.path.join(STATE, [d for d in os.listdir(STATE)
+                                                    if os.path.isdir(os.path.join(STATE, d))][0], "x"))
+        stop_daemon(signal.SIGKILL)
+        stale_dir = os.path.join(STATE, str(uuid.uuid4()))
+        os.mkdir(stale_dir)
+        stale = [os.path.join(STATE, "sf2.xml.new"),
+                 os.path.join("/etc/libvirt/stratovirt", "sf3.xml.new")]
+        for f in stale:
+            with open(f, "w") as fh:
+                fh.write("<domain")
+        start_daemon()
+        for f in stale + [stale_dir]:
+            self.assertFalse(os.path.exists(f), f)
+        self.assertTrue(os.path.isdir(live))
+        self.assertEqual(virsh("domstate", "sf1").stdout.strip(), "running")
+        virsh("destroy", "sf1")
+        self.assertEqual(status_files(), [])
+
+
 class HostileVMM(unittest.TestCase):
 
     def tearDown(self):

@@ -321,7 +321,16 @@ class Lifecycle(unittest.TestCase):
         restart_daemon()
         self.assertEqual(state("auto1"), "running (booted)")
         virsh("destroy", "auto1")
+        # stopping the domain keeps its autostart setting
+        self.assertRegex(virsh("dominfo", "auto1").stdout, r"Autostart:\s+enable")
+        self.assertIn("auto1", virsh("list", "--all", "--autostart", "--name").stdout)
+        virsh("start", "auto1")
+        virsh("destroy", "auto1")
+        self.assertRegex(virsh("dominfo", "auto1").stdout, r"Autostart:\s+enable")
         virsh("autostart", "--disable", "auto1")
+        self.assertRegex(virsh("dominfo", "auto1").stdout, r"Autostart:\s+disable")
+        restart_daemon()
+        self.assertTrue(state("auto1").startswith("shut off"), state("auto1"))
         virsh("undefine", "auto1")
 
     def test_domcapabilities_validate(self):
@@ -362,6 +371,17 @@ class Faults(unittest.TestCase):
             log = f.read()
         self.assertIn("-name bad1", log)
         self.assertIn("kaboom 42", log)
+
+    def test_error_quoted_after_a_command_line_over_16k(self):
+        set_faults({"big1": {"realize_error": "Failed to realize device: after 17 KiB"}})
+        xml = domxml("big1").replace("console=hvc0 root=/dev/vda",
+                                     " ".join("opt%d=%s" % (i, "v" * 12) for i in range(1100)))
+        self.assertGreater(len(xml), 17 * 1024)
+        p = virsh("create", write(os.path.join(SB, "big1.xml"), xml), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("Failed to realize device: after 17 KiB", p.stderr)
+        self.assertNotIn("logged no error", p.stderr)
+        self.assertEqual(vmm_procs("big1"), [])
 
     def test_command_line_refusal_is_quoted(self):
         set_faults({"bad2": {"exit_at_start": "Invalid value: weird for arg"}})
@@ -482,6 +502,20 @@ class Refusals(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("unsupported configuration: <sound> devices are not supported by StratoVirt",
                       p.stderr)
+
+    def test_name_length_limit(self):
+        # 248-255 bytes: refused at define, not "File name too long" later
+        for n in (248, 255):
+            p = virsh("define", write(os.path.join(SB, "long.xml"), domxml("l" * n)), check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("has %d bytes, but a domain name may have at most 247" % n, p.stderr)
+        # 247 bytes: every file named after the domain fits
+        name = "m" * 247
+        virsh("define", write(os.path.join(SB, "long.xml"), domxml(name)))
+        virsh("start", name)
+        self.assertEqual(state(name), "running (booted)")
+        virsh("destroy", name)
+        virsh("undefine", name)
 
     def test_readonly_cannot_start(self):
         virsh("define", xmlfile("ro1"))
