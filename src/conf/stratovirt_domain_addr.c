@@ -77,6 +77,15 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
             return -1;
     }
 
+    /* USB input sits on StratoVirt's xHCI, which is NEC's (nec-usb-xhci) */
+    for (i = 0; i < def->ninputs; i++) {
+        if (def->inputs[i]->bus == VIR_DOMAIN_INPUT_BUS_USB &&
+            virStratoVirtDomainIsStandard(def) &&
+            virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_USB, 0,
+                                           VIR_DOMAIN_CONTROLLER_MODEL_USB_NEC_XHCI) < 0)
+            return -1;
+    }
+
     for (i = 0; i < def->nconsoles; i++) {
         if (def->consoles[i]->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_VIRTIO &&
             virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL,
@@ -363,7 +372,10 @@ virStratoVirtDomainAssignAddresses(virDomainDef *def)
     for (i = 0; i < def->ncontrollers; i++) {
         virDomainControllerDef *cont = def->controllers[i];
 
-        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL &&
+        if ((cont->type == VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL ||
+             cont->type == VIR_DOMAIN_CONTROLLER_TYPE_SCSI ||
+             (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_USB &&
+              cont->model != VIR_DOMAIN_CONTROLLER_MODEL_USB_NONE)) &&
             stratovirtAssignOne(def, used, &cont->info, true) < 0)
             return -1;
     }

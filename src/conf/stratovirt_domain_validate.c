@@ -138,12 +138,41 @@ stratovirtValidateDisk(const virDomainDiskDef *disk,
     const virDomainBlockIoTuneInfo *tune = &disk->blkdeviotune;
     int type = virStorageSourceGetActualType(disk->src);
 
-    if (disk->device != VIR_DOMAIN_DISK_DEVICE_DISK)
-        UNSUPPORTED(_("%1$s: device='%2$s' is not supported by StratoVirt; only device='disk'"),
+    bool cdrom = disk->device == VIR_DOMAIN_DISK_DEVICE_CDROM;
+
+    if (disk->device != VIR_DOMAIN_DISK_DEVICE_DISK && !cdrom)
+        UNSUPPORTED(_("%1$s: device='%2$s' is not supported by StratoVirt; use device='disk' or device='cdrom'"),
                     what, virDomainDiskDeviceTypeToString(disk->device));
-    if (disk->bus != VIR_DOMAIN_DISK_BUS_VIRTIO)
-        UNSUPPORTED(_("%1$s: bus '%2$s' is not supported by StratoVirt; use <target bus='virtio'/> (virt-install: --disk ...,bus=virtio)"),
+    if (disk->bus != VIR_DOMAIN_DISK_BUS_VIRTIO && disk->bus != VIR_DOMAIN_DISK_BUS_SCSI)
+        UNSUPPORTED(_("%1$s: bus '%2$s' is not supported by StratoVirt; use <target bus='virtio'/> or <target bus='scsi'/> (virt-install: --disk ...,bus=virtio)"),
                     what, virDomainDiskBusTypeToString(disk->bus));
+    if (cdrom && disk->bus != VIR_DOMAIN_DISK_BUS_SCSI)
+        UNSUPPORTED(_("%1$s: a cdrom is a scsi-cd on StratoVirt's virtio-scsi; use <target bus='scsi'/> (virt-install: --disk ...,device=cdrom,bus=scsi)"),
+                    what);
+    if (disk->bus == VIR_DOMAIN_DISK_BUS_SCSI) {
+        if (!virStratoVirtDomainIsStandard(def))
+            UNSUPPORTED(_("%1$s: virtio-scsi needs a standard machine (q35 or virt); on microvm use <target bus='virtio'/>"),
+                        what);
+        if (disk->info.type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_DRIVE)
+            UNSUPPORTED(_("%1$s: a scsi disk takes a drive address (<address type='drive'/>)"), what);
+        if (disk->info.addr.drive.bus != 0)
+            UNSUPPORTED(_("%1$s: StratoVirt's virtio-scsi has bus 0 only"), what);
+        if (disk->info.addr.drive.target > 255 || disk->info.addr.drive.unit > 255)
+            UNSUPPORTED(_("%1$s: StratoVirt's scsi-id (target) and lun (unit) are 0-255"), what);
+        if (disk->info.bootIndex > 256)
+            UNSUPPORTED(_("%1$s: boot order %2$u is out of StratoVirt's range 1-256"),
+                        what, disk->info.bootIndex);
+        if (disk->info.bootIndex && !def->os.loader)
+            UNSUPPORTED(_("%1$s: <boot order> needs a UEFI <loader>: with direct kernel boot StratoVirt has no firmware to honour it"),
+                        what);
+    }
+    if (virStorageSourceIsEmpty(disk->src)) {
+        /* an ejected cdrom: StratoVirt has no empty drives, so it is left
+         * off the command line until a medium is inserted */
+        if (cdrom)
+            return 0;
+        UNSUPPORTED(_("%1$s: a disk needs a <source>; StratoVirt has no empty drives"), what);
+    }
     if (type != VIR_STORAGE_TYPE_FILE && type != VIR_STORAGE_TYPE_BLOCK)
         UNSUPPORTED(_("%1$s: source type '%2$s' is not supported by StratoVirt; use a file or a block device"),
                     what, virStorageTypeToString(type));
@@ -200,6 +229,8 @@ stratovirtValidateDisk(const virDomainDiskDef *disk,
         if (virStratoVirtDomainIsMicrovm(def))
             UNSUPPORTED(_("%1$s: iothreads are for standard machines, not microvm"), what);
     }
+    if (disk->bus == VIR_DOMAIN_DISK_BUS_SCSI)
+        return 0;
     if (stratovirtValidateInfoAddress(def, &disk->info, what) < 0 ||
         stratovirtValidatePCIBus(def, &disk->info, what) < 0)
         return -1;
@@ -323,12 +354,43 @@ stratovirtValidateController(const virDomainControllerDef *cont,
     case VIR_DOMAIN_CONTROLLER_TYPE_USB:
         if (cont->model == VIR_DOMAIN_CONTROLLER_MODEL_USB_NONE)
             return 0;
-        UNSUPPORTED(_("%1$s: USB controllers are not supported by this driver; use <controller type='usb' model='none'/>"),
-                    what);
+        if (cont->model != VIR_DOMAIN_CONTROLLER_MODEL_USB_DEFAULT &&
+            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_USB_QEMU_XHCI &&
+            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_USB_NEC_XHCI)
+            UNSUPPORTED(_("%1$s: model '%2$s' is not supported by StratoVirt, whose USB controller is an xHCI; use model='qemu-xhci' (virt-install: --controller usb,model=qemu-xhci)"),
+                        what, virDomainControllerModelUSBTypeToString(cont->model));
+        if (!virStratoVirtDomainIsStandard(def))
+            UNSUPPORTED(_("%1$s: USB needs a standard machine (q35 or virt); microvm has none"), what);
+        if (cont->idx != 0)
+            UNSUPPORTED(_("%1$s: StratoVirt supports one USB controller"), what);
+        if (cont->opts.usbopts.ports != -1)
+            UNSUPPORTED(_("%1$s: ports is not supported by this driver"), what);
+        if (stratovirtValidateInfoAddress(def, &cont->info, what) < 0 ||
+            stratovirtValidatePCIBus(def, &cont->info, what) < 0)
+            return -1;
+        return 0;
+
+    case VIR_DOMAIN_CONTROLLER_TYPE_SCSI:
+        if (cont->model != VIR_DOMAIN_CONTROLLER_MODEL_SCSI_DEFAULT &&
+            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_SCSI_VIRTIO_SCSI)
+            UNSUPPORTED(_("%1$s: model '%2$s' is not supported by StratoVirt; use model='virtio-scsi'"),
+                        what, virDomainControllerModelSCSITypeToString(cont->model));
+        if (!virStratoVirtDomainIsStandard(def))
+            UNSUPPORTED(_("%1$s: virtio-scsi needs a standard machine (q35 or virt)"), what);
+        if (cont->cmd_per_lun || cont->max_sectors || cont->ioeventfd ||
+            (cont->virtio && (cont->virtio->iommu || cont->virtio->ats ||
+                              cont->virtio->packed || cont->virtio->page_per_vq)))
+            UNSUPPORTED(_("%1$s: of the driver options StratoVirt supports queues and iothread"),
+                        what);
+        if (cont->iothread && !virDomainIOThreadIDFind(def, cont->iothread))
+            UNSUPPORTED(_("%1$s: iothread %2$u does not exist"), what, cont->iothread);
+        if (stratovirtValidateInfoAddress(def, &cont->info, what) < 0 ||
+            stratovirtValidatePCIBus(def, &cont->info, what) < 0)
+            return -1;
+        return 0;
 
     case VIR_DOMAIN_CONTROLLER_TYPE_IDE:
     case VIR_DOMAIN_CONTROLLER_TYPE_FDC:
-    case VIR_DOMAIN_CONTROLLER_TYPE_SCSI:
     case VIR_DOMAIN_CONTROLLER_TYPE_SATA:
     case VIR_DOMAIN_CONTROLLER_TYPE_CCID:
     case VIR_DOMAIN_CONTROLLER_TYPE_XENBUS:
@@ -568,7 +630,34 @@ stratovirtValidateDeviceDef(const virDomainDeviceDef *dev,
          * graphics; they are the i8042 of the machine, nothing to add. */
         if (input->bus == VIR_DOMAIN_INPUT_BUS_PS2 && ARCH_IS_X86(def->os.arch))
             return 0;
-        UNSUPPORTED(_("input device '%1$s' on bus '%2$s' is not supported by this driver"),
+        if (input->bus == VIR_DOMAIN_INPUT_BUS_USB) {
+            size_t i;
+            bool usb = false;
+
+            if (input->type != VIR_DOMAIN_INPUT_TYPE_TABLET &&
+                input->type != VIR_DOMAIN_INPUT_TYPE_KBD)
+                UNSUPPORTED(_("input device '%1$s' on bus 'usb': StratoVirt has usb-tablet and usb-kbd; use type='tablet' or type='keyboard' (virt-install: --input tablet)"),
+                            virDomainInputTypeToString(input->type));
+            for (i = 0; i < def->ncontrollers; i++) {
+                if (def->controllers[i]->type == VIR_DOMAIN_CONTROLLER_TYPE_USB &&
+                    def->controllers[i]->model != VIR_DOMAIN_CONTROLLER_MODEL_USB_NONE)
+                    usb = true;
+            }
+            if (!usb)
+                UNSUPPORTED(_("input device '%1$s' on bus 'usb' needs a USB controller; remove <controller type='usb' model='none'/> (virt-install: --controller usb,model=qemu-xhci)"),
+                            virDomainInputTypeToString(input->type));
+            if (input->info.type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE &&
+                (input->info.type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_USB ||
+                 input->info.addr.usb.bus != 0 || input->info.addr.usb.port[1] ||
+                 input->info.addr.usb.port[0] == 0))
+                UNSUPPORTED(_("input device '%1$s': StratoVirt takes a USB address on bus 0 with one port number, or none"),
+                            virDomainInputTypeToString(input->type));
+            if (input->source.evdev || input->model)
+                UNSUPPORTED(_("input device '%1$s': source and model are not supported by StratoVirt"),
+                            virDomainInputTypeToString(input->type));
+            return 0;
+        }
+        UNSUPPORTED(_("input device '%1$s' on bus '%2$s' is not supported by StratoVirt, which has USB input only; use bus='usb'"),
                     virDomainInputTypeToString(input->type),
                     virDomainInputBusTypeToString(input->bus));
     }
@@ -602,6 +691,7 @@ static int
 stratovirtValidateOS(const virDomainDef *def)
 {
     bool standard = virStratoVirtDomainIsStandard(def);
+    size_t i;
 
     if (def->os.type != VIR_DOMAIN_OSTYPE_HVM)
         UNSUPPORTED(_("os type '%1$s' is not supported by StratoVirt; use hvm"),
@@ -650,9 +740,14 @@ stratovirtValidateOS(const virDomainDef *def)
     if (def->os.dtb || virStratoVirtCompatDefHasACPITables(def) || def->os.bootmenu || def->os.bios.useserial ||
         def->os.smbios_mode || def->os.init)
         UNSUPPORTED(_("<os>: dtb, acpi table, bootmenu, bios, smbios and init are not supported by StratoVirt"));
-    if (def->os.nBootDevs > 1 ||
-        (def->os.nBootDevs == 1 && def->os.bootDevs[0] != VIR_DOMAIN_BOOT_DISK))
-        UNSUPPORTED(_("<os><boot dev>: StratoVirt boots from disk only; use <boot dev='hd'/> or per-device <boot order>"));
+    for (i = 0; i < def->os.nBootDevs; i++) {
+        if (def->os.bootDevs[i] != VIR_DOMAIN_BOOT_DISK &&
+            def->os.bootDevs[i] != VIR_DOMAIN_BOOT_CDROM)
+            UNSUPPORTED(_("<os><boot dev='%1$s'>: StratoVirt boots from disks and cdroms only; use dev='hd' or dev='cdrom'"),
+                        virDomainBootTypeToString(def->os.bootDevs[i]));
+        if (def->os.bootDevs[i] == VIR_DOMAIN_BOOT_CDROM && !def->os.loader)
+            UNSUPPORTED(_("<os><boot dev='cdrom'>: booting a cdrom needs UEFI; remove <kernel> (StratoVirt then boots UEFI) or give a <loader>"));
+    }
     return 0;
 }
 

@@ -43,8 +43,18 @@ virStratoVirtAssignAliases(virDomainDef *def)
     size_t i;
 
     for (i = 0; i < def->ndisks; i++) {
-        if (!def->disks[i]->info.alias)
-            def->disks[i]->info.alias = g_strdup_printf("virtio-disk%zu", i);
+        virDomainDiskDef *disk = def->disks[i];
+
+        if (disk->info.alias)
+            continue;
+        if (disk->bus == VIR_DOMAIN_DISK_BUS_SCSI)
+            disk->info.alias = g_strdup_printf("scsi%u-%u-%u-%u",
+                                               disk->info.addr.drive.controller,
+                                               disk->info.addr.drive.bus,
+                                               disk->info.addr.drive.target,
+                                               disk->info.addr.drive.unit);
+        else
+            disk->info.alias = g_strdup_printf("virtio-disk%zu", i);
     }
     for (i = 0; i < def->nnets; i++) {
         if (!def->nets[i]->info.alias)
@@ -318,6 +328,8 @@ virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk)
                       disk->src->format == VIR_STORAGE_FILE_QCOW2 ? "qcow2" : "raw");
     if (disk->src->readonly)
         virBufferAddLit(&buf, ",readonly=on");
+    if (disk->device == VIR_DOMAIN_DISK_DEVICE_CDROM)
+        virBufferAddLit(&buf, ",media=cdrom");
 
     switch (disk->iomode) {
     case VIR_DOMAIN_DISK_IO_THREADS:
@@ -343,16 +355,85 @@ virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk)
 }
 
 
+/* The firmware's boot index of @disk (0 first), or -1: its <boot order>,
+ * else its place in <os><boot dev='cdrom'|'hd'/> (each in turn names the
+ * cdroms, or the disks, in definition order).  Without a UEFI loader there
+ * is no firmware to read it; with a <kernel> the firmware boots that. */
+static int
+stratovirtDiskBootIndex(const virDomainDef *def,
+                        const virDomainDiskDef *disk)
+{
+    size_t i, j;
+    int n = 0;
+
+    if (disk->info.bootIndex)
+        return disk->info.bootIndex - 1;
+    /* with a <kernel> the firmware boots that, whatever <boot dev> says */
+    if (!def->os.loader || def->os.kernel)
+        return -1;
+    for (i = 0; i < def->ndisks; i++) {
+        if (def->disks[i]->info.bootIndex)
+            return -1; /* per-device order given: it alone counts */
+    }
+    for (i = 0; i < def->os.nBootDevs; i++) {
+        int want;
+
+        if (def->os.bootDevs[i] == VIR_DOMAIN_BOOT_CDROM)
+            want = VIR_DOMAIN_DISK_DEVICE_CDROM;
+        else if (def->os.bootDevs[i] == VIR_DOMAIN_BOOT_DISK)
+            want = VIR_DOMAIN_DISK_DEVICE_DISK;
+        else
+            continue;
+        for (j = 0; j < def->ndisks; j++) {
+            const virDomainDiskDef *d = def->disks[j];
+
+            if (d->device != want || virStorageSourceIsEmpty(d->src))
+                continue;
+            if (d == disk)
+                return n;
+            n++;
+        }
+    }
+    return -1;
+}
+
+
+static char *
+stratovirtBuildSCSIDiskDevice(const virDomainDef *def,
+                              const virDomainDiskDef *disk)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    int boot = stratovirtDiskBootIndex(def, disk);
+
+    virBufferAsprintf(&buf, "%s,id=%s,bus=scsi%u.0,scsi-id=%u,lun=%u,drive=drive-%s",
+                      disk->device == VIR_DOMAIN_DISK_DEVICE_CDROM ? "scsi-cd" : "scsi-hd",
+                      disk->info.alias, disk->info.addr.drive.controller,
+                      disk->info.addr.drive.target, disk->info.addr.drive.unit,
+                      disk->info.alias);
+    if (boot >= 0)
+        virBufferAsprintf(&buf, ",bootindex=%d", boot);
+    if (disk->serial)
+        virBufferAsprintf(&buf, ",serial=%s", disk->serial);
+    return virBufferContentAndReset(&buf);
+}
+
+
 char *
 virStratoVirtBuildDiskDevice(const virDomainDef *def,
                              const virDomainDiskDef *disk)
 {
     g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    int boot = stratovirtDiskBootIndex(def, disk);
+
+    if (disk->bus == VIR_DOMAIN_DISK_BUS_SCSI)
+        return stratovirtBuildSCSIDiskDevice(def, disk);
 
     virBufferAsprintf(&buf, "virtio-blk-%s,id=%s,drive=drive-%s",
                       stratovirtDevSuffix(def), disk->info.alias, disk->info.alias);
     if (stratovirtBuildAddress(&buf, def, &disk->info) < 0)
         return NULL;
+    if (!disk->info.bootIndex && boot >= 0 && virStratoVirtDomainIsStandard(def))
+        virBufferAsprintf(&buf, ",bootindex=%d", boot);
     if (disk->iothread)
         virBufferAsprintf(&buf, ",iothread=iothread%u", disk->iothread);
     if (disk->serial)
@@ -371,9 +452,33 @@ stratovirtBuildDisks(virCommand *cmd,
 {
     size_t i;
 
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_SCSI)
+            continue;
+        virBufferAsprintf(&buf, "virtio-scsi-pci,id=%s", cont->info.alias);
+        if (stratovirtBuildAddress(&buf, def, &cont->info) < 0)
+            return -1;
+        if (cont->queues)
+            virBufferAsprintf(&buf, ",num-queues=%u", cont->queues);
+        if (cont->iothread)
+            virBufferAsprintf(&buf, ",iothread=iothread%u", cont->iothread);
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+    }
+
     for (i = 0; i < def->ndisks; i++) {
-        g_autofree char *drive = virStratoVirtBuildDiskDrive(def->disks[i]);
+        g_autofree char *drive = NULL;
         g_autofree char *dev = NULL;
+
+        /* an ejected cdrom: StratoVirt has no empty drives */
+        if (virStorageSourceIsEmpty(def->disks[i]->src)) {
+            VIR_DEBUG("cdrom %s has no medium: left off the command line",
+                      def->disks[i]->dst);
+            continue;
+        }
+        drive = virStratoVirtBuildDiskDrive(def->disks[i]);
 
         if (!(dev = virStratoVirtBuildDiskDevice(def, def->disks[i])))
             return -1;
@@ -602,6 +707,62 @@ stratovirtBuildMisc(virCommand *cmd,
 }
 
 
+static int
+stratovirtBuildUSB(virCommand *cmd,
+                   const virDomainDef *def)
+{
+    const virDomainControllerDef *usb = NULL;
+    unsigned int port = 0;
+    size_t i;
+
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+        g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+
+        if (cont->type != VIR_DOMAIN_CONTROLLER_TYPE_USB ||
+            cont->model == VIR_DOMAIN_CONTROLLER_MODEL_USB_NONE)
+            continue;
+        /* qemu-xhci, nec-xhci and the default are all StratoVirt's one xHCI */
+        virBufferAsprintf(&buf, "nec-usb-xhci,id=%s", cont->info.alias);
+        if (stratovirtBuildAddress(&buf, def, &cont->info) < 0)
+            return -1;
+        stratovirtAddArgBuffer(cmd, "-device", &buf);
+        usb = cont;
+    }
+
+    for (i = 0; i < def->ninputs; i++) {
+        const virDomainInputDef *input = def->inputs[i];
+        unsigned int p;
+
+        if (input->bus != VIR_DOMAIN_INPUT_BUS_USB || !usb)
+            continue;
+        if (input->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_USB) {
+            p = input->info.addr.usb.port[0];
+        } else {
+            size_t j;
+            bool taken;
+
+            /* the next port no device names in its address */
+            do {
+                p = ++port;
+                taken = false;
+                for (j = 0; j < def->ninputs; j++) {
+                    if (def->inputs[j]->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_USB &&
+                        def->inputs[j]->info.addr.usb.port[0] == p)
+                        taken = true;
+                }
+            } while (taken);
+        }
+        virCommandAddArg(cmd, "-device");
+        virCommandAddArgFormat(cmd, "%s,id=%s,bus=%s.0,port=%u",
+                               input->type == VIR_DOMAIN_INPUT_TYPE_KBD ?
+                               "usb-kbd" : "usb-tablet",
+                               input->info.alias, usb->info.alias, p);
+    }
+    return 0;
+}
+
+
 char *
 virStratoVirtBuildHostdevDevice(const virDomainDef *def,
                                 const virDomainHostdevDef *hostdev)
@@ -659,6 +820,7 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
         stratovirtBuildNets(cmd, def, params->netfds) < 0 ||
         stratovirtBuildSerialAndConsoles(cmd, def) < 0 ||
         stratovirtBuildMisc(cmd, def, params) < 0 ||
+        stratovirtBuildUSB(cmd, def) < 0 ||
         stratovirtBuildHostdevs(cmd, def) < 0)
         return NULL;
 

@@ -193,6 +193,31 @@ stratovirtDomainDefPostParse(virDomainDef *def,
             return -1;
     }
 
+    /* StratoVirt has no SATA or IDE controller.  A disk or cdrom on those
+     * buses (virt-install's and virt-manager's choice on q35 for any
+     * connection that is not QEMU's) goes on virtio-scsi, where the guest
+     * sees it under the same sdX name; the definition shows the bus it
+     * got. */
+    if (virStratoVirtDomainIsStandard(def)) {
+        size_t i;
+
+        for (i = 0; i < def->ndisks; i++) {
+            virDomainDiskDef *disk = def->disks[i];
+
+            if (disk->bus != VIR_DOMAIN_DISK_BUS_SATA && disk->bus != VIR_DOMAIN_DISK_BUS_IDE)
+                continue;
+            VIR_INFO("Domain %s: disk %s on bus %s goes on virtio-scsi (StratoVirt has no %s)",
+                     def->name, disk->dst, virDomainDiskBusTypeToString(disk->bus),
+                     virDomainDiskBusTypeToString(disk->bus));
+            disk->bus = VIR_DOMAIN_DISK_BUS_SCSI;
+            if (disk->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_DRIVE) {
+                /* a SATA port is a SCSI unit on target 0 */
+                disk->info.addr.drive.bus = 0;
+                disk->info.addr.drive.target = 0;
+            }
+        }
+    }
+
     /* What StratoVirt provides whatever the XML says goes into the XML. */
     if (virStratoVirtDomainIsStandard(def) &&
         def->features[VIR_DOMAIN_FEATURE_ACPI] == VIR_TRISTATE_SWITCH_ABSENT)
@@ -226,6 +251,12 @@ stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
     if (dev->type == VIR_DOMAIN_DEVICE_VIDEO &&
         dev->data.video->type == VIR_DOMAIN_VIDEO_TYPE_DEFAULT)
         dev->data.video->type = VIR_DOMAIN_VIDEO_TYPE_VIRTIO;
+
+    /* StratoVirt's SCSI controller is virtio-scsi */
+    if (dev->type == VIR_DOMAIN_DEVICE_CONTROLLER &&
+        dev->data.controller->type == VIR_DOMAIN_CONTROLLER_TYPE_SCSI &&
+        dev->data.controller->model == VIR_DOMAIN_CONTROLLER_MODEL_SCSI_DEFAULT)
+        dev->data.controller->model = VIR_DOMAIN_CONTROLLER_MODEL_SCSI_VIRTIO_SCSI;
 
     /* StratoVirt passes PCI devices with VFIO */
     if (dev->type == VIR_DOMAIN_DEVICE_HOSTDEV &&

@@ -3,6 +3,7 @@
 sandbox's virtstratovirtd, as a user would."""
 
 import os
+import re
 import subprocess
 import unittest
 
@@ -142,14 +143,73 @@ class VirtInstall(unittest.TestCase):
         self.assertIn("Secure Boot firmware needs SMM", p.stderr)
         self.assertIn("enabled=no", p.stderr)
 
-    def test_default_bus_gets_a_clear_error_not_a_crash(self):
-        # for a non-QEMU connection virt-install picks sata on q35
-        p = virt_install("--name", "vi2", "--disk", "path=%s/rootfs.raw" % IMG)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("bus 'sata' is not supported by StratoVirt", p.stderr)
-        self.assertIn("bus=virtio", p.stderr)
-        self.assertNotIn("Traceback", p.stderr)
-        self.assertNotIn("vi2", virsh("list", "--all", "--name").stdout)
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_defaults_run_on_uefi_with_a_clickable_display(self):
+        # no device options: virt-install's own choices for a non-QEMU
+        # connection (sata disk, pty console, VNC, virtio video, USB
+        # tablet).  --network none: the default NIC is issue 12's.
+        os.makedirs(IMG, exist_ok=True)
+        disk = os.path.join(IMG, "videf.raw")
+        with open(disk, "ab") as fh:
+            fh.truncate(1 << 20)
+        xml = self._uefi_runs("videf", "--vcpus", "2", "--disk", "path=%s" % disk,
+                              "--network", "none")
+        # sata has no StratoVirt controller: the disk went on virtio-scsi
+        self.assertIn("<target dev='sda' bus='scsi'/>", xml)
+        self.assertIn("<controller type='scsi' index='0' model='virtio-scsi'>", xml)
+        self.assertIn("<controller type='usb' index='0' model='nec-xhci'>", xml)
+        argv = vmm_argv("videf")
+        self.assertIn("scsi-hd,id=scsi0-0-0-0,bus=scsi0.0,scsi-id=0,lun=0,"
+                      "drive=drive-scsi0-0-0-0,bootindex=0", argv)
+        self.assertRegex(argv, r"-device virtio-scsi-pci,id=scsi0,bus=pci\.\d+,addr=0x0")
+        # a pointer the VNC client can click: usb-tablet on the xHCI
+        self.assertRegex(argv, r"-device nec-usb-xhci,id=usb0,bus=pci\.\d+,addr=0x0")
+        self.assertIn("-device usb-tablet,id=input0,bus=usb0.0,port=1", argv)
+        self.assertRegex(argv, r"-vnc 127\.0\.0\.1:\d+")
+        self.assertIn("virtio-gpu-pci", argv)
+        self.assertRegex(virsh("domdisplay", "videf").stdout, r"vnc://(localhost|127\.0\.0\.1):\d+")
+
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_defaults_with_each_everyday_option(self):
+        for name, args in (("viopt1", ("--graphics", "vnc")),
+                           ("viopt2", ("--boot", "uefi")),
+                           ("viopt3", ("--console", "pty")),
+                           ("viopt4", ("--vcpus", "2,sockets=1,cores=2"))):
+            os.makedirs(IMG, exist_ok=True)
+            disk = os.path.join(IMG, name + ".raw")
+            with open(disk, "ab") as fh:
+                fh.truncate(1 << 20)
+            self._uefi_runs(name, "--disk", "path=%s" % disk, "--network", "none", *args)
+        self.assertIn("sockets=1,cores=2,threads=1", vmm_argv("viopt4"))
+
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_cdrom_install_boots_the_cdrom_then_the_disk(self):
+        os.makedirs(IMG, exist_ok=True)
+        iso = os.path.join(IMG, "install.iso")
+        with open(iso, "ab") as fh:
+            fh.truncate(4 << 20)
+        disk = os.path.join(IMG, "vicd.raw")
+        with open(disk, "ab") as fh:
+            fh.truncate(1 << 20)
+        self._uefi_runs("vicd", "--cdrom", iso, "--disk", "path=%s" % disk,
+                        "--network", "none")
+        argv = vmm_argv("vicd")
+        # the install phase: the cdrom first in the firmware's boot order
+        self.assertRegex(argv, r"-drive id=drive-scsi0-0-0-1,file=%s,if=none,format=raw,"
+                         r"readonly=on,media=cdrom" % re.escape(iso))
+        self.assertIn("scsi-cd,id=scsi0-0-0-1,bus=scsi0.0,scsi-id=0,lun=1,"
+                      "drive=drive-scsi0-0-0-1,bootindex=0", argv)
+        self.assertIn("bootindex=1", argv.split("scsi-hd,")[1].split(" ")[0])
+        # virt-install's final definition has the cdrom ejected; the next
+        # boot is from the disk, the empty drive is left off
+        inactive = virsh("dumpxml", "--inactive", "vicd").stdout
+        self.assertRegex(inactive, r"<disk type='file' device='cdrom'>\s*<driver[^>]*/>?\s*"
+                         r"<target dev='sdb' bus='scsi'/>")
+        virsh("destroy", "vicd")
+        virsh("start", "vicd")
+        argv = vmm_argv("vicd")
+        self.assertNotIn("scsi-cd", argv)
+        self.assertIn("bootindex=0", argv.split("scsi-hd,")[1].split(" ")[0])
 
 
 if __name__ == "__main__":
