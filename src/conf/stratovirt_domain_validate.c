@@ -69,6 +69,29 @@ virStratoVirtValidateCmdlineValue(const char *what,
 }
 
 
+/**
+ * virStratoVirtValidateCmdlineArg:
+ * @what: what the value is, for the message (e.g. "<stratovirt:arg>")
+ * @value: a whole argv word (or environment value) given as it is
+ *
+ * The rule of virStratoVirtValidateCmdlineValue that applies to a word the
+ * user writes whole: no line break, which would split the log's record of
+ * the command line.  (',', '=' and a leading '-' belong to such a word.)
+ */
+int
+virStratoVirtValidateCmdlineArg(const char *what,
+                                const char *value)
+{
+    if (value && strpbrk(value, "\n\r")) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("%1$s '%2$s' cannot be passed to StratoVirt: a line break would split the command line's record in the domain log"),
+                       what, value);
+        return -1;
+    }
+    return 0;
+}
+
+
 static int
 stratovirtValidateInfoAddress(const virDomainDef *def,
                               const virDomainDeviceInfo *info,

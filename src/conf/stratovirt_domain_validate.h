@@ -10,4 +10,6 @@
 
 int virStratoVirtValidateCmdlineValue(const char *what,
                                       const char *value);
+int virStratoVirtValidateCmdlineArg(const char *what,
+                                    const char *value);
 void virStratoVirtDomainValidateSetup(virDomainDefParserConfig *config);

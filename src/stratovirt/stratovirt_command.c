@@ -15,6 +15,7 @@
 
 #include "stratovirt_compat.h"
 #include "stratovirt_command.h"
+#include "stratovirt_domain_ns.h"
 #include "stratovirt_domain_addr.h"
 #include "viralloc.h"
 #include "virbuffer.h"
@@ -808,6 +809,7 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
                               const virStratoVirtBuildParams *params)
 {
     g_autoptr(virCommand) cmd = virCommandNew(def->emulator);
+    const virStratoVirtDomainNsDef *ns;
 
     virCommandAddArgList(cmd, "-name", def->name, NULL);
     stratovirtBuildMachine(cmd, def);
@@ -833,6 +835,17 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
      * found from its first instant; StratoVirt's -pidfile needs
      * -daemonize and is not used. */
     virCommandAddArgList(cmd, "-D", params->logfile, NULL);
+
+    /* <stratovirt:commandline>, as given, after ours (the domain is
+     * tainted custom-argv at start) */
+    if ((ns = virStratoVirtDomainNsGet(def))) {
+        size_t i;
+
+        for (i = 0; i < ns->nargs; i++)
+            virCommandAddArg(cmd, ns->args[i]);
+        for (i = 0; i < ns->nenv; i++)
+            virCommandAddEnvPair(cmd, ns->env[i].name, NULLSTR_EMPTY(ns->env[i].value));
+    }
 
     return g_steal_pointer(&cmd);
 }

@@ -12,6 +12,7 @@
 #include "stratovirt_security.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_domain_validate.h"
+#include "stratovirt_domain_ns.h"
 #include "viralloc.h"
 #include "virerror.h"
 #include "virlog.h"
@@ -311,7 +312,8 @@ virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver)
 
     xmlopt = virDomainXMLOptionNew(&virStratoVirtDriverDomainDefParserConfig,
                                    &virStratoVirtDriverPrivateDataCallbacks,
-                                   NULL, NULL, NULL, NULL);
+                                   &virStratoVirtDriverDomainXMLNamespace,
+                                   NULL, NULL, NULL);
     if (xmlopt)
         virDomainXMLOptionSetCloseCallbackAlloc(xmlopt, virCloseCallbacksDomainAlloc);
     return xmlopt;

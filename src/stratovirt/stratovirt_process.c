@@ -30,6 +30,7 @@
 #include "stratovirt_command.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_domain_addr.h"
+#include "stratovirt_domain_ns.h"
 #include "stratovirt_hostdev.h"
 #include "stratovirt_interface.h"
 #include "stratovirt_monitor.h"
@@ -1032,6 +1033,15 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
             for (j = 0; j < netfds[i].nvhostfd; j++)
                 virCommandPassFD(cmd, netfds[i].vhostfd[j], 0);
         }
+    }
+    if (virStratoVirtDomainNsGet(vm->def) &&
+        virDomainObjTaint(vm, VIR_DOMAIN_TAINT_CUSTOM_ARGV)) {
+        g_autofree char *uuidstr = g_new0(char, VIR_UUID_STRING_BUFLEN);
+
+        virUUIDFormat(vm->def->uuid, uuidstr);
+        VIR_WARN("Domain id=%d name='%s' uuid=%s is tainted: %s", vm->def->id,
+                 vm->def->name, uuidstr,
+                 virDomainTaintTypeToString(VIR_DOMAIN_TAINT_CUSTOM_ARGV));
     }
 
     if (vm->def->nhostdevs > 0 && cfg->vfioMemlock) {
