@@ -18,6 +18,12 @@ for f in stratovirt.conf virtstratovirtd.conf; do
     [ -f "/etc/libvirt/$f.keep" ] && mv "/etc/libvirt/$f.keep" "/etc/libvirt/$f"
 done
 
+# The VMM's AppArmor profile, loaded where the kernel has AppArmor
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] &&
+   command -v apparmor_parser >/dev/null 2>&1; then
+    apparmor_parser -r /etc/apparmor.d/usr.bin.stratovirt &&
+        echo "install: AppArmor profile 'stratovirt' loaded for /usr/bin/stratovirt"
+fi
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
     systemd-tmpfiles --create /usr/lib/tmpfiles.d/libvirt-stratovirt-nodedev.conf || true
 fi

@@ -40,6 +40,9 @@ PACKAGES=(
     # (dnsmasq, iptables and its ebtables for it and nwfilter), Open vSwitch,
     # and ping to send traffic through a tap
     dnsmasq-base iptables openvswitch-switch iputils-ping
+    # apparmor_parser, to check the VMM's AppArmor profile (and load it
+    # where the kernel has AppArmor)
+    apparmor
 )
 if [ "$(dpkg --print-architecture)" = arm64 ]; then
     PACKAGES+=(qemu-efi-aarch64)

@@ -50,7 +50,9 @@ VIR_LOG_INIT("stratovirt.stratovirt_security");
  * and SELinux drivers confine a VMM with profiles and policy written for
  * QEMU (virt-aa-helper fills TEMPLATE.qemu; svirt_t), which do not
  * describe what StratoVirt opens, so picking them on a host that has them
- * would break starts there without being tested here.
+ * would break starts there without being tested here.  On AppArmor hosts
+ * the VMM is confined instead by the project's own profile for the binary
+ * (src/daemon/apparmor/usr.bin.stratovirt).
  */
 virSecurityManager *
 virStratoVirtSecurityInit(virStratoVirtDriver *driver,
