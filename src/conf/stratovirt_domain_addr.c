@@ -15,6 +15,7 @@
 #include <config.h>
 
 #include "stratovirt_domain_addr.h"
+#include "domain_addr.h"
 #include "viralloc.h"
 #include "virerror.h"
 #include "virlog.h"
@@ -96,28 +97,76 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
 }
 
 
-static unsigned int
-stratovirtPCIKey(unsigned int bus, unsigned int slot)
-{
-    return (bus << 8) | slot;
-}
+/*
+ * The slots in use are kept in libvirt's virDomainPCIAddressSet, with each
+ * bus given its model (pcie-root for pcie.0, pcie-root-port for the root
+ * ports), so its connect flags say what may go where: a root port's one
+ * slot 0 takes a hot-pluggable PCIe device, pcie.0 takes root ports and
+ * integrated devices from slot 1 on.  The placement policy (an endpoint
+ * gets a root port of its own, added when none is free; video goes on
+ * pcie.0) is the driver's, as it is the QEMU driver's own in
+ * qemu_domain_address.c.
+ */
+#define STRATOVIRT_PCI_BUSES 256
+
+typedef virDomainPCIAddressSet stratovirtPCIUsage;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(stratovirtPCIUsage, virDomainPCIAddressSetFree);
 
 
 static bool
-stratovirtPCISlotUsed(GHashTable *used,
+stratovirtPCISlotUsed(virDomainPCIAddressSet *used,
                       unsigned int bus,
                       unsigned int slot)
 {
-    return g_hash_table_contains(used, GUINT_TO_POINTER(stratovirtPCIKey(bus, slot) + 1));
+    virPCIDeviceAddress addr = { .bus = bus, .slot = slot };
+
+    if (bus >= used->nbuses)
+        return true;
+    return virDomainPCIAddressSlotInUse(used, &addr);
+}
+
+
+/* What a device at @bus may be: whatever that bus takes */
+static virDomainPCIConnectFlags
+stratovirtPCIBusFlags(virDomainPCIAddressSet *used,
+                      unsigned int bus)
+{
+    if (bus >= used->nbuses)
+        return 0;
+    return used->buses[bus].flags;
 }
 
 
 static void
-stratovirtPCISlotTake(GHashTable *used,
+stratovirtPCISlotTake(virDomainPCIAddressSet *used,
                       unsigned int bus,
                       unsigned int slot)
 {
-    g_hash_table_add(used, GUINT_TO_POINTER(stratovirtPCIKey(bus, slot) + 1));
+    virPCIDeviceAddress addr = { .bus = bus, .slot = slot };
+    virDomainPCIConnectFlags flags = stratovirtPCIBusFlags(used, bus);
+
+    /* A slot the XML gives twice, or on a bus that is no root port, is
+     * validation's to refuse (stratovirt_domain_validate.c): here it only
+     * counts as taken. */
+    if (!flags || stratovirtPCISlotUsed(used, bus, slot) ||
+        virDomainPCIAddressReserveAddr(used, &addr,
+                                       flags & ~VIR_PCI_CONNECT_AGGREGATE_SLOT, 0) < 0) {
+        virResetLastError();
+        if (bus < used->nbuses && slot < G_N_ELEMENTS(used->buses[bus].slot))
+            used->buses[bus].slot[slot].functions |= 1;
+    }
+}
+
+
+static int
+stratovirtPCIBusAddRootPort(virDomainPCIAddressSet *used,
+                            int idx)
+{
+    if (idx <= 0 || idx >= (int) used->nbuses)
+        return 0;
+    return virDomainPCIAddressBusSetModel(&used->buses[idx],
+                                          VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT,
+                                          true);
 }
 
 
@@ -127,7 +176,7 @@ stratovirtCollectAddress(virDomainDef *def G_GNUC_UNUSED,
                          virDomainDeviceInfo *info,
                          void *opaque)
 {
-    GHashTable *used = opaque;
+    virDomainPCIAddressSet *used = opaque;
 
     if (info->type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI)
         stratovirtPCISlotTake(used, info->addr.pci.bus, info->addr.pci.slot);
@@ -135,18 +184,33 @@ stratovirtCollectAddress(virDomainDef *def G_GNUC_UNUSED,
 }
 
 
-static GHashTable *
+static virDomainPCIAddressSet *
 stratovirtPCIUsageNew(virDomainDef *def)
 {
-    GHashTable *used = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_autoptr(stratovirtPCIUsage) used = NULL;
+    size_t i;
 
-    /* host bridge, and on q35 the ICH9 LPC bridge */
-    stratovirtPCISlotTake(used, 0, 0);
+    if (!(used = virDomainPCIAddressSetAlloc(STRATOVIRT_PCI_BUSES,
+                                             VIR_PCI_ADDRESS_EXTENSION_NONE)))
+        return NULL;
+    /* pcie.0: slot 0 is the host bridge (the model's first slot is 1) */
+    if (virDomainPCIAddressBusSetModel(&used->buses[0],
+                                       VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT, false) < 0)
+        return NULL;
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+
+        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_PCI &&
+            cont->model == VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT_PORT &&
+            stratovirtPCIBusAddRootPort(used, cont->idx) < 0)
+            return NULL;
+    }
+    /* the ICH9 LPC bridge of q35 */
     if (def->os.machine && STREQ(def->os.machine, "q35"))
         stratovirtPCISlotTake(used, 0, 0x1f);
 
     virDomainDeviceInfoIterate(def, stratovirtCollectAddress, used);
-    return used;
+    return g_steal_pointer(&used);
 }
 
 
@@ -164,7 +228,7 @@ stratovirtSetPCIAddress(virDomainDeviceInfo *info,
 
 
 static int
-stratovirtRootBusFreeSlot(GHashTable *used)
+stratovirtRootBusFreeSlot(virDomainPCIAddressSet *used)
 {
     unsigned int slot;
 
@@ -192,7 +256,7 @@ stratovirtRootPortSetTarget(virDomainControllerDef *cont)
 
 static int
 stratovirtPlaceRootPorts(virDomainDef *def,
-                         GHashTable *used)
+                         virDomainPCIAddressSet *used)
 {
     size_t i;
 
@@ -219,7 +283,7 @@ stratovirtPlaceRootPorts(virDomainDef *def,
 /* The index of an existing root port with nothing on its slot 0, or -1 */
 static int
 stratovirtUnusedRootPort(virDomainDef *def,
-                         GHashTable *used)
+                         virDomainPCIAddressSet *used)
 {
     size_t i;
 
@@ -238,7 +302,7 @@ stratovirtUnusedRootPort(virDomainDef *def,
 /* An existing root port with nothing on its slot 0, or a new one. */
 static int
 stratovirtFindOrAddRootPort(virDomainDef *def,
-                            GHashTable *used)
+                            virDomainPCIAddressSet *used)
 {
     virDomainControllerDef *cont;
     size_t i;
@@ -270,6 +334,8 @@ stratovirtFindOrAddRootPort(virDomainDef *def,
     stratovirtSetPCIAddress(&cont->info, 0, slot);
     stratovirtPCISlotTake(used, 0, slot);
     stratovirtRootPortSetTarget(cont);
+    if (stratovirtPCIBusAddRootPort(used, cont->idx) < 0)
+        return -1;
     VIR_DEBUG("added pcie-root-port index %d at pcie.0 slot 0x%x", cont->idx, slot);
     return cont->idx;
 }
@@ -277,7 +343,7 @@ stratovirtFindOrAddRootPort(virDomainDef *def,
 
 static int
 stratovirtAssignOne(virDomainDef *def,
-                    GHashTable *used,
+                    virDomainPCIAddressSet *used,
                     virDomainDeviceInfo *info,
                     bool hotpluggable)
 {
@@ -311,8 +377,10 @@ stratovirtAssignOne(virDomainDef *def,
 int
 virStratoVirtDomainFreeRootPort(virDomainDef *def)
 {
-    g_autoptr(GHashTable) used = stratovirtPCIUsageNew(def);
+    g_autoptr(stratovirtPCIUsage) used = stratovirtPCIUsageNew(def);
 
+    if (!used)
+        return -1;
     return stratovirtUnusedRootPort(def, used);
 }
 
@@ -328,13 +396,14 @@ virStratoVirtDomainAssignDeviceAddress(virDomainDef *def,
                                        virDomainDeviceInfo *info,
                                        bool hotpluggable)
 {
-    g_autoptr(GHashTable) used = NULL;
+    g_autoptr(stratovirtPCIUsage) used = NULL;
 
     if (!virStratoVirtDomainIsStandard(def) ||
         info->type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE)
         return 0;
 
-    used = stratovirtPCIUsageNew(def);
+    if (!(used = stratovirtPCIUsageNew(def)))
+        return -1;
     return stratovirtAssignOne(def, used, info, hotpluggable);
 }
 
@@ -349,13 +418,14 @@ virStratoVirtDomainAssignDeviceAddress(virDomainDef *def,
 int
 virStratoVirtDomainAssignAddresses(virDomainDef *def)
 {
-    g_autoptr(GHashTable) used = NULL;
+    g_autoptr(stratovirtPCIUsage) used = NULL;
     size_t i;
 
     if (!virStratoVirtDomainIsStandard(def))
         return 0;
 
-    used = stratovirtPCIUsageNew(def);
+    if (!(used = stratovirtPCIUsageNew(def)))
+        return -1;
 
     if (stratovirtPlaceRootPorts(def, used) < 0)
         return -1;
