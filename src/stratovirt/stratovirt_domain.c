@@ -83,7 +83,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferAddLit(buf, "/>\n");
     }
     if (priv->hostdevsPrepared)
-        virBufferAddLit(buf, "<hostdevs prepared='yes'/>\n");
+        virBufferAsprintf(buf, "<hostdevs prepared='yes'%s/>\n",
+                          priv->hostdevsTaken ? " taken='yes'" : "");
     if (priv->netsPrepared)
         virBufferAddLit(buf, "<interfaces prepared='yes'/>\n");
     if (priv->starting)
@@ -110,8 +111,17 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     priv->cgroupPartition = virXPathString("string(./machine/@cgroup)", ctxt);
     prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);
     priv->hostdevsPrepared = prepared && STREQ(prepared, "yes");
+
     priv->netsPrepared = virXPathBoolean("boolean(./interfaces[@prepared='yes'])", ctxt) > 0;
     priv->starting = virXPathBoolean("boolean(./starting)", ctxt) > 0;
+    {
+        g_autofree char *taken = virXPathString("string(./hostdevs/@taken)", ctxt);
+
+        /* a status written before "taken" was recorded: a domain that
+         * finished starting had them all */
+        priv->hostdevsTaken = priv->hostdevsPrepared &&
+            (taken ? STREQ(taken, "yes") : !priv->starting);
+    }
     priv->securityLabelled = virXPathBoolean("boolean(./securityLabelled)", ctxt) > 0;
 
     if (!priv->qmpPath) {

@@ -27,6 +27,7 @@ struct _virStratoVirtDomainObjPrivate {
 
     bool beingDestroyed;    /* we asked the VMM to go */
     bool hostdevsPrepared;  /* hostdevs were (maybe) detached for this run */
+    bool hostdevsTaken;     /* the hostdev manager gave them all to us */
     bool netsPrepared;      /* host side of the interfaces set up for this run */
     bool starting;          /* a start is under way (status saved early) */
     bool guestShutdown;     /* SHUTDOWN event seen or powerdown requested */

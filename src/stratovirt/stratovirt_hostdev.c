@@ -317,6 +317,7 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
     size_t i;
 
     priv->hostdevsPrepared = false;
+    priv->hostdevsTaken = false;
     if (!stratovirtDomainHasPCIHostdevs(vm->def))
         return 0;
 
@@ -335,7 +336,9 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
     }
 
     /* Recorded before anything is detached: a daemon killed from here on
-     * finds the mark in the status XML and gives the devices back. */
+     * finds the mark in the status XML.  Until the manager has given us
+     * every device ("taken", saved by the caller), a recovery gives back
+     * only what nobody else holds (virStratoVirtHostdevReattachDomain). */
     priv->hostdevsPrepared = true;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0 ||
         virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
@@ -345,7 +348,88 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
         priv->hostdevsPrepared = false;
         return -1;
     }
+    priv->hostdevsTaken = true;
     return 0;
+}
+
+
+/* Whether another domain (of any driver this manager knows) has @addr */
+static bool
+stratovirtHostdevActiveElsewhere(virStratoVirtDriver *driver,
+                                 virDomainObj *vm,
+                                 virPCIDeviceAddress *addr)
+{
+    virPCIDeviceList *active = driver->hostdevMgr->activePCIHostdevs;
+    virPCIDevice *dev;
+    bool ret = false;
+
+    virObjectLock(active);
+    if ((dev = virPCIDeviceListFind(active, addr))) {
+        const char *drvname = NULL;
+        const char *domname = NULL;
+
+        virPCIDeviceGetUsedBy(dev, &drvname, &domname);
+        ret = STRNEQ_NULLABLE(drvname, STRATOVIRT_HOSTDEV_DRIVER) ||
+              STRNEQ_NULLABLE(domname, vm->def->name);
+    }
+    virObjectUnlock(active);
+    return ret;
+}
+
+
+/*
+ * A start cut short while the hostdev manager was preparing the devices:
+ * which ones it had detached for us is not recorded anywhere.  Give back a
+ * device only if it is managed (an unmanaged device stays where the
+ * administrator bound it), on vfio-pci, and held by no other domain (the
+ * running domains' devices are marked in use before any recovery runs).
+ */
+static void
+stratovirtHostdevGiveBackUnconfirmed(virStratoVirtDriver *driver,
+                                     virDomainObj *vm)
+{
+    g_autofree virDomainHostdevDef **devs = g_new0(virDomainHostdevDef *,
+                                                   vm->def->nhostdevs + 1);
+    size_t ndevs = 0;
+    size_t i;
+
+    for (i = 0; i < vm->def->nhostdevs; i++) {
+        virDomainHostdevDef *hd = vm->def->hostdevs[i];
+        virPCIDeviceAddress *addr;
+        g_autofree char *drv = NULL;
+        g_autofree char *bdf = NULL;
+
+        if (!virHostdevIsPCIDevice(hd) || !hd->managed)
+            continue;
+        addr = &hd->source.subsys.u.pci.addr;
+        bdf = virPCIDeviceAddressAsString(addr);
+        drv = stratovirtPCIDriverName(addr);
+        if (STRNEQ_NULLABLE(drv, "vfio-pci")) {
+            VIR_DEBUG("domain %s: %s is on %s: nothing to give back", vm->def->name,
+                      bdf, NULLSTR(drv));
+            continue;
+        }
+        if (stratovirtHostdevActiveElsewhere(driver, vm, addr)) {
+            VIR_WARN("domain %s: %s belongs to another domain; leaving it alone",
+                     vm->def->name, bdf);
+            continue;
+        }
+        virStratoVirtCompatHostdevPCIOrigStateReprobe(hd);
+        devs[ndevs++] = hd;
+    }
+    if (ndevs == 0)
+        return;
+
+    if (virHostdevUpdateActivePCIDevices(driver->hostdevMgr, devs, ndevs,
+                                         STRATOVIRT_HOSTDEV_DRIVER,
+                                         vm->def->name) < 0) {
+        VIR_WARN("domain %s: cannot take back its PCI devices: %s", vm->def->name,
+                 virGetLastErrorMessage());
+        virResetLastError();
+        return;
+    }
+    virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
+                                 vm->def->name, devs, ndevs);
 }
 
 
@@ -358,10 +442,14 @@ virStratoVirtHostdevReattachDomain(virStratoVirtDriver *driver,
     if (!priv->hostdevsPrepared || !driver->hostdevMgr)
         return;
 
-    virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
-                                 vm->def->name, vm->def->hostdevs,
-                                 vm->def->nhostdevs);
+    if (priv->hostdevsTaken)
+        virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
+                                     vm->def->name, vm->def->hostdevs,
+                                     vm->def->nhostdevs);
+    else
+        stratovirtHostdevGiveBackUnconfirmed(driver, vm);
     priv->hostdevsPrepared = false;
+    priv->hostdevsTaken = false;
 }
 
 
@@ -369,7 +457,11 @@ void
 virStratoVirtHostdevUpdateActive(virStratoVirtDriver *driver,
                                  virDomainObj *vm)
 {
-    if (!driver->hostdevMgr || !stratovirtDomainHasPCIHostdevs(vm->def))
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    /* only what the manager had given this domain */
+    if (!driver->hostdevMgr || !stratovirtDomainHasPCIHostdevs(vm->def) ||
+        !priv->hostdevsTaken)
         return;
 
     if (virHostdevUpdateActivePCIDevices(driver->hostdevMgr, vm->def->hostdevs,
@@ -478,6 +570,8 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventDeviceAddedNewFromObj(vm, hostdev->info->alias));
     VIR_APPEND_ELEMENT(vm->def->hostdevs, vm->def->nhostdevs, hostdev);
+    if (!priv->hostdevsPrepared)
+        priv->hostdevsTaken = true;
     priv->hostdevsPrepared = true;
     return 0;
 

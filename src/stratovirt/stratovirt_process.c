@@ -1320,21 +1320,9 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     if (driver->inhibitCallback)
         driver->inhibitCallback(true, driver->inhibitOpaque);
 
-    if (priv->starting) {
-        /* libvirt records how to give a device back only once all are
-         * detached; a managed device we left on vfio-pci goes back to the
-         * driver the kernel probes for it. */
-        for (i = 0; i < vm->def->nhostdevs; i++) {
-            virDomainHostdevDef *hd = vm->def->hostdevs[i];
-
-            if (hd->managed && virHostdevIsPCIDevice(hd)) {
-                virStratoVirtCompatHostdevPCIOrigStateReprobe(hd);
-            }
-        }
-    }
-
-    /* Devices and ports of a live domain are in use, whatever happens next. */
-    virStratoVirtHostdevUpdateActive(driver, vm);
+    /* The devices the hostdev manager had given to live domains were
+     * marked in use before any domain is reconnected
+     * (virStratoVirtProcessReconnectAll). */
     if (priv->netsPrepared)
         virStratoVirtInterfaceReconnectAll(vm);
     for (i = 0; i < vm->def->ngraphics; i++) {
@@ -1426,6 +1414,16 @@ virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver)
 
     virDomainObjListCollect(driver->domains, NULL, &vms, &nvms, NULL,
                             VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    /* First every device the hostdev manager had given to a domain is in
+     * use again, and only then is any domain reconnected or its cut-short
+     * start undone: undoing one can then never take a device another
+     * domain holds, whatever the order. */
+    for (i = 0; i < nvms; i++) {
+        virObjectLock(vms[i]);
+        if (virDomainObjIsActive(vms[i]))
+            virStratoVirtHostdevUpdateActive(driver, vms[i]);
+        virObjectUnlock(vms[i]);
+    }
     for (i = 0; i < nvms; i++)
         stratovirtProcessReconnectOne(vms[i], driver);
     virObjectListFreeCount(vms, nvms);

@@ -249,6 +249,107 @@ class StaleFiles(unittest.TestCase):
         self.assertEqual(status_files(), [])
 
 
+ROUNDS = int(os.environ.get("SVTEST_ROUNDS", "0")) or None
+
+
+def status_has(name, text):
+    try:
+        with open(os.path.join(STATE, name + ".xml")) as f:
+            return text in f.read()
+    except FileNotFoundError:
+        return False
+
+
+@unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
+class ContestedDevices(unittest.TestCase):
+    """A restart while starts wait on the hostdev manager: undoing a start
+    gives back only what that domain took, never a device another domain
+    holds or one the administrator bound to vfio-pci (managed='no')."""
+
+    SLOW = "0000:04:00.0"
+
+    def tearDown(self):
+        set_faults({})
+        for f in os.listdir(SB):
+            if f.startswith("slow-bind-"):
+                os.unlink(os.path.join(SB, f))
+
+    def start_slow(self, name, devs, managed="yes"):
+        """A start that holds the hostdev manager while SLOW binds slowly."""
+        with open(os.path.join(SB, "slow-bind-" + self.SLOW), "w") as f:
+            f.write("3")
+        t0 = len(simlog())
+        p = subprocess.Popen(["/usr/bin/virsh", "create", xmlfile(name, devs)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: "slow bind %s" % self.SLOW in simlog()[t0:], timeout=15,
+                 what="the slow bind")
+        return p
+
+    def settle_slow(self):
+        # the slow bind lands after the daemon died; the kernel would do the
+        # same, and an administrator would reattach it
+        time.sleep(3.2)
+        wait_for(lambda: driver_of(self.SLOW) in ("hinic", "vfio-pci"), what=self.SLOW)
+        if driver_of(self.SLOW) == "vfio-pci":
+            virsh("nodedev-reattach", "pci_" + self.SLOW.replace(":", "_").replace(".", "_"))
+        self.assertEqual(driver_of(self.SLOW), "hinic")
+
+    def test_restart_with_a_contested_device_keeps_it_with_its_owner(self):
+        for r in range(ROUNDS or 3):
+            a, b, c = "cda%d" % r, "cdb%d" % r, "cdc%d" % r
+            virsh("create", xmlfile(a, ["0000:06:00.0"]))
+            apid = vmms(a)[0]
+            pc = self.start_slow(c, [self.SLOW])
+            pb = subprocess.Popen(["/usr/bin/virsh", "create", xmlfile(b, ["0000:06:00.0"])],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # B waits on the manager, its devices marked as being prepared
+            wait_for(lambda: status_has(b, "<hostdevs prepared='yes'"), what="B preparing")
+            stop_daemon(signal.SIGKILL)
+            pb.communicate(timeout=30)
+            pc.communicate(timeout=30)
+            start_daemon()
+            self.assertEqual(virsh("domstate", a).stdout.strip(), "running", "round %d" % r)
+            self.assertTrue(pid_alive(apid), "round %d" % r)
+            self.assertEqual(driver_of("0000:06:00.0"), "vfio-pci", "round %d" % r)
+            names = virsh("list", "--all", "--name").stdout.split()
+            self.assertNotIn(b, names)
+            self.assertNotIn(c, names)
+            self.assertEqual(vmms(b) + vmms(c), [])
+            self.settle_slow()
+            virsh("destroy", a)
+            self.assertEqual(driver_of("0000:06:00.0"), "hinic")
+            self.assertEqual(status_files(), [])
+
+    def test_recovery_leaves_unmanaged_devices_on_vfio(self):
+        virsh("nodedev-detach", "pci_0000_03_00_0")
+        try:
+            for r in range(ROUNDS or 2):
+                name = "um%d" % r
+                with open(os.path.join(SB, "slow-bind-" + self.SLOW), "w") as f:
+                    f.write("3")
+                xml = domxml(name, [self.SLOW]).replace(
+                    "</devices>", hostdev("0000:03:00.0", managed="no") + "</devices>")
+                path = os.path.join(SB, name + ".xml")
+                with open(path, "w") as f:
+                    f.write(xml)
+                t0 = len(simlog())
+                p = subprocess.Popen(["/usr/bin/virsh", "create", path],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                wait_for(lambda: "slow bind %s" % self.SLOW in simlog()[t0:], timeout=15,
+                         what="the slow bind")
+                stop_daemon(signal.SIGKILL)
+                p.communicate(timeout=30)
+                start_daemon()
+                self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci", "round %d" % r)
+                self.assertEqual(vmms(name), [])
+                self.settle_slow()
+                self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci")
+                self.assertEqual(status_files(), [])
+        finally:
+            virsh("nodedev-reattach", "pci_0000_03_00_0", check=False)
+        self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+
+
 class HostileVMM(unittest.TestCase):
 
     def tearDown(self):
