@@ -17,6 +17,7 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virxml.h"
+#include "virfile.h"
 #include "virhostdev.h"
 #include "virclosecallbacks.h"
 #include "virchrdev.h"
@@ -283,11 +284,26 @@ stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
         dev->data.net->model == VIR_DOMAIN_NET_MODEL_UNKNOWN && !dev->data.net->modelstr)
         dev->data.net->model = VIR_DOMAIN_NET_MODEL_VIRTIO;
 
-    /* StratoVirt's disks are raw unless told otherwise. */
+    /* StratoVirt's disks are raw unless told otherwise.  The format is
+     * never probed (a guest could write any header into a raw image), but
+     * an image whose header says qcow2 is not run as raw either: the guest
+     * would see the container, not the disk. */
     if (dev->type == VIR_DOMAIN_DEVICE_DISK &&
         dev->data.disk->src->format == VIR_STORAGE_FILE_NONE &&
-        virStorageSourceIsLocalStorage(dev->data.disk->src))
-        dev->data.disk->src->format = VIR_STORAGE_FILE_RAW;
+        virStorageSourceIsLocalStorage(dev->data.disk->src)) {
+        virDomainDiskDef *disk = dev->data.disk;
+        g_autofree char *header = NULL;
+
+        if (disk->src->path &&
+            virFileReadHeaderQuiet(disk->src->path, 4, &header) == 4 &&
+            memcmp(header, "QFI\xfb", 4) == 0) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                           _("disk '%1$s': '%2$s' is a qcow2 image but its format is not given, and StratoVirt would run it as raw; add <driver type='qcow2'/> (virt-install: --disk path=%3$s,driver.type=qcow2)"),
+                           disk->dst, disk->src->path, disk->src->path);
+            return -1;
+        }
+        disk->src->format = VIR_STORAGE_FILE_RAW;
+    }
     return 0;
 }
 

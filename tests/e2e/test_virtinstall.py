@@ -212,5 +212,28 @@ class VirtInstall(unittest.TestCase):
         self.assertIn("bootindex=0", argv.split("scsi-hd,")[1].split(" ")[0])
 
 
+    def test_qcow2_image_without_a_format_is_refused_with_the_fix(self):
+        # virt-install writes no <driver type> for a non-QEMU connection;
+        # StratoVirt would run the qcow2 container as a raw disk
+        os.makedirs(IMG, exist_ok=True)
+        img = os.path.join(IMG, "viq.qcow2")
+        with open(img, "wb") as fh:
+            fh.write(b"QFI\xfb\x00\x00\x00\x03")
+            fh.truncate(1 << 20)
+        p = virt_install_plain("viq", "--disk", "path=%s,bus=virtio" % img,
+                               "--network", "none", "--graphics", "none")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("is a qcow2 image but its format is not given", p.stderr)
+        self.assertIn("driver.type=qcow2", p.stderr)
+        self.assertNotIn("viq", virsh("list", "--all", "--name").stdout)
+        # with the format given it runs
+        p = virt_install_plain("viq", "--disk", "path=%s,bus=virtio,driver.type=qcow2" % img,
+                               "--network", "none", "--graphics", "none")
+        self.addCleanup(virsh, "undefine", "viq", "--nvram", check=False)
+        self.addCleanup(virsh, "destroy", "viq", check=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("format=qcow2", vmm_argv("viq"))
+
+
 if __name__ == "__main__":
     main()
