@@ -63,19 +63,20 @@ def create_destroy(conn, xml, runs, warmup=1):
 
 
 def vmm_ready_time(argv, tmp):
-    """exec of the VMM until its QMP greeting, with the driver's argv."""
+    """exec of the VMM until its QMP greeting, with the driver's argv.
+
+    The driver runs StratoVirt in the foreground (libvirt daemonizes it),
+    so here it is our child: its exit is waited for, no pidfile read."""
     qmp = os.path.join(tmp, "bench.qmp")
-    pidfile = os.path.join(tmp, "bench.pid")
-    for p in (qmp, pidfile):
-        if os.path.exists(p):
-            os.unlink(p)
+    if os.path.exists(qmp):
+        os.unlink(qmp)
     a = list(argv)
     a[a.index("-qmp") + 1] = "unix:%s,server,nowait" % qmp
-    a[a.index("-pidfile") + 1] = pidfile
     a[a.index("-D") + 1] = os.path.join(tmp, "bench.log")
     a[a.index("-name") + 1] = "benchvmm"
     t0 = time.monotonic()
-    subprocess.run(a, check=True)
+    proc = subprocess.Popen(a, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     delay = 0.0002
     while True:
         try:
@@ -84,6 +85,8 @@ def vmm_ready_time(argv, tmp):
             break
         except OSError:
             s.close()
+            if proc.poll() is not None:
+                raise RuntimeError("the VMM exited (%d) before its QMP greeting" % proc.returncode)
             time.sleep(delay)
             delay = min(delay * 2, 0.005)
     s.recv(4096)
@@ -91,10 +94,7 @@ def vmm_ready_time(argv, tmp):
     s.sendall(b'{"execute":"quit"}')
     s.recv(4096)
     s.close()
-    with open(pidfile) as f:
-        pid = int(f.read())
-    while os.path.exists("/proc/%d" % pid):
-        time.sleep(0.001)
+    proc.wait(timeout=30)
     return t1 - t0
 
 
