@@ -2,7 +2,7 @@
 # Run the whole test suite with meson and close with a line CI can read:
 # 'N passed, N failed, N skipped'.
 #
-#   scripts/test.sh [--sanitize] [meson test args]
+#   scripts/test.sh [--long] [--sanitize] [meson test args]
 #
 # --sanitize builds the project a second time with ASan+UBSan (build-asan/)
 # and runs the same suite against that daemon and driver; any report whose
@@ -11,6 +11,13 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD="${BUILD:-$TOP/build}"
+
+# --long: the fault suites' many-round scenarios run all their rounds
+# (SVTEST_LONG=1; see tests/e2e/test_restart.py)
+if [ "${1:-}" = "--long" ]; then
+    export SVTEST_LONG=1
+    shift
+fi
 
 sanitize=""
 if [ "${1:-}" = "--sanitize" ]; then
@@ -38,6 +45,7 @@ jobs=$(nproc)
 # under the sanitizers everything is several times slower: one at a time
 extra=()
 [ -n "$sanitize" ] && jobs=1
+[ -n "${SVTEST_LONG:-}" ] && extra+=(--timeout-multiplier 6)
 meson test -C "$BUILD" --print-errorlogs --num-processes "$jobs" "${extra[@]}" "$@" || rc=$?
 
 if [ -n "$sanitize" ]; then

@@ -66,6 +66,22 @@ static virStratoVirtDriver *stratovirt_driver;
  * State driver
  */
 
+/* At daemon exit the VMMs keep running: close their monitors (each holds
+ * a reference on its domain), so that the domain objects can go. */
+static int
+stratovirtStateCloseMonitor(virDomainObj *vm,
+                            void *opaque G_GNUC_UNUSED)
+{
+    virStratoVirtMonitor *mon;
+
+    virObjectLock(vm);
+    mon = g_steal_pointer(&STRATOVIRT_DOMAIN_PRIVATE(vm)->mon);
+    virObjectUnlock(vm);
+    virStratoVirtMonitorClose(mon);
+    return 0;
+}
+
+
 static int
 stratovirtStateCleanup(void)
 {
@@ -74,6 +90,9 @@ stratovirtStateCleanup(void)
     if (!driver)
         return -1;
 
+    if (driver->domains)
+        virDomainObjListForEach(driver->domains, false,
+                                stratovirtStateCloseMonitor, NULL);
     virObjectUnref(driver->domains);
     if (driver->netlinkStarted)
         virNetlinkEventServiceStop(NETLINK_ROUTE);
@@ -912,6 +931,7 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
 {
     virStratoVirtDriver *driver = dom->conn->privateData;
     virDomainObj *vm;
+    bool starting;
     int ret = -1;
 
     virCheckFlags(VIR_DOMAIN_DESTROY_GRACEFUL, -1);
@@ -920,10 +940,26 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
         return -1;
     if (virDomainDestroyFlagsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
-    if (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0)
-        goto cleanup;
     if (virDomainObjCheckActive(vm) < 0)
+        goto cleanup;
+
+    /* Kill first, then take the job (the QEMU driver's order): whatever
+     * holds the job now is waiting on this VMM and fails at once when it
+     * goes, so destroy wins over queries, hung commands and starts. */
+    starting = STRATOVIRT_DOMAIN_PRIVATE(vm)->starting;
+    if (virStratoVirtProcessBeginStopJob(vm, !(flags & VIR_DOMAIN_DESTROY_GRACEFUL)) < 0)
+        goto cleanup;
+    if (!virDomainObjIsActive(vm)) {
+        if (starting) {
+            /* the start we interrupted has undone itself */
+            VIR_DEBUG("domain %s: its start was interrupted by destroy", vm->def->name);
+            dom->id = -1;
+            ret = 0;
+        } else {
+            virReportError(VIR_ERR_OPERATION_INVALID, "%s", _("domain is not running"));
+        }
         goto endjob;
+    }
 
     /* graceful: SIGTERM only (StratoVirt exits in order); if it does not
      * go, say so and leave the domain running, as libvirt's drivers do */
@@ -939,7 +975,7 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
 
  endjob:
     virDomainObjEndJob(vm);
-    if (ret == 0 && !vm->persistent)
+    if (ret == 0 && !vm->persistent && !vm->removing)
         virDomainObjListRemove(driver->domains, vm);
  cleanup:
     virDomainObjEndAPI(&vm);

@@ -5,9 +5,15 @@
  * client per socket, wants string ids, and writes every message as JSON
  * plus "\r\n" (see shared/stratovirt-contract.md, section 3).  So: one
  * command in flight at a time, each sent in one write and awaited with a
- * deadline; replies and events are read by a handle on libvirt's event
- * loop, which never blocks on one VMM; events are handed to the owner
- * outside the monitor lock.
+ * deadline.  Replies and events are read off the daemon's main loop, by a
+ * thread of the monitor's own (libvirt's virEventThread: a GMainContext
+ * per VMM, as the QEMU driver has), so no client request ever waits on a
+ * VMM and the cost of a request does not grow with the number of running
+ * domains.  One wake-up reads a bounded slice, so a VMM that floods
+ * events cannot monopolise even its own thread.  Events are handed to the
+ * owner outside the monitor lock; the monitor holds a reference on the
+ * domain for as long as it can call back, and starts no callback once
+ * virStratoVirtMonitorClose has been called.
  *
  * This file knows nothing of domain XML.
  *
@@ -16,6 +22,7 @@
 
 #include <config.h>
 
+#include <glib-unix.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -25,7 +32,7 @@
 #include "stratovirt_monitor.h"
 #include "viralloc.h"
 #include "virerror.h"
-#include "virevent.h"
+#include "vireventthread.h"
 #include "virfile.h"
 #include "virjson.h"
 #include "virlog.h"
@@ -45,8 +52,14 @@ VIR_LOG_INIT("stratovirt.stratovirt_monitor");
 #define STRATOVIRT_QMP_MAX_MSG 8192
 /* we refuse to buffer more than this from a VMM without a line break */
 #define STRATOVIRT_QMP_MAX_LINE (1024 * 1024)
-/* events we keep while nobody takes them */
-#define STRATOVIRT_QMP_MAX_EVENTS 256
+/* what one wake-up of the monitor thread reads at most, then it lets the
+ * thread's loop go round (the socket stays readable, so it comes back) */
+#define STRATOVIRT_QMP_READ_CHUNK 4096
+#define STRATOVIRT_QMP_READ_SLICE (16 * STRATOVIRT_QMP_READ_CHUNK)
+#define STRATOVIRT_QMP_SLICE_EVENTS 256
+/* a VMM filling whole slices with events is flooding: say so at most this
+ * often (ms) */
+#define STRATOVIRT_QMP_FLOOD_WARN_MS 10000
 
 struct _virStratoVirtMonitor {
     virObjectLockable parent;
@@ -54,10 +67,12 @@ struct _virStratoVirtMonitor {
     virCond notify;
 
     int fd;
-    int watch;
     char *path;
 
-    virDomainObj *vm;
+    virEventThread *eventThread;  /* reads the socket; NULL once closed */
+    GSource *source;
+
+    virDomainObj *vm;       /* a reference, dropped when disposed */
     virStratoVirtMonitorCallbacks cb;
     void *opaque;
 
@@ -76,8 +91,12 @@ struct _virStratoVirtMonitor {
     unsigned long long serial;
 
     bool eof;               /* the VMM closed the socket */
-    bool closed;            /* we closed it */
+    bool closed;            /* we closed it: no callback starts any more */
     virError lastError;
+
+    /* flood accounting, for a rate-limited warning */
+    unsigned long long floodEvents;
+    unsigned long long floodSince;
 };
 
 static virClass *virStratoVirtMonitorClass;
@@ -100,6 +119,14 @@ virStratoVirtMonitorDispose(void *obj)
     virStratoVirtMonitor *mon = obj;
 
     VIR_DEBUG("mon=%p", mon);
+    /* Close has stopped the thread; a monitor that was never opened has
+     * none.  Never reached from the thread itself with one running. */
+    if (mon->source) {
+        g_source_destroy(mon->source);
+        g_clear_pointer(&mon->source, g_source_unref);
+    }
+    g_clear_object(&mon->eventThread);
+    virObjectUnref(mon->vm);
     virCondDestroy(&mon->notify);
     VIR_FORCE_CLOSE(mon->fd);
     g_free(mon->path);
@@ -182,11 +209,6 @@ stratovirtMonitorProcessLine(virStratoVirtMonitor *mon,
     if ((event = virJSONValueObjectGetString(msg, "event"))) {
         stratovirtMonitorEvent *ev;
 
-        if (events->len >= STRATOVIRT_QMP_MAX_EVENTS) {
-            VIR_WARN("dropping QMP event %s from '%s': too many at once",
-                     event, mon->path);
-            return;
-        }
         ev = g_new0(stratovirtMonitorEvent, 1);
         ev->name = g_strdup(event);
         if (virJSONValueObjectRemoveKey(msg, "data", &ev->data) <= 0)
@@ -277,6 +299,20 @@ stratovirtMonitorParseEvent(const char *name,
 }
 
 
+/* Whether a callback may start now: not once Close was called.  Called
+ * without the monitor lock. */
+static bool
+stratovirtMonitorMayCallBack(virStratoVirtMonitor *mon)
+{
+    bool ok;
+
+    virObjectLock(mon);
+    ok = !mon->closed;
+    virObjectUnlock(mon);
+    return ok;
+}
+
+
 static void
 stratovirtMonitorDispatchEvents(virStratoVirtMonitor *mon,
                                 GPtrArray *events)
@@ -286,7 +322,7 @@ stratovirtMonitorDispatchEvents(virStratoVirtMonitor *mon,
     for (i = 0; i < events->len; i++) {
         stratovirtMonitorEvent *ev = events->pdata[i];
 
-        if (mon->cb.eventNotify) {
+        if (mon->cb.eventNotify && stratovirtMonitorMayCallBack(mon)) {
             virStratoVirtMonitorEvent typed = { 0 };
 
             stratovirtMonitorParseEvent(ev->name, ev->data, &typed);
@@ -349,14 +385,39 @@ stratovirtMonitorConsume(virStratoVirtMonitor *mon,
 }
 
 
+/* The rate-limited warning about a VMM that fills whole read slices with
+ * events.  Called with the monitor locked. */
 static void
-stratovirtMonitorIO(int watch G_GNUC_UNUSED,
-                    int fd,
-                    int events,
+stratovirtMonitorNoteFlood(virStratoVirtMonitor *mon,
+                           size_t nevents)
+{
+    unsigned long long now;
+
+    if (virTimeMillisNow(&now) < 0)
+        return;
+    if (mon->floodSince == 0)
+        mon->floodSince = now;
+    mon->floodEvents += nevents;
+    if (now - mon->floodSince < STRATOVIRT_QMP_FLOOD_WARN_MS)
+        return;
+    VIR_WARN("StratoVirt floods its QMP socket '%s' with events (%llu in %llu ms); "
+             "reading it in bounded slices", mon->path, mon->floodEvents,
+             now - mon->floodSince);
+    mon->floodEvents = 0;
+    mon->floodSince = now;
+}
+
+
+/* Runs in the monitor's thread whenever the socket is readable or hung
+ * up: reads one bounded slice, handles it, and returns to the loop. */
+static gboolean
+stratovirtMonitorIO(int fd,
+                    GIOCondition cond,
                     void *opaque)
 {
     virStratoVirtMonitor *mon = opaque;
     g_autoptr(GPtrArray) evs = g_ptr_array_new();
+    gboolean keep = G_SOURCE_CONTINUE;
     bool eof = false;
 
     virObjectRef(mon);
@@ -365,42 +426,48 @@ stratovirtMonitorIO(int watch G_GNUC_UNUSED,
     if (mon->closed || fd != mon->fd) {
         virObjectUnlock(mon);
         virObjectUnref(mon);
-        return;
+        return G_SOURCE_REMOVE;
     }
 
-    if (events & VIR_EVENT_HANDLE_READABLE) {
-        char chunk[4096];
-        ssize_t got;
+    if (cond & G_IO_IN) {
+        char chunk[STRATOVIRT_QMP_READ_CHUNK];
+        size_t total = 0;
+        ssize_t got = 1;
 
         while (!mon->eof &&
-               (got = recv(mon->fd, chunk, sizeof(chunk), MSG_DONTWAIT)) > 0)
+               total < STRATOVIRT_QMP_READ_SLICE &&
+               evs->len < STRATOVIRT_QMP_SLICE_EVENTS &&
+               (got = recv(mon->fd, chunk, sizeof(chunk), MSG_DONTWAIT)) > 0) {
+            total += got;
             stratovirtMonitorConsume(mon, chunk, got, evs);
+        }
         if (!mon->eof) {
             if (got == 0)
                 mon->eof = true;
             else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 mon->eof = true;
+            else if (got > 0)
+                stratovirtMonitorNoteFlood(mon, evs->len);
         }
-    }
-
-    if (events & (VIR_EVENT_HANDLE_HANGUP | VIR_EVENT_HANDLE_ERROR))
+    } else if (cond & (G_IO_HUP | G_IO_ERR)) {
+        /* hung up with nothing left to read */
         mon->eof = true;
+    }
 
     if (mon->eof) {
         eof = true;
-        if (mon->watch != -1) {
-            virEventRemoveHandle(mon->watch);
-            mon->watch = -1;
-        }
+        keep = G_SOURCE_REMOVE;
+        g_clear_pointer(&mon->source, g_source_unref);
         virCondBroadcast(&mon->notify);
     }
     virObjectUnlock(mon);
 
     stratovirtMonitorDispatchEvents(mon, evs);
-    if (eof && mon->cb.eofNotify)
+    if (eof && mon->cb.eofNotify && stratovirtMonitorMayCallBack(mon))
         mon->cb.eofNotify(mon, mon->vm, mon->opaque);
 
     virObjectUnref(mon);
+    return keep;
 }
 
 
@@ -561,13 +628,12 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
         return NULL;
     }
     mon->fd = fd;
-    mon->watch = -1;
     if (virCondInit(&mon->notify) < 0) {
         virReportSystemError(errno, "%s", _("cannot initialize a condition"));
         return NULL;
     }
     mon->path = g_strdup(path);
-    mon->vm = vm;
+    mon->vm = virObjectRef(vm);
     mon->cb = *cb;
     mon->opaque = opaque;
 
@@ -576,20 +642,14 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
         return NULL;
     }
 
-    virObjectLock(mon);
-    if ((mon->watch = virEventAddHandle(mon->fd,
-                                        VIR_EVENT_HANDLE_READABLE |
-                                        VIR_EVENT_HANDLE_HANGUP |
-                                        VIR_EVENT_HANDLE_ERROR,
-                                        stratovirtMonitorIO,
-                                        virObjectRef(mon),
-                                        virObjectUnref)) < 0) {
-        virObjectUnlock(mon);
-        virObjectUnref(mon);
-        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
-                       _("cannot watch the QMP socket on the event loop"));
+    if (!(mon->eventThread = virEventThreadNew("stratovirt-mon")))
         return NULL;
-    }
+
+    virObjectLock(mon);
+    mon->source = g_unix_fd_source_new(mon->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+    g_source_set_callback(mon->source, (GSourceFunc) (void (*)(void)) stratovirtMonitorIO,
+                          virObjectRef(mon), virObjectUnref);
+    g_source_attach(mon->source, virEventThreadGetContext(mon->eventThread));
 
     if (stratovirtMonitorWait(mon, stratovirtMonitorGreeted, deadline,
                               _("with its QMP greeting")) < 0) {
@@ -609,25 +669,39 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
 /**
  * virStratoVirtMonitorClose:
  *
- * Stops watching the socket and drops the caller's reference; no
- * callback is called after this returns.
+ * Stops reading the socket, wakes whoever waits on a reply, stops the
+ * monitor's thread and drops the caller's reference.  No callback starts
+ * once this was called; one already running (it may be waiting for the
+ * domain lock) finishes before this returns, so the caller must not hold
+ * the domain lock (virStratoVirtProcessStop drops it around this; the job
+ * keeps others out).  Never call it from a callback.
  */
 void
 virStratoVirtMonitorClose(virStratoVirtMonitor *mon)
 {
+    g_autoptr(virEventThread) thread = NULL;
+
     if (!mon)
         return;
 
     virObjectLock(mon);
     mon->closed = true;
-    mon->cb.eofNotify = NULL;
-    mon->cb.eventNotify = NULL;
-    if (mon->watch != -1) {
-        virEventRemoveHandle(mon->watch);
-        mon->watch = -1;
+    if (mon->source) {
+        g_source_destroy(mon->source);
+        g_clear_pointer(&mon->source, g_source_unref);
     }
+    thread = g_steal_pointer(&mon->eventThread);
     virCondBroadcast(&mon->notify);
     virObjectUnlock(mon);
+
+    if (thread &&
+        g_main_context_is_owner(virEventThreadGetContext(thread))) {
+        /* called from a callback after all: joining would be a deadlock */
+        VIR_WARN("QMP monitor of '%s' closed from its own thread", mon->path);
+        g_steal_pointer(&thread);
+    }
+    /* joins the thread: a callback in flight ends first */
+    g_clear_object(&thread);
     virObjectUnref(mon);
 }
 

@@ -1,5 +1,5 @@
 /*
- * stratovirt_monitor.h: StratoVirt's QMP, on libvirt's event loop
+ * stratovirt_monitor.h: StratoVirt's QMP, read by a thread per monitor
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -41,8 +41,11 @@ struct _virStratoVirtMonitorEvent {
 
 typedef struct _virStratoVirtMonitorCallbacks virStratoVirtMonitorCallbacks;
 struct _virStratoVirtMonitorCallbacks {
-    /* The VMM closed the socket (or sent garbage).  Called from the event
-     * loop without the monitor lock and without the domain lock. */
+    /* The VMM closed the socket (or sent garbage).  Called from the
+     * monitor's thread without the monitor lock and without the domain
+     * lock; never once virStratoVirtMonitorClose was called.  A callback
+     * may take the domain lock: nobody may hold it while waiting on the
+     * monitor. */
     void (*eofNotify)(virStratoVirtMonitor *mon, virDomainObj *vm, void *opaque);
     /* One QMP event, valid for the call only.  Same context as eofNotify. */
     void (*eventNotify)(virStratoVirtMonitor *mon, virDomainObj *vm,

@@ -193,6 +193,45 @@ virStratoVirtProcessTerminate(virDomainObj *vm,
 }
 
 
+static bool stratovirtProcessIsOurs(virStratoVirtDriver *driver,
+                                    virDomainObj *vm);
+
+
+/**
+ * virStratoVirtProcessBeginStopJob:
+ * @force: SIGKILL at once (destroy); else SIGTERM (graceful destroy)
+ *
+ * Called with @vm locked.  Signals the VMM first (SIGCONT too, so that a
+ * stopped one gets its SIGTERM), wakes whoever waits on the domain, then
+ * takes the destroy job: a job in progress waits on this VMM and ends as
+ * soon as it is gone (its monitor reads EOF).  A start in progress whose
+ * VMM is not known yet sees priv->beingDestroyed and gives up.
+ */
+int
+virStratoVirtProcessBeginStopJob(virDomainObj *vm,
+                                 bool force)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    int ret;
+
+    priv->beingDestroyed = true;
+    if (vm->pid > 0 && stratovirtProcessIsOurs(priv->driver, vm)) {
+        VIR_DEBUG("domain %s: sending %s to pid %lld before taking the job",
+                  vm->def->name, force ? "SIGKILL" : "SIGTERM", (long long) vm->pid);
+        if (force) {
+            kill(vm->pid, SIGKILL);
+        } else {
+            kill(vm->pid, SIGTERM);
+            kill(vm->pid, SIGCONT);
+        }
+    }
+    virDomainObjBroadcast(vm);
+    ret = virDomainObjBeginJob(vm, VIR_JOB_DESTROY);
+    priv->beingDestroyed = false;
+    return ret;
+}
+
+
 /* ---------------------------------------------------------------------
  * The VMM's cgroup
  *
@@ -927,6 +966,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     bool released = false;
     bool paused = !!(flags & VIR_STRATOVIRT_START_PAUSED);
     pid_t pid = 0;
+    int rc;
 
     if (virDomainObjIsActive(vm)) {
         virReportError(VIR_ERR_OPERATION_INVALID, "%s",
@@ -1076,7 +1116,13 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     virCommandRequireHandshake(cmd);
 
     VIR_DEBUG("starting domain %s: %s", vm->def->name, cmdstr);
-    if (virCommandRun(cmd, NULL) < 0)
+    /* The launch does not hold the domain lock (the job keeps other
+     * changes out): listing domains never waits on a start, and a destroy
+     * can mark it to be given up. */
+    virObjectUnlock(vm);
+    rc = virCommandRun(cmd, NULL);
+    virObjectLock(vm);
+    if (rc < 0)
         goto error;
     /* the VMM holds the taps now; ours are closed so that the kernel
      * removes them when it goes */
@@ -1115,6 +1161,13 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         virObjectLock(vm);
         priv->mon = mon;
     }
+    if (priv->beingDestroyed) {
+        virResetLastError();
+        virReportError(VIR_ERR_OPERATION_ABORTED,
+                       _("the start of domain '%1$s' was interrupted by a destroy"),
+                       vm->def->name);
+        goto error;
+    }
     if (!priv->mon) {
         if (vmmGone) {
             g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
@@ -1143,7 +1196,6 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     {
         virStratoVirtMonitor *mon;
         unsigned long long balloon = 0;
-        int rc;
 
         if (vm->def->memballoon &&
             vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO &&
@@ -1220,8 +1272,13 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
     priv->beingDestroyed = true;
 
     if (priv->mon) {
-        virStratoVirtMonitorClose(priv->mon);
-        priv->mon = NULL;
+        virStratoVirtMonitor *mon = g_steal_pointer(&priv->mon);
+
+        /* Close waits for a callback in flight, which may want the domain
+         * lock; the job keeps everyone else out meanwhile. */
+        virObjectUnlock(vm);
+        virStratoVirtMonitorClose(mon);
+        virObjectLock(vm);
     }
 
     /* A VMM that has exited is reaped here if it is our child */
@@ -1295,25 +1352,124 @@ stratovirtProcessForgetUnlessOurs(virStratoVirtDriver *driver,
 }
 
 
+/* Give up on a domain found at reconnect: its VMM is gone, unreachable,
+ * or was half started.  Called with @vm locked and its job held; ends the
+ * job and, for a transient domain, removes it from the list. */
+static void
+stratovirtProcessReconnectFail(virStratoVirtDriver *driver,
+                               virDomainObj *vm,
+                               virDomainShutoffReason reason,
+                               int detail)
+{
+    stratovirtProcessForgetUnlessOurs(driver, vm);
+    virStratoVirtProcessStop(driver, vm, reason);
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventLifecycleNewFromObj(vm,
+                                                               VIR_DOMAIN_EVENT_STOPPED,
+                                                               detail));
+    virDomainObjEndJob(vm);
+    if (!vm->persistent)
+        virDomainObjListRemove(driver->domains, vm);
+}
+
+
+typedef struct {
+    virStratoVirtDriver *driver;
+    virDomainObj *vm;
+} stratovirtReconnectData;
+
+
+/* The part of a reconnect that waits on the VMM, in a thread of its own
+ * per domain (as the QEMU driver does), started with the job held and a
+ * reference on @vm.  The domain lock is never held across a monitor wait:
+ * the monitor's thread needs it to deliver the VMM's events. */
+static void
+stratovirtProcessReconnectThread(void *opaque)
+{
+    stratovirtReconnectData *data = opaque;
+    virStratoVirtDriver *driver = data->driver;
+    virDomainObj *vm = data->vm;
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virStratoVirtMonitor *mon = NULL;
+    g_autofree char *qmpPath = NULL;
+    bool vmmGone = false;
+    bool running = false;
+    pid_t pid;
+    int state;
+    int rc;
+
+    g_free(data);
+    virObjectLock(vm);
+    VIR_DEBUG("reconnecting to domain %s pid=%lld", vm->def->name, (long long) vm->pid);
+
+    if (!stratovirtProcessIsOurs(driver, vm))
+        goto gone;
+
+    qmpPath = g_strdup(priv->qmpPath);
+    pid = vm->pid;
+    virObjectUnlock(vm);
+    mon = virStratoVirtMonitorOpen(vm, qmpPath, pid, 5000,
+                                   &stratovirtMonitorCallbacks, driver,
+                                   &vmmGone);
+    virObjectLock(vm);
+    if (!mon)
+        goto gone;
+    /* from now on its events reach the domain */
+    priv->mon = virObjectRef(mon);
+
+    virObjectUnlock(vm);
+    rc = virStratoVirtMonitorQueryStatus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &running);
+    virObjectUnref(mon);
+    virObjectLock(vm);
+    if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon)
+        goto gone;
+
+    state = virDomainObjGetState(vm, NULL);
+    if (running && state != VIR_DOMAIN_RUNNING)
+        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
+    else if (!running && state != VIR_DOMAIN_PAUSED)
+        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_UNKNOWN);
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        VIR_WARN("cannot save the status of domain %s", vm->def->name);
+    VIR_DEBUG("reconnected to domain %s", vm->def->name);
+    virDomainObjEndJob(vm);
+    virDomainObjEndAPI(&vm);
+    return;
+
+ gone:
+    /* It died while we were away, or is alive but unreachable (then the
+     * Stop ends it rather than leave it half-managed): clean up as for a
+     * crash. */
+    VIR_WARN("domain %s: cannot reconnect to StratoVirt (%s); marking it crashed and cleaning up",
+             vm->def->name, virGetLastErrorMessage());
+    virResetLastError();
+    stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED,
+                                   VIR_DOMAIN_EVENT_STOPPED_CRASHED);
+    virDomainObjEndAPI(&vm);
+}
+
+
+/* What must be known before any other start may run (devices and ports in
+ * use, the next id), done at once for every domain; the waiting is left
+ * to a thread per domain. */
 static int
 stratovirtProcessReconnectOne(virDomainObj *vm,
                               void *opaque)
 {
     virStratoVirtDriver *driver = opaque;
     virStratoVirtDomainObjPrivate *priv;
-    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    bool vmmGone = false;
-    bool running = false;
-    int state;
-    int ret = 0;
+    stratovirtReconnectData *data;
+    virThread thread;
     size_t i;
 
     virObjectLock(vm);
     priv = vm->privateData;
-    if (!virDomainObjIsActive(vm))
-        goto cleanup;
+    if (!virDomainObjIsActive(vm)) {
+        virObjectUnlock(vm);
+        return 0;
+    }
 
-    VIR_DEBUG("reconnecting to domain %s pid=%lld", vm->def->name, (long long) vm->pid);
     if (vm->def->id >= g_atomic_int_get(&driver->nextvmid))
         g_atomic_int_set(&driver->nextvmid, vm->def->id + 1);
     /* active until a Stop says otherwise, which releases this */
@@ -1333,6 +1489,15 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
             virPortAllocatorSetUsed(gfx->data.vnc.port);
     }
 
+    /* Nobody else can have it yet: the daemon serves no client before
+     * its state drivers are initialized. */
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0) {
+        VIR_ERROR(_("cannot reconnect to domain '%1$s': %2$s"),
+                  vm->def->name, virGetLastErrorMessage());
+        virObjectUnlock(vm);
+        return 0;
+    }
+
     if (priv->starting) {
         /* The daemon died in the middle of this start: undo it. */
         pid_t pid = 0;
@@ -1342,66 +1507,28 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
             vm->pid = pid;
         VIR_WARN("domain %s: the daemon stopped during its start; undoing it",
                  vm->def->name);
-        stratovirtProcessForgetUnlessOurs(driver, vm);
-        virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
-        virObjectEventStateQueue(driver->domainEventState,
-                                 virDomainEventLifecycleNewFromObj(vm,
-                                                                   VIR_DOMAIN_EVENT_STOPPED,
-                                                                   VIR_DOMAIN_EVENT_STOPPED_FAILED));
-        goto removed;
-    }
-
-    if (!stratovirtProcessIsOurs(driver, vm))
-        goto gone;
-
-    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
-        goto gone;
-    priv->mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, vm->pid, 5000,
-                                         &stratovirtMonitorCallbacks, driver,
-                                         &vmmGone);
-    if (!priv->mon ||
-        virStratoVirtMonitorQueryStatus(priv->mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &running) < 0) {
-        VIR_WARN("domain %s: cannot reconnect to StratoVirt: %s", vm->def->name,
-                 virGetLastErrorMessage());
-        virDomainObjEndJob(vm);
-        goto gone;
-    }
-
-    state = virDomainObjGetState(vm, NULL);
-    if (running && state != VIR_DOMAIN_RUNNING)
-        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
-    else if (!running && state != VIR_DOMAIN_PAUSED)
-        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_UNKNOWN);
-    virDomainObjEndJob(vm);
-
-    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-        VIR_WARN("cannot save the status of domain %s", vm->def->name);
-    goto cleanup;
-
- gone:
-    /* It died while we were away, or is alive but unreachable (then the
-     * Stop ends it rather than leave it half-managed): clean up as for a
-     * crash. */
-    VIR_WARN("domain %s: StratoVirt is gone; marking it crashed and cleaning up",
-             vm->def->name);
-    stratovirtProcessForgetUnlessOurs(driver, vm);
-    virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED);
-    virObjectEventStateQueue(driver->domainEventState,
-                             virDomainEventLifecycleNewFromObj(vm,
-                                                               VIR_DOMAIN_EVENT_STOPPED,
-                                                               VIR_DOMAIN_EVENT_STOPPED_CRASHED));
- removed:
-    if (!vm->persistent) {
         virObjectRef(vm);
-        virObjectUnlock(vm);
-        virDomainObjListRemove(driver->domains, vm);
-        virObjectUnref(vm);
+        stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED,
+                                       VIR_DOMAIN_EVENT_STOPPED_FAILED);
+        virDomainObjEndAPI(&vm);
         return 0;
     }
 
- cleanup:
+    data = g_new0(stratovirtReconnectData, 1);
+    data->driver = driver;
+    data->vm = virObjectRef(vm);
+    if (virThreadCreateFull(&thread, false, stratovirtProcessReconnectThread,
+                            "stratovirt-reconnect", false, data) < 0) {
+        VIR_ERROR(_("cannot start a thread to reconnect to domain '%1$s'"),
+                  vm->def->name);
+        g_free(data);
+        stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED,
+                                       VIR_DOMAIN_EVENT_STOPPED_CRASHED);
+        virDomainObjEndAPI(&vm);
+        return 0;
+    }
     virObjectUnlock(vm);
-    return ret;
+    return 0;
 }
 
 

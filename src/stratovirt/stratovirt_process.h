@@ -24,6 +24,8 @@ void virStratoVirtProcessStop(virStratoVirtDriver *driver,
                               virDomainShutoffReason reason);
 void virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver);
 void virStratoVirtProcessCleanStale(virStratoVirtDriver *driver);
+int virStratoVirtProcessBeginStopJob(virDomainObj *vm,
+                                     bool force);
 int virStratoVirtProcessTerminate(virDomainObj *vm,
                                   unsigned int timeout,
                                   bool force);

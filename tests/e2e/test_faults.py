@@ -461,7 +461,9 @@ class Races(unittest.TestCase):
                     # losing a race is an error reported to the caller, not a hang
                     if e.get_error_code() not in (libvirt.VIR_ERR_NO_DOMAIN,
                                                   libvirt.VIR_ERR_OPERATION_INVALID,
-                                                  libvirt.VIR_ERR_OPERATION_FAILED):
+                                                  libvirt.VIR_ERR_OPERATION_FAILED,
+                                                  # a start that a destroy interrupted
+                                                  libvirt.VIR_ERR_OPERATION_ABORTED):
                         errors.append((op, e.get_error_code(), str(e)))
             conn.close()
 
