@@ -31,6 +31,8 @@ PACKAGES=(
     systemd
     # libfuse2 became libfuse2t64 in trixie (libfuse2 is only virtual there)
     "libfuse2t64|libfuse2"
+    # packaging (./run deb); systemd.pc moved to systemd-dev in trixie
+    debhelper fakeroot "systemd-dev|systemd"
     # libvirt >= 10.0 needs json-c to configure (9.0 ignores it)
     libjson-c-dev
     # UEFI firmware and its descriptors (/usr/share/qemu/firmware): the
@@ -52,38 +54,38 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# "a|b": the first of them that is a real package of this release (a
+# virtual one has no version of its own)
+resolve_alternative() {
+    local alts=() a
+    IFS='|' read -r -a alts <<<"$1"
+    for a in "${alts[@]}"; do
+        if [ -n "$(apt-cache show --no-all-versions "$a" 2>/dev/null | sed -n 's/^Version: //p')" ]; then
+            echo "$a"
+            return
+        fi
+    done
+    echo "${alts[-1]}"
+}
+
 install_packages() {
-    local missing=() alts=() p a
+    local missing=() p updated=""
+    if [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v lock)" ]; then
+        as_root apt-get -o DPkg::Lock::Timeout=600 update -q
+        updated=1
+    fi
     for p in "${PACKAGES[@]}"; do
-        # "a|b": any one installed will do; install the first real package
-        IFS='|' read -r -a alts <<<"$p"
-        for a in "${alts[@]}"; do
-            if dpkg-query -W -f='${Status}' "$a" 2>/dev/null | grep -q "install ok installed"; then
-                continue 2
-            fi
-        done
-        missing+=("$p")
+        [[ $p == *"|"* ]] && p=$(resolve_alternative "$p")
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$p")
+        fi
     done
     if [ ${#missing[@]} -eq 0 ]; then
         log "all Debian packages present"
         return
     fi
     log "installing: ${missing[*]}"
-    as_root apt-get -o DPkg::Lock::Timeout=600 update -q
-    local i
-    for i in "${!missing[@]}"; do
-        p=${missing[$i]}
-        [[ $p == *"|"* ]] || continue
-        IFS='|' read -r -a alts <<<"$p"
-        missing[$i]=${alts[-1]}
-        for a in "${alts[@]}"; do
-            # a real package has a version of its own (a virtual one has none)
-            if [ -n "$(apt-cache show --no-all-versions "$a" 2>/dev/null | sed -n 's/^Version: //p')" ]; then
-                missing[$i]=$a
-                break
-            fi
-        done
-    done
+    [ -n "$updated" ] || as_root apt-get -o DPkg::Lock::Timeout=600 update -q
     # libvirt-daemon-system's maintainer scripts try to start services; in a
     # container without systemd that is harmless but noisy.
     as_root env DEBIAN_FRONTEND=noninteractive \
@@ -92,7 +94,7 @@ install_packages() {
 
 # Is the source package of libvirt0 $1 known to apt?
 src_known() {
-    apt-cache showsrc "libvirt=$1" 2>/dev/null | grep -qx "Version: $1"
+    apt-cache showsrc libvirt 2>/dev/null | grep -qx "Version: $1"
 }
 
 # deb-src entries for the Debian archives the binary entries use, when apt
@@ -126,7 +128,7 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
     fi
     [ -z "$entries" ] || printf '%s\n' "$entries" | as_root tee "$out" >/dev/null
-    grep -hs '^deb .*debian\.org' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+    { grep -hs '^deb .*debian\.org' /etc/apt/sources.list /etc/apt/sources.list.d/*.list || true; } |
         sed 's/^deb /deb-src /' | as_root tee "${out%.sources}.list" >/dev/null
     [ -s "${out%.sources}.list" ] || as_root rm -f "${out%.sources}.list"
     as_root apt-get -o DPkg::Lock::Timeout=600 update -q

@@ -893,8 +893,9 @@ stratovirtValidateDomainDef(const virDomainDef *def,
         if (def->cpu->nfeatures || (def->cpu->model && def->cpu->mode != VIR_CPU_MODE_HOST_MODEL))
             UNSUPPORTED(_("<cpu>: models and features are not supported by StratoVirt"));
         if (def->cpu->sockets &&
-            def->cpu->sockets * def->cpu->dies * def->cpu->cores * def->cpu->threads != maxvcpus)
-            UNSUPPORTED(_("<cpu><topology>: sockets * dies * cores * threads must equal the number of vCPUs"));
+            def->cpu->sockets * def->cpu->dies * virStratoVirtCompatCPUClusters(def->cpu) *
+            def->cpu->cores * def->cpu->threads != maxvcpus)
+            UNSUPPORTED(_("<cpu><topology>: sockets * dies * clusters * cores * threads must equal the number of vCPUs"));
     }
     if (def->cputune.sharesSpecified || def->cputune.period || def->cputune.quota ||
         def->cputune.emulatorpin || def->cpumask || def->placement_mode ==

@@ -237,6 +237,8 @@ stratovirtBuildMemoryAndCPU(virCommand *cmd,
                           def->cpu->threads);
         if (def->cpu->dies > 1)
             virBufferAsprintf(&buf, ",dies=%u", def->cpu->dies);
+        if (virStratoVirtCompatCPUClusters(def->cpu) > 1)
+            virBufferAsprintf(&buf, ",clusters=%u", virStratoVirtCompatCPUClusters(def->cpu));
     }
     stratovirtAddArgBuffer(cmd, "-smp", &buf);
 

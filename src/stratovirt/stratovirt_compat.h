@@ -18,6 +18,7 @@
 #include "stratovirt-config.h"
 
 #include "capabilities.h"
+#include "cpu_conf.h"
 #include "domain_conf.h"
 #include "domain_driver.h"
 #include "virbitmap.h"
@@ -115,6 +116,20 @@ virStratoVirtCompatDefHasACPITables(const virDomainDef *def)
     return def->os.nacpiTables > 0;
 #else
     return def->os.slic_table != NULL;
+#endif
+}
+
+
+/* 3b. CPU topology: 10.x+ has clusters between dies and cores (1 when
+ * absent), which StratoVirt's -smp takes too. */
+static inline unsigned int
+virStratoVirtCompatCPUClusters(const virCPUDef *cpu)
+{
+#if WITH_LIBVIRT_CPU_CLUSTERS
+    return cpu->clusters ? cpu->clusters : 1;
+#else
+    (void)cpu;
+    return 1;
 #endif
 }
 
