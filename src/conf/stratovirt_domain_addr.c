@@ -14,6 +14,7 @@
 
 #include <config.h>
 
+#include "stratovirt_compat.h"
 #include "stratovirt_domain_addr.h"
 #include "domain_addr.h"
 #include "viralloc.h"
@@ -73,8 +74,8 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
             }
         }
         if (!haveRoot &&
-            virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_PCI, 0,
-                                           VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT) < 0)
+            virStratoVirtCompatDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_PCI, 0,
+                                                     VIR_DOMAIN_CONTROLLER_MODEL_PCIE_ROOT) < 0)
             return -1;
     }
 
@@ -89,8 +90,9 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
 
     for (i = 0; i < def->nconsoles; i++) {
         if (def->consoles[i]->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_VIRTIO &&
-            virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL,
-                                           0, -1) < 0)
+            virStratoVirtCompatDefMaybeAddController(def,
+                                                     VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL,
+                                                     0, -1) < 0)
             return -1;
     }
     return 0;

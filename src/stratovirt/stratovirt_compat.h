@@ -26,6 +26,7 @@
 #include "virpidfile.h"
 #include "virprocess.h"
 #include "virstring.h"
+#include "security_manager.h"
 
 
 /* 1. How a PCI hostdev names its host driver.
@@ -271,5 +272,104 @@ virStratoVirtCompatParseVersion(unsigned long long *version,
     if (ret == 0)
         *version = v;
     return ret;
+#endif
+}
+
+
+/* 12. Controllers: virDomainDefMaybeAddController returned -1/0/1 in 9.0
+ * and returns whether it added one (it cannot fail) in 10.x+. */
+static inline int
+virStratoVirtCompatDefMaybeAddController(virDomainDef *def,
+                                         virDomainControllerType type,
+                                         int idx,
+                                         int model)
+{
+#if WITH_LIBVIRT_MAYBE_ADD_CONTROLLER_BOOL
+    virDomainDefMaybeAddController(def, type, idx, model);
+    return 0;
+#else
+    return virDomainDefMaybeAddController(def, type, idx, model) < 0 ? -1 : 0;
+#endif
+}
+
+
+/* 13. The security manager: transactions and all-labels calls take the
+ * host's shared filesystems (NULL: none, as with the QEMU driver's default
+ * shared_filesystems), commit takes lockMetadataException, and the child
+ * process label can be the binary's own (not wanted for the VMM). */
+static inline int
+virStratoVirtCompatSecurityTransactionStart(virSecurityManager *mgr)
+{
+#if WITH_LIBVIRT_SECURITY_SHARED_FILESYSTEMS
+    return virSecurityManagerTransactionStart(mgr, NULL);
+#else
+    return virSecurityManagerTransactionStart(mgr);
+#endif
+}
+
+static inline int
+virStratoVirtCompatSecurityTransactionCommit(virSecurityManager *mgr,
+                                             pid_t pid,
+                                             bool lock)
+{
+#if WITH_LIBVIRT_SECURITY_COMMIT_LOCK_EXCEPTION
+    return virSecurityManagerTransactionCommit(mgr, pid, lock, false);
+#else
+    return virSecurityManagerTransactionCommit(mgr, pid, lock);
+#endif
+}
+
+static inline int
+virStratoVirtCompatSecuritySetAllLabel(virSecurityManager *mgr,
+                                       virDomainDef *def,
+                                       const char *incomingPath,
+                                       bool chardevStdioLogd,
+                                       bool migrated)
+{
+#if WITH_LIBVIRT_SECURITY_SHARED_FILESYSTEMS
+    return virSecurityManagerSetAllLabel(mgr, NULL, def, incomingPath,
+                                         chardevStdioLogd, migrated);
+#else
+    return virSecurityManagerSetAllLabel(mgr, def, incomingPath,
+                                         chardevStdioLogd, migrated);
+#endif
+}
+
+static inline int
+virStratoVirtCompatSecurityRestoreAllLabel(virSecurityManager *mgr,
+                                           virDomainDef *def,
+                                           bool migrated,
+                                           bool chardevStdioLogd)
+{
+#if WITH_LIBVIRT_SECURITY_SHARED_FILESYSTEMS
+    return virSecurityManagerRestoreAllLabel(mgr, NULL, def, migrated, chardevStdioLogd);
+#else
+    return virSecurityManagerRestoreAllLabel(mgr, def, migrated, chardevStdioLogd);
+#endif
+}
+
+static inline int
+virStratoVirtCompatSecuritySetChildProcessLabel(virSecurityManager *mgr,
+                                                virDomainDef *def,
+                                                virCommand *cmd)
+{
+#if WITH_LIBVIRT_SECURITY_CHILD_BINARY_LABEL
+    return virSecurityManagerSetChildProcessLabel(mgr, def, false, cmd);
+#else
+    return virSecurityManagerSetChildProcessLabel(mgr, def, cmd);
+#endif
+}
+
+
+/* 14. virStringSortCompare became a GCompareDataFunc (an opaque argument)
+ * in 10.x+: sort a GPtrArray of strings with whichever it is, never through
+ * a cast to the other function type. */
+static inline void
+virStratoVirtCompatSortStrings(GPtrArray *strings)
+{
+#if WITH_LIBVIRT_SORT_COMPARE_OPAQUE
+    g_ptr_array_sort_with_data(strings, virStringSortCompare, NULL);
+#else
+    g_ptr_array_sort(strings, virStringSortCompare);
 #endif
 }

@@ -24,6 +24,7 @@
 #include <fnmatch.h>
 
 #include "configmake.h"
+#include "stratovirt_compat.h"
 #include "stratovirt_firmware.h"
 #include "viralloc.h"
 #include "virerror.h"
@@ -113,7 +114,7 @@ stratovirtFirmwareListFiles(const char *const *dirs)
         while (g_hash_table_iter_next(&iter, &key, NULL))
             g_ptr_array_add(names, key);
     }
-    g_ptr_array_sort(names, (GCompareFunc) virStringSortCompare);
+    virStratoVirtCompatSortStrings(names);
 
     for (i = 0; i < names->len; i++) {
         const char *path = g_hash_table_lookup(byName, names->pdata[i]);

@@ -22,6 +22,7 @@
 
 #include <unistd.h>
 
+#include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_security.h"
 #include "security_manager.h"
@@ -111,9 +112,9 @@ virStratoVirtSecuritySetAll(virStratoVirtDriver *driver,
     /* from here on the stop gives back whatever was labelled */
     priv->securityLabelled = true;
 
-    if (virSecurityManagerTransactionStart(mgr) < 0)
+    if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0)
         return -1;
-    if (virSecurityManagerSetAllLabel(mgr, vm->def, NULL, false, false) < 0)
+    if (virStratoVirtCompatSecuritySetAllLabel(mgr, vm->def, NULL, false, false) < 0)
         goto cleanup;
     if (priv->runDir &&
         virSecurityManagerDomainSetPathLabel(mgr, vm->def, priv->runDir, true) < 0)
@@ -121,7 +122,7 @@ virStratoVirtSecuritySetAll(virStratoVirtDriver *driver,
     if (priv->logfile &&
         virSecurityManagerDomainSetPathLabel(mgr, vm->def, priv->logfile, false) < 0)
         goto cleanup;
-    if (virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+    if (virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
         goto cleanup;
     ret = 0;
 
@@ -138,8 +139,8 @@ virStratoVirtSecuritySetChildProcess(virStratoVirtDriver *driver,
                                      virDomainObj *vm,
                                      virCommand *cmd)
 {
-    return virSecurityManagerSetChildProcessLabel(driver->securityManager,
-                                                  vm->def, cmd);
+    return virStratoVirtCompatSecuritySetChildProcessLabel(driver->securityManager,
+                                                           vm->def, cmd);
 }
 
 
@@ -157,10 +158,10 @@ virStratoVirtSecuritySetHostdev(virStratoVirtDriver *driver,
     virSecurityManager *mgr = driver->securityManager;
     int ret = -1;
 
-    if (virSecurityManagerTransactionStart(mgr) < 0)
+    if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0)
         return -1;
     if (virSecurityManagerSetHostdevLabel(mgr, vm->def, hostdev, NULL) < 0 ||
-        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
         goto cleanup;
     ret = 0;
 
@@ -181,9 +182,9 @@ virStratoVirtSecurityRestoreHostdev(virStratoVirtDriver *driver,
     virErrorPtr orig;
 
     virErrorPreserveLast(&orig);
-    if (virSecurityManagerTransactionStart(mgr) < 0 ||
+    if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0 ||
         virSecurityManagerRestoreHostdevLabel(mgr, vm->def, hostdev, NULL) < 0 ||
-        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
         VIR_WARN("cannot restore the labels of a host device of domain %s",
                  vm->def->name);
     virSecurityManagerTransactionAbort(mgr);
@@ -210,15 +211,15 @@ virStratoVirtSecurityRestoreAll(virStratoVirtDriver *driver,
         return;
 
     virErrorPreserveLast(&orig);
-    if (virSecurityManagerTransactionStart(mgr) < 0) {
+    if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0) {
         VIR_WARN("cannot start a security transaction for domain %s", vm->def->name);
     } else {
-        virSecurityManagerRestoreAllLabel(mgr, vm->def, false, false);
+        virStratoVirtCompatSecurityRestoreAllLabel(mgr, vm->def, false, false);
         if (priv->logfile)
             virSecurityManagerDomainRestorePathLabel(mgr, vm->def, priv->logfile);
         if (priv->runDir)
             virSecurityManagerDomainRestorePathLabel(mgr, vm->def, priv->runDir);
-        if (virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        if (virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
             VIR_WARN("cannot give back the labels of domain %s", vm->def->name);
     }
     virSecurityManagerTransactionAbort(mgr);

@@ -66,7 +66,7 @@ one_release() {
         unitdir=$(dirname "$(dpkg -L libvirt-daemon-driver-stratovirt | grep "/virtstratovirtd.service$")")
         for u in virtstratovirtd.service virtstratovirtd.socket virtstratovirtd-ro.socket \
                  virtstratovirtd-admin.socket; do
-            out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify "$unitdir/$u" 2>&1) || true
+            out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$unitdir/$u" 2>&1) || true
             if echo "$out" | grep -q "virtstratovirtd"; then
                 echo "FAIL: systemd-analyze verify $u:"; echo "$out"; exit 1
             fi
