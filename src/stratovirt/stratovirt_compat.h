@@ -27,6 +27,8 @@
 #include "virprocess.h"
 #include "virstring.h"
 #include "security_manager.h"
+#include "virnetdevbandwidth.h"
+#include "virnetdevopenvswitch.h"
 
 
 /* 1. How a PCI hostdev names its host driver.
@@ -371,5 +373,52 @@ virStratoVirtCompatSortStrings(GPtrArray *strings)
     g_ptr_array_sort_with_data(strings, virStringSortCompare, NULL);
 #else
     g_ptr_array_sort(strings, virStringSortCompare);
+#endif
+}
+
+
+/* 15. Networking: virNetDevBandwidthSet takes flags instead of two bools,
+ * virNetDevOpenvswitchRemovePort finds the bridge itself, and
+ * virDomainNetReleaseActualDevice no longer needs the domain (10.x+). */
+static inline int
+virStratoVirtCompatNetDevBandwidthSet(const char *ifname,
+                                      const virNetDevBandwidth *bandwidth,
+                                      bool hierarchicalClass,
+                                      bool swapped)
+{
+#if WITH_LIBVIRT_BANDWIDTH_SET_FLAGS
+    unsigned int flags = 0;
+
+    if (hierarchicalClass)
+        flags |= VIR_NETDEV_BANDWIDTH_SET_HIERARCHICAL_CLASS;
+    if (swapped)
+        flags |= VIR_NETDEV_BANDWIDTH_SET_DIR_SWAPPED;
+    return virNetDevBandwidthSet(ifname, bandwidth, flags);
+#else
+    return virNetDevBandwidthSet(ifname, bandwidth, hierarchicalClass, swapped);
+#endif
+}
+
+static inline int
+virStratoVirtCompatOpenvswitchRemovePort(const char *brname, const char *ifname)
+{
+#if WITH_LIBVIRT_OVS_REMOVE_PORT_IFNAME
+    (void)brname;
+    return virNetDevOpenvswitchRemovePort(ifname);
+#else
+    return virNetDevOpenvswitchRemovePort(brname, ifname);
+#endif
+}
+
+static inline int
+virStratoVirtCompatNetReleaseActualDevice(virConnectPtr conn,
+                                          virDomainDef *def,
+                                          virDomainNetDef *iface)
+{
+#if WITH_LIBVIRT_NET_RELEASE_NO_DEF
+    (void)def;
+    return virDomainNetReleaseActualDevice(conn, iface);
+#else
+    return virDomainNetReleaseActualDevice(conn, def, iface);
 #endif
 }

@@ -25,6 +25,7 @@
 #include "domain_audit.h"
 #include "domain_nwfilter.h"
 #include "netdev_bandwidth_conf.h"
+#include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
 #include "stratovirt_interface.h"
 #include "viralloc.h"
@@ -371,7 +372,7 @@ stratovirtInterfaceApplyBandwidth(virDomainDef *def,
     }
     if (virDomainNetDefIsOvsport(net))
         return virNetDevOpenvswitchInterfaceSetQos(net->ifname, bw, def->uuid, swapped);
-    return virNetDevBandwidthSet(net->ifname, bw, false, swapped);
+    return virStratoVirtCompatNetDevBandwidthSet(net->ifname, bw, false, swapped);
 }
 
 
@@ -592,14 +593,14 @@ virStratoVirtInterfaceRelease(virStratoVirtDriver *driver,
     }
 
     if (vport && vport->virtPortType == VIR_NETDEV_VPORT_PROFILE_OPENVSWITCH && net->ifname)
-        ignore_value(virNetDevOpenvswitchRemovePort(virDomainNetGetActualBridgeName(net),
-                                                    net->ifname));
+        ignore_value(virStratoVirtCompatOpenvswitchRemovePort(virDomainNetGetActualBridgeName(net),
+                                                              net->ifname));
 
     if (net->type == VIR_DOMAIN_NET_TYPE_NETWORK && net->data.network.actual) {
         g_autoptr(virConnect) conn = virGetConnectNetwork();
 
         if (conn)
-            ignore_value(virDomainNetReleaseActualDevice(conn, vm->def, net));
+            ignore_value(virStratoVirtCompatNetReleaseActualDevice(conn, vm->def, net));
         else
             VIR_WARN("domain %s: cannot release the port of network '%s': %s",
                      vm->def->name, net->data.network.name, virGetLastErrorMessage());
