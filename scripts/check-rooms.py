@@ -10,6 +10,11 @@
 # The error domain is chosen once, in src/stratovirt/stratovirt_error.h:
 # every VIR_FROM_THIS in src/ is VIR_STRATOVIRT_ERROR_DOMAIN.
 #
+# libvirt's internal API differences between the releases we build for
+# belong to src/stratovirt/stratovirt_compat.h: the functions and fields it
+# wraps are used nowhere else, and no source but it tests a WITH_LIBVIRT_*
+# probe or a libvirt version number.
+#
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import pathlib
@@ -23,6 +28,24 @@ NOT_QMP = {
     'stratovirt_firmware.c': 'firmware descriptors (QEMU interop JSON under /usr/share/qemu/firmware)',
 }
 EXECUTE = re.compile(r'"execute"')
+COMPAT_HEADER = 'stratovirt_compat.h'
+COMPAT_WRAPPED = [
+    'virCapabilitiesAllocMachines', 'virCapabilitiesDomainDataLookup',
+    'virCapabilitiesDomainSupported', 'virDomainHostdevInsert',
+    'virDomainDriverNodeDeviceDetachFlags', 'virPidFileAcquire',
+    'virProcessGetStatInfo', 'virStringParseVersion', 'virStringSortCompare',
+    'virStringSortRevCompare',
+    'virDomainDefMaybeAddController', 'virSecurityManagerTransactionStart',
+    'virSecurityManagerTransactionCommit', 'virSecurityManagerSetAllLabel',
+    'virSecurityManagerRestoreAllLabel', 'virSecurityManagerSetChildProcessLabel',
+    'virNetDevBandwidthSet', 'virNetDevOpenvswitchRemovePort',
+    'virDomainNetReleaseActualDevice', 'virDomainHostdevSubsysPCIBackendTypeToString',
+    'virDeviceHostdevPCIDriverNameTypeToString',
+]
+COMPAT = re.compile(r'\b(%s)\s*\(|\bu\.pci\.backend\b|\bpci->backend\b|\borigstates\b|'
+                    r'\bslic_table\b|\bacpiTables\b|->clusters\b|'
+                    r'VIR_DOMAIN_HOSTDEV_PCI_BACKEND_|VIR_DEVICE_HOSTDEV_PCI_DRIVER_NAME_|'
+                    r'\bWITH_LIBVIRT_\w+|\bLIBVIRT_VERSION\w*' % '|'.join(COMPAT_WRAPPED))
 FROM_THIS = re.compile(r'^#\s*define\s+VIR_FROM_THIS\s+(\S+)')
 
 
@@ -30,6 +53,7 @@ def main():
     bad = []
     checked = 0
     wrongdomain = []
+    uncompat = []
     for path in sorted((ROOT / 'src').rglob('*')):
         if path.suffix not in ('.c', '.h'):
             continue
@@ -40,6 +64,8 @@ def main():
             where = '%s:%d: %s' % (path.relative_to(ROOT), lineno, line.strip())
             if not monitor and pattern.search(line):
                 bad.append(where)
+            if path.name != COMPAT_HEADER and COMPAT.search(line):
+                uncompat.append(where)
             m = FROM_THIS.match(line)
             if m and m.group(1) != 'VIR_STRATOVIRT_ERROR_DOMAIN':
                 wrongdomain.append(where)
@@ -54,9 +80,15 @@ def main():
         print('QMP wire format outside stratovirt_monitor*.c (add a typed '
               'function to src/stratovirt/stratovirt_monitor.c instead):')
         print('\n'.join(bad))
-    if bad or wrongdomain:
+    if uncompat:
+        print('libvirt API that differs between 9.0 and 11.3 used outside '
+              'src/stratovirt/stratovirt_compat.h (call its virStratoVirtCompat* helper, '
+              'or add one there with a probe in meson.build):')
+        print('\n'.join(uncompat))
+    if bad or wrongdomain or uncompat:
         return 1
-    print('check-rooms: %d files, no QMP JSON outside the monitor, one error domain' % checked)
+    print('check-rooms: %d files, no QMP JSON outside the monitor, one error domain, '
+          'libvirt API differences only in %s' % (checked, COMPAT_HEADER))
     return 0
 
 

@@ -83,8 +83,8 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
     for (i = 0; i < def->ninputs; i++) {
         if (def->inputs[i]->bus == VIR_DOMAIN_INPUT_BUS_USB &&
             virStratoVirtDomainIsStandard(def) &&
-            virDomainDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_USB, 0,
-                                           VIR_DOMAIN_CONTROLLER_MODEL_USB_NEC_XHCI) < 0)
+            virStratoVirtCompatDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_USB, 0,
+                                                     VIR_DOMAIN_CONTROLLER_MODEL_USB_NEC_XHCI) < 0)
             return -1;
     }
 
