@@ -94,7 +94,9 @@ install_packages() {
 
 # Is the source package of libvirt0 $1 known to apt?
 src_known() {
-    apt-cache showsrc libvirt 2>/dev/null | grep -qx "Version: $1"
+    # grep reads it all (-q would stop early, and under pipefail the
+    # SIGPIPE of apt-cache would make a known version look unknown)
+    apt-cache showsrc libvirt 2>/dev/null | grep -cxF "Version: $1" >/dev/null
 }
 
 # deb-src entries for the Debian archives the binary entries use, when apt
