@@ -155,6 +155,29 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             fi
             ip link set lo up
             ip link add br0 type bridge 2>/dev/null && ip link set br0 up
+            # Open vSwitch of its own (database and switch daemons, ended
+            # with the PID namespace) with a bridge br-int as Nova's; the
+            # userspace datapath where the kernel has no openvswitch module
+            if [ -x /usr/sbin/ovsdb-server ] && [ -x /usr/sbin/ovs-vswitchd ]; then
+                ovs="$SB/ovs"
+                mkdir -p "$ovs" /run/openvswitch
+                mount --bind "$ovs" /run/openvswitch
+                if { ovsdb-tool create "$ovs/conf.db" /usr/share/openvswitch/vswitch.ovsschema &&
+                   ovsdb-server "$ovs/conf.db" --remote=punix:/run/openvswitch/db.sock \
+                       --pidfile="$ovs/ovsdb-server.pid" --detach --no-chdir \
+                       --log-file="$ovs/ovsdb-server.log" &&
+                   ovs-vsctl --no-wait init &&
+                   ovs-vswitchd unix:/run/openvswitch/db.sock --pidfile="$ovs/ovs-vswitchd.pid" \
+                       --detach --no-chdir --log-file="$ovs/ovs-vswitchd.log"
+                   } >>"$ovs/start.log" 2>&1; then
+                    dp=system
+                    [ -d /sys/module/openvswitch ] || dp=netdev
+                    ovs-vsctl --timeout=10 add-br br-int -- set bridge br-int datapath_type=$dp ||
+                        echo "sandbox: cannot add the OVS bridge br-int" >&2
+                else
+                    echo "sandbox: Open vSwitch did not start (see $ovs)" >&2
+                fi
+            fi
         fi
 
         for d in etc run lib log; do mkdir -p "$SB/$d"; done

@@ -2298,6 +2298,68 @@ stratovirtDomainGetInterfaceParameters(virDomainPtr dom,
  * Device attach and detach: PCI host devices
  */
 
+/* attach-interface / detach-interface and the device API for <interface>:
+ * live first (if StratoVirt refuses, the definition is left alone) */
+static int
+stratovirtDomainUpdateNet(virStratoVirtDriver *driver,
+                          virDomainObj *vm,
+                          virDomainDeviceDef *devLive,
+                          virDomainDeviceDef *devConf,
+                          virDomainDef *persistentDef,
+                          bool attach)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    char macstr[VIR_MAC_STRING_BUFLEN];
+
+    if (devLive) {
+        if (attach) {
+            if (virStratoVirtInterfaceAttachLive(driver, vm, devLive->data.net) < 0)
+                return -1;
+            devLive->data.net = NULL;
+        } else {
+            int idx = virDomainNetFindIdx(vm->def, devLive->data.net);
+
+            if (idx < 0)
+                return -1;
+            if (virStratoVirtInterfaceDetachLive(driver, vm, idx, 10000) < 0)
+                return -1;
+        }
+        if (virDomainObjIsActive(vm) &&
+            virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            return -1;
+    }
+
+    if (devConf) {
+        virDomainNetDef *net = devConf->data.net;
+
+        if (attach) {
+            if (virDomainNetFindIdx(persistentDef, net) >= 0) {
+                virReportError(VIR_ERR_OPERATION_INVALID,
+                               _("the domain's definition already has an interface with MAC address %1$s"),
+                               virMacAddrFormat(&net->mac, macstr));
+                return -1;
+            }
+            virResetLastError();
+            if (virStratoVirtDomainAssignDeviceAddress(persistentDef, &net->info, true) < 0)
+                return -1;
+            virDomainNetInsert(persistentDef, net);
+            devConf->data.net = NULL;
+        } else {
+            int idx = virDomainNetFindIdx(persistentDef, net);
+            virDomainNetDef *found;
+
+            if (idx < 0)
+                return -1;
+            found = virDomainNetRemove(persistentDef, idx);
+            virDomainNetDefFree(found);
+        }
+        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
 static int
 stratovirtDomainUpdateDevice(virDomainPtr dom,
                              const char *xml,
@@ -2334,6 +2396,12 @@ stratovirtDomainUpdateDevice(virDomainPtr dom,
         !(devLive = virDomainDeviceDefParse(xml, vm->def, driver->xmlopt, NULL,
                                             VIR_DOMAIN_DEF_PARSE_INACTIVE)))
         goto endjob;
+
+    if ((devConf && devConf->type == VIR_DOMAIN_DEVICE_NET) ||
+        (devLive && devLive->type == VIR_DOMAIN_DEVICE_NET)) {
+        ret = stratovirtDomainUpdateNet(driver, vm, devLive, devConf, persistentDef, attach);
+        goto endjob;
+    }
 
     if ((devConf && devConf->type != VIR_DOMAIN_DEVICE_HOSTDEV) ||
         (devLive && devLive->type != VIR_DOMAIN_DEVICE_HOSTDEV)) {

@@ -27,6 +27,8 @@
 #include "netdev_bandwidth_conf.h"
 #include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
+#include "stratovirt_domain_addr.h"
+#include "stratovirt_monitor.h"
 #include "stratovirt_interface.h"
 #include "viralloc.h"
 #include "virerror.h"
@@ -39,6 +41,7 @@
 #include "virnetdevopenvswitch.h"
 #include "virnetdevtap.h"
 #include "virstring.h"
+#include "virtime.h"
 #include "stratovirt_i18n.h"
 #include "stratovirt_error.h"
 
@@ -870,4 +873,244 @@ virStratoVirtInterfaceAddresses(virDomainObj *vm,
     for (i = 0; i < out->len; i++)
         (*ifaces)[i] = g_ptr_array_index(out, i);
     return out->len;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Hot-plug: getfd + netdev_add + device_add on a free root port;
+ * device_del, DEVICE_DELETED, netdev_del
+ */
+
+static void
+stratovirtInterfaceAssignAlias(virDomainDef *def,
+                               virDomainNetDef *net)
+{
+    int idx = 0;
+    size_t i;
+
+    for (i = 0; i < def->nnets; i++) {
+        int n;
+        const char *a = def->nets[i]->info.alias;
+
+        if (a && STRPREFIX(a, "net") && virStrToLong_i(a + 3, NULL, 10, &n) == 0 && n >= idx)
+            idx = n + 1;
+    }
+    g_free(net->info.alias);
+    net->info.alias = g_strdup_printf("net%d", idx);
+}
+
+
+/**
+ * virStratoVirtInterfaceAttachLive:
+ * @net: parsed interface; owned by @vm->def on success
+ *
+ * Called with the job held.  The host side first, then the fds to
+ * StratoVirt (getfd), the backend (netdev_add) and the device on a free
+ * root port (device_add).  On failure all of it is undone.
+ */
+int
+virStratoVirtInterfaceAttachLive(virStratoVirtDriver *driver,
+                                 virDomainObj *vm,
+                                 virDomainNetDef *net)
+{
+    virStratoVirtNetFDs fds = { 0 };
+    g_autofree char *netdevId = NULL;
+    g_autofree char *bus = NULL;
+    g_auto(GStrv) tapNames = NULL;
+    g_auto(GStrv) vhostNames = NULL;
+    char macstr[VIR_MAC_STRING_BUFLEN];
+    virStratoVirtMonitor *mon;
+    bool netdevAdded = false;
+    int port;
+    int rc = -1;
+    size_t i;
+
+    if (virStratoVirtDomainIsMicrovm(vm->def)) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("the StratoVirt driver hot-plugs interfaces into standard machines (q35, virt) only; on microvm add it with --config and restart"));
+        return -1;
+    }
+    if (net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("an <interface type='hostdev'> cannot be hot-plugged; attach the device as <hostdev> or with --config"));
+        return -1;
+    }
+    if (virDomainNetFindIdx(vm->def, net) >= 0) {
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       _("the domain already has an interface with MAC address %1$s"),
+                       virMacAddrFormat(&net->mac, macstr));
+        return -1;
+    }
+    virResetLastError();
+    if (net->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("a hot-plugged interface goes on a free pcie-root-port picked by the driver; remove its <address>"));
+        return -1;
+    }
+    if ((port = virStratoVirtDomainFreeRootPort(vm->def)) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("no free pcie-root-port to hot-plug into: StratoVirt creates root ports at start only; add <controller type='pci' model='pcie-root-port'/> elements and restart the domain"));
+        return -1;
+    }
+
+    stratovirtInterfaceAssignAlias(vm->def, net);
+    net->info.type = VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI;
+    net->info.addr.pci.domain = 0;
+    net->info.addr.pci.bus = port;
+    net->info.addr.pci.slot = 0;
+    net->info.addr.pci.function = 0;
+
+    if (virStratoVirtInterfacePrepare(driver, vm, net, &fds) < 0)
+        return -1;
+
+    netdevId = g_strdup_printf("host%s", net->info.alias);
+    bus = g_strdup_printf("pci.%d", port);
+    tapNames = g_new0(char *, fds.ntapfd + 1);
+    vhostNames = g_new0(char *, fds.nvhostfd + 1);
+    for (i = 0; i < fds.ntapfd; i++)
+        tapNames[i] = g_strdup_printf("fd-%s-%zu", net->info.alias, i);
+    for (i = 0; i < fds.nvhostfd; i++)
+        vhostNames[i] = g_strdup_printf("vhostfd-%s-%zu", net->info.alias, i);
+
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        goto cleanup;
+    for (i = 0; i < fds.ntapfd; i++) {
+        if (virStratoVirtMonitorGetFd(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                      tapNames[i], fds.tapfd[i]) < 0)
+            goto exit_monitor;
+    }
+    for (i = 0; i < fds.nvhostfd; i++) {
+        if (virStratoVirtMonitorGetFd(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                      vhostNames[i], fds.vhostfd[i]) < 0)
+            goto exit_monitor;
+    }
+    if (virStratoVirtMonitorAddNetdev(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, netdevId,
+                                      (const char *const *) tapNames, fds.ntapfd,
+                                      (const char *const *) vhostNames, fds.nvhostfd) < 0)
+        goto exit_monitor;
+    netdevAdded = true;
+    if (virStratoVirtMonitorAddNetDevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, net->info.alias,
+                                         netdevId, virMacAddrFormat(&net->mac, macstr), bus,
+                                         fds.ntapfd > 1) < 0)
+        goto exit_monitor;
+    rc = 0;
+
+ exit_monitor:
+    if (rc < 0 && netdevAdded) {
+        virErrorPtr orig;
+
+        virErrorPreserveLast(&orig);
+        ignore_value(virStratoVirtMonitorDelNetdev(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, netdevId));
+        virErrorRestore(&orig);
+    }
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (rc == 0 && !virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("the domain stopped while the interface was plugged in"));
+        rc = -1;
+    }
+
+ cleanup:
+    /* StratoVirt has its own copies of the fds now (or failed) */
+    virStratoVirtNetFDsClear(&fds);
+    if (rc < 0) {
+        virErrorPtr orig;
+
+        virErrorPreserveLast(&orig);
+        virStratoVirtInterfaceRelease(driver, vm, net);
+        virErrorRestore(&orig);
+        virDomainAuditNet(vm, NULL, net, "attach", false);
+        return -1;
+    }
+    virDomainAuditNet(vm, NULL, net, "attach", true);
+    virDomainNetInsert(vm->def, net);
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventDeviceAddedNewFromObj(vm, net->info.alias));
+    return 0;
+}
+
+
+/**
+ * virStratoVirtInterfaceDetachLive:
+ * @idx: index in @vm->def->nets
+ * @timeout: milliseconds to wait for the guest to release the device
+ *
+ * device_del, then wait for DEVICE_DELETED; only then netdev_del and the
+ * host side released.
+ */
+int
+virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
+                                 virDomainObj *vm,
+                                 size_t idx,
+                                 unsigned int timeout)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virDomainNetDef *net = vm->def->nets[idx];
+    g_autofree char *alias = g_strdup(net->info.alias);
+    g_autofree char *netdevId = NULL;
+    virStratoVirtMonitor *mon;
+    unsigned long long deadline;
+    int rc;
+
+    if (net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("an <interface type='hostdev'> cannot be unplugged by the StratoVirt driver; detach it with --config and restart"));
+        return -1;
+    }
+    if (!alias || net->info.type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI ||
+        net->info.addr.pci.bus == 0) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("interface %1$s sits on pcie.0 (or is not on PCI), where StratoVirt cannot unplug devices; only devices on a pcie-root-port can be detached live"),
+                       NULLSTR(alias));
+        return -1;
+    }
+    netdevId = g_strdup_printf("host%s", alias);
+
+    g_free(priv->unplugAlias);
+    priv->unplugAlias = g_strdup(alias);
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        return -1;
+    rc = virStratoVirtMonitorDelDevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, alias);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (rc < 0) {
+        g_clear_pointer(&priv->unplugAlias, g_free);
+        return -1;
+    }
+
+    if (virTimeMillisNow(&deadline) < 0)
+        return -1;
+    deadline += timeout;
+    while (priv->unplugAlias && virDomainObjIsActive(vm)) {
+        if (virDomainObjWaitUntil(vm, deadline) != 0)
+            break;
+    }
+    if (!virDomainObjIsActive(vm))
+        return 0; /* it stopped meanwhile: the stop released everything */
+    if (priv->unplugAlias) {
+        g_clear_pointer(&priv->unplugAlias, g_free);
+        virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                       _("the guest did not release interface %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt); it stays attached"),
+                       alias, timeout);
+        return -1;
+    }
+
+    if ((mon = virStratoVirtDomainObjEnterMonitor(vm))) {
+        if (virStratoVirtMonitorDelNetdev(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, netdevId) < 0) {
+            VIR_WARN("domain %s: netdev_del %s: %s", vm->def->name, netdevId,
+                     virGetLastErrorMessage());
+            virResetLastError();
+        }
+        virStratoVirtDomainObjExitMonitor(vm, mon);
+    }
+    if (!virDomainObjIsActive(vm))
+        return 0;
+
+    net = vm->def->nets[idx];
+    virStratoVirtInterfaceRelease(driver, vm, net);
+    virDomainAuditNet(vm, net, NULL, "detach", true);
+    virDomainNetRemove(vm->def, idx);
+    virDomainNetDefFree(net);
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventDeviceRemovedNewFromObj(vm, alias));
+    return 0;
 }

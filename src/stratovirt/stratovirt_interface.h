@@ -43,3 +43,11 @@ int virStratoVirtInterfaceGetStats(const virDomainNetDef *net,
 int virStratoVirtInterfaceAddresses(virDomainObj *vm,
                                     unsigned int source,
                                     virDomainInterfacePtr **ifaces);
+
+int virStratoVirtInterfaceAttachLive(virStratoVirtDriver *driver,
+                                     virDomainObj *vm,
+                                     virDomainNetDef *net);
+int virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
+                                     virDomainObj *vm,
+                                     size_t idx,
+                                     unsigned int timeout);

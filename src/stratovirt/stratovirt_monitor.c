@@ -706,9 +706,35 @@ virStratoVirtMonitorClose(virStratoVirtMonitor *mon)
 }
 
 
+/* One write of @msg, with @fd passed as SCM_RIGHTS on it (getfd) */
+static ssize_t
+stratovirtMonitorSendFd(int sock,
+                        const char *msg,
+                        size_t len,
+                        int fd)
+{
+    struct msghdr hdr = { 0 };
+    struct iovec iov = { .iov_base = (void *) msg, .iov_len = len };
+    char control[CMSG_SPACE(sizeof(int))] = { 0 };
+    struct cmsghdr *cmsg;
+
+    hdr.msg_iov = &iov;
+    hdr.msg_iovlen = 1;
+    hdr.msg_control = control;
+    hdr.msg_controllen = sizeof(control);
+    cmsg = CMSG_FIRSTHDR(&hdr);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return sendmsg(sock, &hdr, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+
 static int
 stratovirtMonitorSend(virStratoVirtMonitor *mon,
                       const char *msg,
+                      int fd,
                       unsigned long long deadline)
 {
     size_t len = strlen(msg);
@@ -721,7 +747,13 @@ stratovirtMonitorSend(virStratoVirtMonitor *mon,
     }
 
     while (done < len) {
-        ssize_t n = send(mon->fd, msg + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n;
+
+        /* the fd goes with the first bytes of the command that names it */
+        if (fd >= 0 && done == 0)
+            n = stratovirtMonitorSendFd(mon->fd, msg, len, fd);
+        else
+            n = send(mon->fd, msg + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
 
         if (n > 0) {
             done += n;
@@ -763,11 +795,12 @@ stratovirtMonitorSend(virStratoVirtMonitor *mon,
  * did not answer in time.
  */
 static int
-stratovirtMonitorCommand(virStratoVirtMonitor *mon,
-                         const char *cmd,
-                         virJSONValue *args,
-                         unsigned int timeout,
-                         virJSONValue **reply)
+stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
+                           const char *cmd,
+                           virJSONValue *args,
+                           int fd,
+                           unsigned int timeout,
+                           virJSONValue **reply)
 {
     g_autoptr(virJSONValue) msg = virJSONValueNewObject();
     g_autoptr(virJSONValue) argsp = args;
@@ -804,7 +837,7 @@ stratovirtMonitorCommand(virStratoVirtMonitor *mon,
         goto done;
 
     VIR_DEBUG("mon=%p send=%s", mon, text);
-    if (stratovirtMonitorSend(mon, text, deadline) < 0)
+    if (stratovirtMonitorSend(mon, text, fd, deadline) < 0)
         goto done;
 
     if (stratovirtMonitorWait(mon, stratovirtMonitorGotReply, deadline, what) < 0)
@@ -838,6 +871,17 @@ stratovirtMonitorCommand(virStratoVirtMonitor *mon,
     virObjectUnlock(mon);
     virObjectUnref(mon);
     return ret;
+}
+
+
+static int
+stratovirtMonitorCommand(virStratoVirtMonitor *mon,
+                         const char *cmd,
+                         virJSONValue *args,
+                         unsigned int timeout,
+                         virJSONValue **reply)
+{
+    return stratovirtMonitorCommandFd(mon, cmd, args, -1, timeout, reply);
 }
 
 
@@ -1079,5 +1123,120 @@ virStratoVirtMonitorDelDevice(virStratoVirtMonitor *mon,
     if (virJSONValueObjectAdd(&args, "s:id", alias, NULL) < 0)
         return -1;
     return stratovirtMonitorCommand(mon, "device_del", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+/**
+ * virStratoVirtMonitorGetFd:
+ * @fdname: the name later commands use for it
+ * @fd: passed to StratoVirt (SCM_RIGHTS); the caller keeps its own copy
+ */
+int
+virStratoVirtMonitorGetFd(virStratoVirtMonitor *mon,
+                          unsigned int timeout,
+                          const char *fdname,
+                          int fd)
+{
+    g_autoptr(virJSONValue) args = NULL;
+
+    if (virJSONValueObjectAdd(&args, "s:fdname", fdname, NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommandFd(mon, "getfd", g_steal_pointer(&args), fd,
+                                      timeout, NULL);
+}
+
+
+static char *
+stratovirtMonitorJoinNames(const char *const *names,
+                           size_t n)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        virBufferAsprintf(&buf, "%s%s", i ? ":" : "", names[i]);
+    return virBufferContentAndReset(&buf);
+}
+
+
+/**
+ * virStratoVirtMonitorAddNetdev:
+ * @id: the netdev's id
+ * @tapfds: getfd names of the taps, one per queue pair
+ * @vhostfds: getfd names of the vhost-net fds, or none
+ *
+ * netdev_add of a tap backend from passed fds.  The list forms (fds,
+ * vhostfds) are used for one queue too: StratoVirt 2.1.0 has no 'fd'.
+ */
+int
+virStratoVirtMonitorAddNetdev(virStratoVirtMonitor *mon,
+                              unsigned int timeout,
+                              const char *id,
+                              const char *const *tapfds,
+                              size_t ntapfds,
+                              const char *const *vhostfds,
+                              size_t nvhostfds)
+{
+    g_autoptr(virJSONValue) args = NULL;
+    g_autofree char *taps = stratovirtMonitorJoinNames(tapfds, ntapfds);
+    g_autofree char *vhosts = nvhostfds ? stratovirtMonitorJoinNames(vhostfds, nvhostfds) : NULL;
+
+    if (virJSONValueObjectAdd(&args,
+                              "s:id", id,
+                              "s:type", "tap",
+                              "s:fds", taps,
+                              "B:vhost", nvhostfds > 0,
+                              "S:vhostfds", vhosts,
+                              NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "netdev_add", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+int
+virStratoVirtMonitorDelNetdev(virStratoVirtMonitor *mon,
+                              unsigned int timeout,
+                              const char *id)
+{
+    g_autoptr(virJSONValue) args = NULL;
+
+    if (virJSONValueObjectAdd(&args, "s:id", id, NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "netdev_del", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+/**
+ * virStratoVirtMonitorAddNetDevice:
+ * @bus: the root port's id ("pci.N"), slot 0
+ * @multiqueue: the netdev has more than one queue pair
+ *
+ * device_add of virtio-net-pci on a netdev added before.
+ */
+int
+virStratoVirtMonitorAddNetDevice(virStratoVirtMonitor *mon,
+                                 unsigned int timeout,
+                                 const char *alias,
+                                 const char *netdev,
+                                 const char *mac,
+                                 const char *bus,
+                                 bool multiqueue)
+{
+    g_autoptr(virJSONValue) args = NULL;
+
+    if (virJSONValueObjectAdd(&args,
+                              "s:driver", "virtio-net-pci",
+                              "s:id", alias,
+                              "s:netdev", netdev,
+                              "s:mac", mac,
+                              "s:bus", bus,
+                              "s:addr", "0x0",
+                              "S:mq", multiqueue ? "on" : NULL,
+                              NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "device_add", g_steal_pointer(&args),
                                     timeout, NULL);
 }

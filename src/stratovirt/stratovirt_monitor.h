@@ -109,3 +109,24 @@ int virStratoVirtMonitorAddVFIODevice(virStratoVirtMonitor *mon,
 int virStratoVirtMonitorDelDevice(virStratoVirtMonitor *mon,
                                   unsigned int timeout,
                                   const char *alias);
+int virStratoVirtMonitorGetFd(virStratoVirtMonitor *mon,
+                              unsigned int timeout,
+                              const char *fdname,
+                              int fd);
+int virStratoVirtMonitorAddNetdev(virStratoVirtMonitor *mon,
+                                  unsigned int timeout,
+                                  const char *id,
+                                  const char *const *tapfds,
+                                  size_t ntapfds,
+                                  const char *const *vhostfds,
+                                  size_t nvhostfds);
+int virStratoVirtMonitorDelNetdev(virStratoVirtMonitor *mon,
+                                  unsigned int timeout,
+                                  const char *id);
+int virStratoVirtMonitorAddNetDevice(virStratoVirtMonitor *mon,
+                                     unsigned int timeout,
+                                     const char *alias,
+                                     const char *netdev,
+                                     const char *mac,
+                                     const char *bus,
+                                     bool multiqueue);

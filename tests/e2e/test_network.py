@@ -373,6 +373,78 @@ class Network(unittest.TestCase):
         self.assertNotIn("tap5c2a6f0e-3f", ovs("list-ports", "br-int").split())
         self.assertNoTaps(["tap5c2a6f0e-3f"])
 
+    def test_attach_detach_interface_live_and_config_with_events(self):
+        import threading
+        import libvirt
+        libvirt.virEventRegisterDefaultImpl()
+        conn = libvirt.open(URI)
+        events = []
+        stop = threading.Event()
+
+        def loop():
+            while not stop.is_set():
+                libvirt.virEventRunDefaultImpl()
+        t = threading.Thread(target=loop, daemon=True)
+        t.start()
+        cbs = [conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                                           lambda c, d, a, o: events.append(("added", a)), None),
+               conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                           lambda c, d, a, o: events.append(("removed", a)), None)]
+        # spare root ports for hot-plug (the console's virtio-serial takes one)
+        define("net-hot", "<controller type='pci' model='pcie-root-port'/>" * 4)
+        virsh("start", "net-hot")
+        try:
+            for rnd in range(3):
+                events.clear()
+                virsh("attach-interface", "net-hot", "network", "default", "--model", "virtio",
+                      "--live")
+                virsh("attach-interface", "net-hot", "bridge", "br0", "--model", "virtio",
+                      "--mac", "52:54:00:aa:bb:0%d" % rnd, "--live", "--config")
+                rows = iflist("net-hot")
+                self.assertEqual([r[1:3] for r in rows], [("network", "default"),
+                                                          ("bridge", "br0")], "round %d" % rnd)
+                l = links()
+                self.assertEqual(l[rows[0][0]][0], "virbr0")
+                self.assertEqual(l[rows[1][0]][0], "br0")
+                self.assertEqual(len(net_ports()), 1)
+                # the stand-in's guest got the tap through getfd and uses it
+                wait_for(lambda: stats("net-hot", rows[0][0])["rx_packets"] > 0, timeout=10,
+                         what="traffic from the hot-plugged interface")
+                wait_for(lambda: len(events) >= 2, what="the device-added events")
+                self.assertEqual(sorted(e[0] for e in events), ["added", "added"])
+                self.assertIn("52:54:00:aa:bb:0%d" % rnd,
+                              virsh("dumpxml", "net-hot", "--inactive").stdout)
+                # a model StratoVirt lacks is refused with the fix, nothing left
+                p = virsh("attach-interface", "net-hot", "bridge", "br0", "--model", "e1000e",
+                          "--live", check=False)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn("model=virtio", p.stderr)
+                self.assertEqual(len(iflist("net-hot")), 2)
+                events.clear()
+                virsh("detach-interface", "net-hot", "network", "--mac", rows[0][4], "--live")
+                virsh("detach-interface", "net-hot", "bridge", "--mac", rows[1][4], "--live",
+                      "--config")
+                self.assertEqual(iflist("net-hot"), [])
+                self.assertNoTaps([rows[0][0], rows[1][0]])
+                self.assertEqual(net_ports(), [])
+                wait_for(lambda: len(events) >= 2, what="the device-removed events")
+                self.assertEqual(sorted(e[0] for e in events), ["removed", "removed"])
+                self.assertNotIn("52:54:00:aa:bb:0%d" % rnd,
+                                 virsh("dumpxml", "net-hot", "--inactive").stdout)
+            # --config alone changes only the definition
+            virsh("attach-interface", "net-hot", "bridge", "br0", "--model", "virtio",
+                  "--mac", "52:54:00:aa:bb:cc", "--config")
+            self.assertEqual(iflist("net-hot"), [])
+            self.assertIn("52:54:00:aa:bb:cc", virsh("dumpxml", "net-hot", "--inactive").stdout)
+            virsh("detach-interface", "net-hot", "bridge", "--mac", "52:54:00:aa:bb:cc",
+                  "--config")
+            self.assertNotIn("52:54:00:aa:bb:cc", virsh("dumpxml", "net-hot", "--inactive").stdout)
+        finally:
+            for cb in cbs:
+                conn.domainEventDeregisterAny(cb)
+            stop.set()
+            conn.close()
+
     def test_macvtap(self):
         probe = subprocess.run(["ip", "link", "add", "net-mvprobe", "link", "br0", "type",
                                 "macvtap"], capture_output=True, text=True)
