@@ -89,6 +89,13 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             fi
         done
 
+        # Console lock files (libvirt's virChrdev, /var/lock/LCK.._pts_N)
+        # name ptys of this sandbox's own devpts: keep them private, or two
+        # sandboxes' pts/0 collide
+        if [ -d /run/lock ]; then
+            mount -t tmpfs -o mode=1777,size=1m sandbox-lock /run/lock
+        fi
+
         # macvtap devices appear in the real /dev only: mirror them
         /usr/bin/python3 "$TOP/scripts/sandbox-devmirror.py" "$SB/realdev" \
             >>"$SB/devmirror.log" 2>&1 &
