@@ -17,6 +17,8 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virxml.h"
+#include "virtime.h"
+#include "stratovirt_monitor.h"
 #include "virfile.h"
 #include "virhostdev.h"
 #include "virclosecallbacks.h"
@@ -384,4 +386,56 @@ virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
 {
     virObjectUnref(mon);
     virObjectLock(vm);
+}
+
+
+/**
+ * virStratoVirtDomainDelDeviceWait:
+ * @vm: the domain, locked, with a modify job held
+ * @alias: the device to unplug
+ * @timeout: how long to wait for the guest, in milliseconds
+ *
+ * Ask StratoVirt to unplug @alias (device_del) and wait, without the
+ * domain lock, until its DEVICE_DELETED arrives, the domain stops, or
+ * @timeout passes.
+ *
+ * Returns 0 when the device is gone, 1 when the domain stopped meanwhile
+ * (its stop gave everything back), 2 on timeout (the device stays; the
+ * caller says which), -1 with an error reported.
+ */
+int
+virStratoVirtDomainDelDeviceWait(virDomainObj *vm,
+                                 const char *alias,
+                                 unsigned int timeout)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virStratoVirtMonitor *mon;
+    unsigned long long deadline;
+    int rc;
+
+    g_free(priv->unplugAlias);
+    priv->unplugAlias = g_strdup(alias);
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        return -1;
+    rc = virStratoVirtMonitorDelDevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, alias);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (rc < 0) {
+        g_clear_pointer(&priv->unplugAlias, g_free);
+        return -1;
+    }
+
+    if (virTimeMillisNow(&deadline) < 0)
+        return -1;
+    deadline += timeout;
+    while (priv->unplugAlias && virDomainObjIsActive(vm)) {
+        if (virDomainObjWaitUntil(vm, deadline) != 0)
+            break;
+    }
+    if (!virDomainObjIsActive(vm))
+        return 1;
+    if (priv->unplugAlias) {
+        g_clear_pointer(&priv->unplugAlias, g_free);
+        return 2;
+    }
+    return 0;
 }

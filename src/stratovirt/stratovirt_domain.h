@@ -48,5 +48,8 @@ extern virDomainXMLPrivateDataCallbacks virStratoVirtDriverPrivateDataCallbacks;
 extern virDomainDefParserConfig virStratoVirtDriverDomainDefParserConfig;
 
 virStratoVirtMonitor *virStratoVirtDomainObjEnterMonitor(virDomainObj *vm);
+int virStratoVirtDomainDelDeviceWait(virDomainObj *vm,
+                                     const char *alias,
+                                     unsigned int timeout);
 void virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
                                        virStratoVirtMonitor *mon);

@@ -604,11 +604,8 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
                                size_t idx,
                                unsigned int timeout)
 {
-    virStratoVirtDomainObjPrivate *priv = vm->privateData;
     virDomainHostdevDef *hostdev = vm->def->hostdevs[idx];
     g_autofree char *alias = g_strdup(hostdev->info->alias);
-    virStratoVirtMonitor *mon;
-    unsigned long long deadline;
     int rc;
 
     if (hostdev->info->type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI ||
@@ -619,29 +616,11 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
         return -1;
     }
 
-    g_free(priv->unplugAlias);
-    priv->unplugAlias = g_strdup(alias);
-
-    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+    if ((rc = virStratoVirtDomainDelDeviceWait(vm, alias, timeout)) < 0)
         return -1;
-    rc = virStratoVirtMonitorDelDevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, alias);
-    virStratoVirtDomainObjExitMonitor(vm, mon);
-    if (rc < 0) {
-        g_clear_pointer(&priv->unplugAlias, g_free);
-        return -1;
-    }
-
-    if (virTimeMillisNow(&deadline) < 0)
-        return -1;
-    deadline += timeout;
-    while (priv->unplugAlias && virDomainObjIsActive(vm)) {
-        if (virDomainObjWaitUntil(vm, deadline) != 0)
-            break;
-    }
-    if (!virDomainObjIsActive(vm))
+    if (rc == 1)
         return 0; /* it stopped meanwhile: the stop gave everything back */
-    if (priv->unplugAlias) {
-        g_clear_pointer(&priv->unplugAlias, g_free);
+    if (rc == 2) {
         virReportError(VIR_ERR_OPERATION_TIMEOUT,
                        _("the guest did not release %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt); it stays attached and on vfio-pci"),
                        alias, timeout);

@@ -1044,12 +1044,10 @@ virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
                                  size_t idx,
                                  unsigned int timeout)
 {
-    virStratoVirtDomainObjPrivate *priv = vm->privateData;
     virDomainNetDef *net = vm->def->nets[idx];
     g_autofree char *alias = g_strdup(net->info.alias);
     g_autofree char *netdevId = NULL;
     virStratoVirtMonitor *mon;
-    unsigned long long deadline;
     int rc;
 
     if (net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV) {
@@ -1066,28 +1064,11 @@ virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
     }
     netdevId = g_strdup_printf("host%s", alias);
 
-    g_free(priv->unplugAlias);
-    priv->unplugAlias = g_strdup(alias);
-    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+    if ((rc = virStratoVirtDomainDelDeviceWait(vm, alias, timeout)) < 0)
         return -1;
-    rc = virStratoVirtMonitorDelDevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, alias);
-    virStratoVirtDomainObjExitMonitor(vm, mon);
-    if (rc < 0) {
-        g_clear_pointer(&priv->unplugAlias, g_free);
-        return -1;
-    }
-
-    if (virTimeMillisNow(&deadline) < 0)
-        return -1;
-    deadline += timeout;
-    while (priv->unplugAlias && virDomainObjIsActive(vm)) {
-        if (virDomainObjWaitUntil(vm, deadline) != 0)
-            break;
-    }
-    if (!virDomainObjIsActive(vm))
+    if (rc == 1)
         return 0; /* it stopped meanwhile: the stop released everything */
-    if (priv->unplugAlias) {
-        g_clear_pointer(&priv->unplugAlias, g_free);
+    if (rc == 2) {
         virReportError(VIR_ERR_OPERATION_TIMEOUT,
                        _("the guest did not release interface %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt); it stays attached"),
                        alias, timeout);
