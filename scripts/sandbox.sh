@@ -234,6 +234,12 @@ CONF
     if [ -n "${SANDBOX_SIMPCI:-}" ] && [ "$EMULATOR" = "$STANDIN" ]; then
         echo "vfio_memlock = 0" >> "$CONFDIR/stratovirt.conf"
     fi
+    # The driver gives the VMM a clean environment; the stand-in finds its
+    # fault switches and version through these.
+    if [ "$EMULATOR" = "$STANDIN" ]; then
+        echo 'vmm_environment_pass = [ "SANDBOX_DIR", "STANDIN_FAULTS", "STANDIN_VERSION", "STANDIN_FEATURES", "STANDIN_ARCH" ]' \
+            >> "$CONFDIR/stratovirt.conf"
+    fi
     # Extra driver settings from the caller (tests), appended verbatim.
     if [ -n "${SANDBOX_STRATOVIRT_CONF:-}" ]; then
         printf '%s\n' "$SANDBOX_STRATOVIRT_CONF" >> "$CONFDIR/stratovirt.conf"
@@ -284,6 +290,9 @@ CONF
         done
     fi
 
+    # What a user's shell may carry: the driver must not hand it to the VMM
+    # (2.1.0 dies on its first error with RUST_BACKTRACE set).
+    export RUST_BACKTRACE=1
     export LIBVIRT_DRIVER_DIR="$BUILD/src"
     export LIBVIRT_STRATOVIRT_LOCALEDIR="$BUILD/po"
     export SANDBOX_DIR SANDBOX_DAEMON="$DAEMON" SANDBOX_CONFDIR="$CONFDIR"

@@ -45,6 +45,8 @@ PACKAGES=(
     # apparmor_parser, to check the VMM's AppArmor profile (and load it
     # where the kernel has AppArmor)
     apparmor
+    # the real StratoVirt 2.4/2.5 binaries the tests also run on
+    libpixman-1-0
 )
 if [ "$(dpkg --print-architecture)" = arm64 ]; then
     PACKAGES+=(qemu-efi-aarch64)

@@ -319,7 +319,8 @@ stratovirtBuildRootPorts(virCommand *cmd,
  * The -drive backend of a disk (also the shape blockdev-add mirrors).
  */
 char *
-virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk)
+virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk,
+                            const virStratoVirtCaps *caps)
 {
     g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
     bool direct = disk->cachemode == VIR_DOMAIN_DISK_CACHE_DEFAULT ||
@@ -345,7 +346,8 @@ virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk)
     case VIR_DOMAIN_DISK_IO_DEFAULT:
     case VIR_DOMAIN_DISK_IO_LAST:
     default:
-        aio = direct ? "native" : NULL;
+        /* 2.1.x has no aio= at all: its default it is */
+        aio = direct && virStratoVirtCapsIsModern(caps) ? "native" : NULL;
         break;
     }
     virBufferAsprintf(&buf, ",direct=%s", direct ? "on" : "off");
@@ -451,7 +453,8 @@ virStratoVirtBuildDiskDevice(const virDomainDef *def,
 
 static int
 stratovirtBuildDisks(virCommand *cmd,
-                     const virDomainDef *def)
+                     const virDomainDef *def,
+                     const virStratoVirtCaps *caps)
 {
     size_t i;
 
@@ -481,7 +484,7 @@ stratovirtBuildDisks(virCommand *cmd,
                       def->disks[i]->dst);
             continue;
         }
-        drive = virStratoVirtBuildDiskDrive(def->disks[i]);
+        drive = virStratoVirtBuildDiskDrive(def->disks[i], caps);
 
         if (!(dev = virStratoVirtBuildDiskDevice(def, def->disks[i])))
             return -1;
@@ -587,7 +590,8 @@ stratovirtBuildNets(virCommand *cmd,
 
 static int
 stratovirtBuildSerialAndConsoles(virCommand *cmd,
-                                 const virDomainDef *def)
+                                 const virDomainDef *def,
+                                 const virStratoVirtCaps *caps)
 {
     size_t i;
 
@@ -614,18 +618,19 @@ stratovirtBuildSerialAndConsoles(virCommand *cmd,
         virCommandAddArg(cmd, "-chardev");
         virCommandAddArgFormat(cmd, "pty,id=char%s", con->info.alias);
         virCommandAddArg(cmd, "-device");
-        virCommandAddArgFormat(cmd, "virtconsole,id=%s,chardev=char%s,nr=0",
-                               con->info.alias, con->info.alias);
+        /* 2.1.x knows no nr= (port 0 is its only choice anyway) */
+        virCommandAddArgFormat(cmd, "virtconsole,id=%s,chardev=char%s%s",
+                               con->info.alias, con->info.alias,
+                               virStratoVirtCapsIsModern(caps) ? ",nr=0" : "");
     }
 
-    for (i = 0; i < def->nserials; i++) {
-        virDomainChrDef *ser = def->serials[i];
-
-        virCommandAddArg(cmd, "-chardev");
-        virCommandAddArgFormat(cmd, "pty,id=char%s", ser->info.alias);
-        virCommandAddArg(cmd, "-serial");
-        virCommandAddArgFormat(cmd, "chardev:char%s", ser->info.alias);
-    }
+    /* '-serial pty', never '-chardev pty,id=X -serial chardev:X': 2.4 and
+     * 2.5 parse -serial before any -chardev, whatever the argv order, and
+     * fail 'Chardev "X" not found'.  Every version takes '-serial pty'
+     * (query-chardev then labels it "serial_chardev").  StratoVirt has
+     * one serial port; validation refuses a second. */
+    if (def->nserials > 0)
+        virCommandAddArgList(cmd, "-serial", "pty", NULL);
     return 0;
 }
 
@@ -799,6 +804,96 @@ stratovirtBuildHostdevs(virCommand *cmd,
 }
 
 
+static int
+stratovirtRefuseOld(const virStratoVirtCaps *caps,
+                    const char *what)
+{
+    virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                   _("StratoVirt %1$s cannot do %2$s (it came in StratoVirt 2.2); remove it from the domain or use a newer StratoVirt"),
+                   caps->versionStr, what);
+    return -1;
+}
+
+
+/**
+ * virStratoVirtCheckCaps:
+ * @caps: the binary's version and features, or NULL (no limits)
+ *
+ * Refuses, by name, what the binary that will run @def cannot do: devices
+ * of cargo features it was built without, syntax older versions lack.
+ * Returns 0 when it can run @def, -1 with a CONFIG_UNSUPPORTED error.
+ */
+int
+virStratoVirtCheckCaps(const virDomainDef *def,
+                       const virStratoVirtCaps *caps)
+{
+    size_t i;
+
+    if (!caps)
+        return 0;
+
+    if (def->nrngs > 0 &&
+        virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_VIRTIO_RNG,
+                                      "<rng model='virtio'>") < 0)
+        return -1;
+    if (def->vsock &&
+        virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_VHOST_VSOCK,
+                                      "<vsock model='virtio'>") < 0)
+        return -1;
+    if (def->ngraphics > 0 &&
+        virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_VNC,
+                                      "<graphics type='vnc'> (virt-install --graphics vnc)") < 0)
+        return -1;
+    for (i = 0; i < def->nvideos; i++) {
+        if (def->videos[i]->type != VIR_DOMAIN_VIDEO_TYPE_NONE &&
+            virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_VIRTIO_GPU,
+                                          "<video><model type='virtio'/></video>") < 0)
+            return -1;
+    }
+    for (i = 0; i < def->ncontrollers; i++) {
+        virDomainControllerDef *cont = def->controllers[i];
+
+        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_SCSI &&
+            virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_VIRTIO_SCSI,
+                                          "<controller type='scsi'> (SCSI disks and cdroms, virt-install --cdrom)") < 0)
+            return -1;
+        if (cont->type == VIR_DOMAIN_CONTROLLER_TYPE_USB &&
+            cont->model != VIR_DOMAIN_CONTROLLER_MODEL_USB_NONE &&
+            virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_USB,
+                                          "<controller type='usb'> (USB tablet and keyboard)") < 0)
+            return -1;
+    }
+    for (i = 0; i < def->ninputs; i++) {
+        if (def->inputs[i]->bus == VIR_DOMAIN_INPUT_BUS_USB &&
+            virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_USB,
+                                          "<input bus='usb'> (virt-install's tablet)") < 0)
+            return -1;
+    }
+    if (def->nhostdevs > 0 &&
+        virStratoVirtCapsCheckFeature(caps, VIR_STRATOVIRT_FEATURE_VFIO,
+                                      "<hostdev> (PCI passthrough with VFIO)") < 0)
+        return -1;
+
+    if (virStratoVirtCapsIsModern(caps))
+        return 0;
+
+    /* StratoVirt 2.1.x: what its command line rejects */
+    if (def->cpu && def->cpu->sockets)
+        return stratovirtRefuseOld(caps, _("a CPU topology (<cpu><topology>, virt-install --vcpus sockets=...)"));
+    for (i = 0; i < def->ndisks; i++) {
+        virDomainDiskDef *disk = def->disks[i];
+
+        if (disk->src->format == VIR_STORAGE_FILE_QCOW2)
+            return stratovirtRefuseOld(caps, _("qcow2 disk images (<driver type='qcow2'>); convert the image to raw"));
+        if (disk->iomode != VIR_DOMAIN_DISK_IO_DEFAULT)
+            return stratovirtRefuseOld(caps, _("a disk I/O mode (<driver io=...>)"));
+        if (disk->queues)
+            return stratovirtRefuseOld(caps, _("several disk queues (<driver queues=...>)"));
+    }
+    return 0;
+}
+
+
 /**
  * virStratoVirtBuildCommandLine:
  * @def: validated definition, aliases and addresses assigned
@@ -810,9 +905,13 @@ virCommand *
 virStratoVirtBuildCommandLine(const virDomainDef *def,
                               const virStratoVirtBuildParams *params)
 {
-    g_autoptr(virCommand) cmd = virCommandNew(def->emulator);
+    g_autoptr(virCommand) cmd = NULL;
     const virStratoVirtDomainNsDef *ns;
 
+    if (virStratoVirtCheckCaps(def, params->caps) < 0)
+        return NULL;
+
+    cmd = virCommandNew(def->emulator);
     virCommandAddArgList(cmd, "-name", def->name, NULL);
     stratovirtBuildMachine(cmd, def);
     stratovirtBuildMemoryAndCPU(cmd, def, params);
@@ -820,9 +919,9 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
     stratovirtBuildBoot(cmd, def);
 
     if (stratovirtBuildRootPorts(cmd, def) < 0 ||
-        stratovirtBuildDisks(cmd, def) < 0 ||
+        stratovirtBuildDisks(cmd, def, params->caps) < 0 ||
         stratovirtBuildNets(cmd, def, params->netfds) < 0 ||
-        stratovirtBuildSerialAndConsoles(cmd, def) < 0 ||
+        stratovirtBuildSerialAndConsoles(cmd, def, params->caps) < 0 ||
         stratovirtBuildMisc(cmd, def, params) < 0 ||
         stratovirtBuildUSB(cmd, def) < 0 ||
         stratovirtBuildHostdevs(cmd, def) < 0)

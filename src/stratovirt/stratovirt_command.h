@@ -8,6 +8,7 @@
 
 #include "domain_conf.h"
 #include "vircommand.h"
+#include "stratovirt_conf.h"
 
 /* The host side of one interface, opened by the driver for the VMM */
 typedef struct _virStratoVirtNetFDs virStratoVirtNetFDs;
@@ -25,6 +26,9 @@ struct _virStratoVirtBuildParams {
     const char *memPath;    /* hugetlbfs mount for the page size, or NULL */
     bool startPaused;
     const virStratoVirtNetFDs *netfds;  /* indexed like def->nets, or NULL */
+    /* the binary's version and features; NULL: the newest StratoVirt
+     * with every feature */
+    const virStratoVirtCaps *caps;
 };
 
 int virStratoVirtAssignAliases(virDomainDef *def);
@@ -34,7 +38,11 @@ void virStratoVirtAssignHostdevAlias(const virDomainDef *def,
 virCommand *virStratoVirtBuildCommandLine(const virDomainDef *def,
                                           const virStratoVirtBuildParams *params);
 
-char *virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk);
+int virStratoVirtCheckCaps(const virDomainDef *def,
+                           const virStratoVirtCaps *caps);
+
+char *virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk,
+                                  const virStratoVirtCaps *caps);
 char *virStratoVirtBuildDiskDevice(const virDomainDef *def,
                                    const virDomainDiskDef *disk);
 char *virStratoVirtBuildNetDevice(const virDomainDef *def,

@@ -6,7 +6,9 @@
 
 #include <config.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "configmake.h"
 #include "stratovirt_compat.h"
@@ -23,6 +25,7 @@
 #include "virlog.h"
 #include "virstring.h"
 #include "virutil.h"
+#include "virtime.h"
 #include "cpu/cpu.h"
 #include "stratovirt_i18n.h"
 
@@ -52,6 +55,9 @@ vir_stratovirt_driver_config_finalize(GObject *obj)
     g_free(cfg->userName);
     g_free(cfg->groupName);
     g_free(cfg->cgroupPartition);
+    g_strfreev(cfg->features);
+    g_free(cfg->logLevel);
+    g_strfreev(cfg->envPass);
 
     G_OBJECT_CLASS(vir_stratovirt_driver_config_parent_class)->finalize(obj);
 }
@@ -92,6 +98,7 @@ virStratoVirtDriverConfigNew(bool privileged)
     cfg->vfioMemlock = true;
     cfg->cgroupControllers = -1;
     cfg->cgroupPartition = g_strdup("/machine");
+    cfg->logLevel = g_strdup("warn");
 
     if (privileged) {
         cfg->configFile = g_strdup(SYSCONFDIR "/libvirt/stratovirt.conf");
@@ -260,6 +267,28 @@ virStratoVirtDriverConfigLoadFile(virStratoVirtDriverConfig *cfg,
     if (virConfGetValueBool(conf, "vfio_memlock", &cfg->vfioMemlock) < 0)
         return -1;
 
+    if (virConfGetValueStringList(conf, "stratovirt_features", false,
+                                  &cfg->features) < 0)
+        return -1;
+    if (cfg->features) {
+        unsigned int dummy;
+
+        if (virStratoVirtCapsParseFeatures(cfg->features, &dummy) < 0)
+            return -1;
+    }
+    if (virConfGetValueString(conf, "log_level", &cfg->logLevel) < 0)
+        return -1;
+    if (STRNEQ(cfg->logLevel, "error") && STRNEQ(cfg->logLevel, "warn") &&
+        STRNEQ(cfg->logLevel, "info") && STRNEQ(cfg->logLevel, "debug") &&
+        STRNEQ(cfg->logLevel, "trace")) {
+        virReportError(VIR_ERR_CONF_SYNTAX,
+                       _("'log_level' in %1$s must be one of error, warn, info, debug, trace, not '%2$s'"),
+                       filename, cfg->logLevel);
+        return -1;
+    }
+    if (virConfGetValueStringList(conf, "vmm_environment_pass", false,
+                                  &cfg->envPass) < 0)
+        return -1;
     if (stratovirtConfigGetCgroups(conf, cfg, filename) < 0)
         return -1;
 
@@ -411,55 +440,368 @@ virStratoVirtParseVersionOutput(const char *output,
 }
 
 
+VIR_ENUM_IMPL(virStratoVirtFeature,
+              VIR_STRATOVIRT_FEATURE_LAST,
+              "vfio", "virtio_rng", "vhost_vsock", "virtio_scsi", "usb",
+              "vnc", "virtio_gpu", "pvpanic",
+);
+
+G_DEFINE_TYPE(virStratoVirtCaps, vir_stratovirt_caps, G_TYPE_OBJECT);
+
+
+static void
+vir_stratovirt_caps_finalize(GObject *obj)
+{
+    virStratoVirtCaps *caps = VIR_STRATOVIRT_CAPS(obj);
+
+    g_free(caps->binary);
+    g_free(caps->versionStr);
+    G_OBJECT_CLASS(vir_stratovirt_caps_parent_class)->finalize(obj);
+}
+
+
+static void
+vir_stratovirt_caps_init(virStratoVirtCaps *caps G_GNUC_UNUSED)
+{
+}
+
+
+static void
+vir_stratovirt_caps_class_init(virStratoVirtCapsClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = vir_stratovirt_caps_finalize;
+}
+
+
+/* What each feature's probe adds to the probe VM's command line: a
+ * build without the feature answers 'Unsupported device' at realize (or,
+ * for -vnc, clap's "Found argument '-vnc' which wasn't expected"). */
+static const char *const stratovirtFeatureProbe[VIR_STRATOVIRT_FEATURE_LAST][2] = {
+    [VIR_STRATOVIRT_FEATURE_VFIO] = { "-device", "vfio-pci,id=probe" },
+    [VIR_STRATOVIRT_FEATURE_VIRTIO_RNG] = { "-device", "virtio-rng-pci,id=probe" },
+    [VIR_STRATOVIRT_FEATURE_VHOST_VSOCK] = { "-device", "vhost-vsock-pci,id=probe" },
+    [VIR_STRATOVIRT_FEATURE_VIRTIO_SCSI] = { "-device", "virtio-scsi-pci,id=probe" },
+    [VIR_STRATOVIRT_FEATURE_USB] = { "-device", "nec-usb-xhci,id=probe" },
+    [VIR_STRATOVIRT_FEATURE_VNC] = { "-vnc", "probe" },
+    [VIR_STRATOVIRT_FEATURE_VIRTIO_GPU] = { "-device", "virtio-gpu-pci,id=probe" },
+    [VIR_STRATOVIRT_FEATURE_PVPANIC] = { "-device", "pvpanic,id=probe" },
+};
+
+
+/* StratoVirt 2.1.x has no cargo features: what it has is always built */
+#define STRATOVIRT_FEATURES_2_1 \
+    ((1U << VIR_STRATOVIRT_FEATURE_VFIO) | \
+     (1U << VIR_STRATOVIRT_FEATURE_VIRTIO_RNG) | \
+     (1U << VIR_STRATOVIRT_FEATURE_VHOST_VSOCK))
+
+#define STRATOVIRT_FEATURES_ALL ((1U << VIR_STRATOVIRT_FEATURE_LAST) - 1)
+
+
+/**
+ * virStratoVirtCapsNewForVersion:
+ * @version: as virStratoVirtParseVersionOutput gives it
+ * @features: bit mask of virStratoVirtFeature
+ *
+ * Caps of a binary known without probing it (tests, stratovirt.conf).
+ */
+virStratoVirtCaps *
+virStratoVirtCapsNewForVersion(unsigned long version,
+                               unsigned int features)
+{
+    virStratoVirtCaps *caps = g_object_new(VIR_TYPE_STRATOVIRT_CAPS, NULL);
+
+    caps->version = version;
+    caps->versionStr = g_strdup_printf("%lu.%lu.%lu", version / 1000000,
+                                       (version / 1000) % 1000, version % 1000);
+    caps->features = features;
+    return caps;
+}
+
+
+bool
+virStratoVirtCapsHas(const virStratoVirtCaps *caps,
+                     virStratoVirtFeature feature)
+{
+    if (!caps)
+        return true;
+    return !!(caps->features & (1U << feature));
+}
+
+
+/**
+ * virStratoVirtCapsHasFeature:
+ * @name: a feature's cargo name, e.g. "virtio_scsi"
+ *
+ * Whether the binary of @caps was built with that feature.  An unknown
+ * name is never there.
+ */
+bool
+virStratoVirtCapsHasFeature(const virStratoVirtCaps *caps,
+                            const char *name)
+{
+    int f = virStratoVirtFeatureTypeFromString(name);
+
+    if (f < 0)
+        return false;
+    return virStratoVirtCapsHas(caps, f);
+}
+
+
+/**
+ * virStratoVirtCapsCheckFeature:
+ * @what: the XML the user wrote that needs it, e.g. "<controller type='scsi'>"
+ *
+ * Returns 0 if the binary has @feature, else -1 with a CONFIG_UNSUPPORTED
+ * error naming the missing feature.
+ */
+int
+virStratoVirtCapsCheckFeature(const virStratoVirtCaps *caps,
+                              virStratoVirtFeature feature,
+                              const char *what)
+{
+    if (virStratoVirtCapsHas(caps, feature))
+        return 0;
+    virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                   _("%1$s needs StratoVirt built with the '%2$s' feature, but %3$s (StratoVirt %4$s) was built without it; use a StratoVirt build that has it, or remove the device"),
+                   what, virStratoVirtFeatureTypeToString(feature),
+                   caps->binary ? caps->binary : "the binary", caps->versionStr);
+    return -1;
+}
+
+
+int
+virStratoVirtCapsParseFeatures(char **names,
+                               unsigned int *features)
+{
+    size_t i;
+
+    *features = 0;
+    for (i = 0; names && names[i]; i++) {
+        int f = virStratoVirtFeatureTypeFromString(names[i]);
+
+        if (f < 0) {
+            virReportError(VIR_ERR_CONF_SYNTAX,
+                           _("unknown StratoVirt feature '%1$s' in 'stratovirt_features'; known: vfio, virtio_rng, vhost_vsock, virtio_scsi, usb, vnc, virtio_gpu, pvpanic"),
+                           names[i]);
+            return -1;
+        }
+        *features |= 1U << f;
+    }
+    return 0;
+}
+
+
+/* The environment every StratoVirt process gets: the common variables
+ * (LC_ALL=C, PATH, HOME, USER, LOGNAME, TMPDIR, LD_PRELOAD,
+ * LD_LIBRARY_PATH), StratoVirt's log level, and what vmm_environment_pass
+ * names.  Nothing else: no RUST_BACKTRACE, no RUST_LOG. */
+void
+virStratoVirtCommandSetEnv(virCommand *cmd,
+                           virStratoVirtDriverConfig *cfg)
+{
+    size_t i;
+
+    virCommandAddEnvPassCommon(cmd);
+    if (cfg)
+        virCommandAddEnvPair(cmd, "STRATOVIRT_LOG_LEVEL", cfg->logLevel);
+    for (i = 0; cfg && cfg->envPass && cfg->envPass[i]; i++)
+        virCommandAddEnvPass(cmd, cfg->envPass[i]);
+}
+
+
+/* Runs every feature's probe VM at once (each takes some 50 ms): each
+ * fails on purpose, at kernel loading (an empty -kernel) after its devices
+ * were realized, and what it printed tells whether the feature is built.
+ * A probe that has not ended within 10 s is killed and its feature taken
+ * as present (the start then quotes what StratoVirt says). */
+static int
+stratovirtProbeFeatures(virStratoVirtDriverConfig *cfg,
+                        const char *binary,
+                        unsigned int *features)
+{
+    g_autofree char *dir = g_strdup_printf("%s/probe.XXXXXX", cfg->stateDir);
+    g_autofree char *kernel = NULL;
+    virCommand *cmds[VIR_STRATOVIRT_FEATURE_LAST] = { NULL };
+    pid_t pids[VIR_STRATOVIRT_FEATURE_LAST] = { 0 };
+    const char *machine = virArchFromHost() == VIR_ARCH_AARCH64 ? "virt" : "q35";
+    unsigned long long deadline;
+    int ret = -1;
+    size_t i;
+
+    if (!g_mkdtemp(dir)) {
+        virReportSystemError(errno, _("cannot create a directory in '%1$s'"), cfg->stateDir);
+        return -1;
+    }
+    kernel = g_strdup_printf("%s/empty", dir);
+    if (virFileWriteStr(kernel, "", 0600) < 0) {
+        virReportSystemError(errno, _("cannot write '%1$s'"), kernel);
+        goto cleanup;
+    }
+
+    for (i = 0; i < VIR_STRATOVIRT_FEATURE_LAST; i++) {
+        g_autofree char *qmp = g_strdup_printf("unix:%s/%zu.sock,server,nowait", dir, i);
+        g_autofree char *out = g_strdup_printf("%s/%zu.out", dir, i);
+        VIR_AUTOCLOSE fd = -1;
+
+        if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+            virReportSystemError(errno, _("cannot write '%1$s'"), out);
+            goto cleanup;
+        }
+        cmds[i] = virCommandNewArgList(binary, "-machine", machine, "-m", "256",
+                                       "-kernel", kernel, "-initrd", kernel,
+                                       stratovirtFeatureProbe[i][0],
+                                       stratovirtFeatureProbe[i][1],
+                                       "-qmp", qmp, NULL);
+        virStratoVirtCommandSetEnv(cmds[i], cfg);
+        virCommandSetOutputFD(cmds[i], &fd);
+        virCommandSetErrorFD(cmds[i], &fd);
+        virCommandClearCaps(cmds[i]);
+        if (virCommandRunAsync(cmds[i], &pids[i]) < 0)
+            goto cleanup;
+    }
+
+    if (virTimeMillisNow(&deadline) < 0)
+        goto cleanup;
+    deadline += 10000;
+
+    *features = 0;
+    for (i = 0; i < VIR_STRATOVIRT_FEATURE_LAST; i++) {
+        g_autofree char *out = g_strdup_printf("%s/%zu.out", dir, i);
+        g_autofree char *text = NULL;
+        unsigned long long now = 0;
+        siginfo_t info;
+
+        /* wait for it to end, without reaping it (virCommandWait does) */
+        while (true) {
+            memset(&info, 0, sizeof(info));
+            if (waitid(P_PID, pids[i], &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+                info.si_pid == pids[i])
+                break;
+            if (virTimeMillisNow(&now) < 0 || now >= deadline)
+                break;
+            g_usleep(5000);
+        }
+        if (info.si_pid != pids[i]) {
+            VIR_WARN("probe of '%s' for %s did not end in time; taking the feature as present",
+                     binary, virStratoVirtFeatureTypeToString(i));
+            virCommandAbort(cmds[i]);
+            *features |= 1U << i;
+            continue;
+        }
+        if (virCommandWait(cmds[i], NULL) < 0)
+            virResetLastError();
+        if (virFileReadAllQuiet(out, 65536, &text) < 0)
+            text = g_strdup("");
+        VIR_DEBUG("probe of '%s' for %s: %s", binary,
+                  virStratoVirtFeatureTypeToString(i), text);
+        if (!strstr(text, "Unsupported device") && !strstr(text, "wasn't expected"))
+            *features |= 1U << i;
+    }
+    ret = 0;
+
+ cleanup:
+    for (i = 0; i < VIR_STRATOVIRT_FEATURE_LAST; i++) {
+        if (cmds[i])
+            virCommandAbort(cmds[i]);
+        virCommandFree(cmds[i]);
+    }
+    if (virFileDeleteTree(dir) < 0)
+        virResetLastError();
+    return ret;
+}
+
+
+/**
+ * virStratoVirtGetCaps:
+ * @binary: a StratoVirt binary, or NULL for the configured one
+ *
+ * What @binary is: its version (-V) and build features ('stratovirt_features'
+ * in stratovirt.conf, or a probe), cached for as long as the binary is not
+ * replaced.  Returns a reference (g_object_unref it), or NULL with an error.
+ */
+virStratoVirtCaps *
+virStratoVirtGetCaps(virStratoVirtDriver *driver,
+                     const char *binary)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virStratoVirtCaps) caps = NULL;
+    g_autoptr(virCommand) cmd = NULL;
+    g_autofree char *output = NULL;
+    virStratoVirtCaps *cached;
+    struct stat sb;
+    unsigned long ver;
+
+    if (!binary)
+        binary = cfg->emulator;
+
+    if (stat(binary, &sb) < 0) {
+        virReportSystemError(errno,
+                             _("cannot find the StratoVirt binary '%1$s'; install StratoVirt or set 'stratovirt_binary' in %2$s"),
+                             binary, cfg->configFile);
+        return NULL;
+    }
+
+    stratovirtDriverLock(driver);
+    if (!driver->binaryCaps)
+        driver->binaryCaps = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                   g_free, g_object_unref);
+    cached = g_hash_table_lookup(driver->binaryCaps, binary);
+    if (cached && cached->mtime == (long long) sb.st_mtime) {
+        caps = g_object_ref(cached);
+        stratovirtDriverUnlock(driver);
+        return g_steal_pointer(&caps);
+    }
+    stratovirtDriverUnlock(driver);
+
+    cmd = virCommandNewArgList(binary, "-V", NULL);
+    virStratoVirtCommandSetEnv(cmd, cfg);
+    virCommandSetOutputBuffer(cmd, &output);
+    virCommandClearCaps(cmd);
+    if (virCommandRun(cmd, NULL) < 0)
+        return NULL;
+
+    if (virStratoVirtParseVersionOutput(output, &ver) < 0)
+        return NULL;
+
+    caps = virStratoVirtCapsNewForVersion(ver, 0);
+    caps->binary = g_strdup(binary);
+    caps->mtime = sb.st_mtime;
+    if (cfg->features) {
+        if (virStratoVirtCapsParseFeatures(cfg->features, &caps->features) < 0)
+            return NULL;
+    } else if (!virStratoVirtCapsIsModern(caps)) {
+        caps->features = STRATOVIRT_FEATURES_2_1;
+    } else {
+        if (stratovirtProbeFeatures(cfg, binary, &caps->features) < 0)
+            return NULL;
+        caps->probed = true;
+    }
+    VIR_DEBUG("StratoVirt '%s': version %s, features 0x%x (%s)", binary,
+              caps->versionStr, caps->features,
+              caps->probed ? "probed" : "known or configured");
+
+    stratovirtDriverLock(driver);
+    g_hash_table_replace(driver->binaryCaps, g_strdup(binary), g_object_ref(caps));
+    stratovirtDriverUnlock(driver);
+    return g_steal_pointer(&caps);
+}
+
+
 /**
  * virStratoVirtExtractVersion:
  *
- * Runs the configured binary with -V, caching the answer for as long as
- * the binary is not replaced.  Returns 0 on success, -1 with an error.
+ * The configured binary's version (-V), cached with its caps.
+ * Returns 0 on success, -1 with an error.
  */
 int
 virStratoVirtExtractVersion(virStratoVirtDriver *driver,
                             unsigned long *version)
 {
-    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    g_autoptr(virCommand) cmd = NULL;
-    g_autofree char *output = NULL;
-    struct stat sb;
-    unsigned long ver;
+    g_autoptr(virStratoVirtCaps) caps = virStratoVirtGetCaps(driver, NULL);
 
-    if (stat(cfg->emulator, &sb) < 0) {
-        virReportSystemError(errno,
-                             _("cannot find the StratoVirt binary '%1$s'; install StratoVirt or set 'stratovirt_binary' in %2$s"),
-                             cfg->emulator, cfg->configFile);
+    if (!caps)
         return -1;
-    }
-
-    stratovirtDriverLock(driver);
-    if (driver->versionBinary && STREQ(driver->versionBinary, cfg->emulator) &&
-        driver->versionMtime == (long long) sb.st_mtime) {
-        *version = driver->version;
-        stratovirtDriverUnlock(driver);
-        return 0;
-    }
-    stratovirtDriverUnlock(driver);
-
-    cmd = virCommandNewArgList(cfg->emulator, "-V", NULL);
-    virCommandSetOutputBuffer(cmd, &output);
-    virCommandClearCaps(cmd);
-    if (virCommandRun(cmd, NULL) < 0)
-        return -1;
-
-    if (virStratoVirtParseVersionOutput(output, &ver) < 0)
-        return -1;
-
-    stratovirtDriverLock(driver);
-    driver->version = ver;
-    g_free(driver->versionBinary);
-    driver->versionBinary = g_strdup(cfg->emulator);
-    driver->versionMtime = sb.st_mtime;
-    stratovirtDriverUnlock(driver);
-
-    *version = ver;
+    *version = caps->version;
     return 0;
 }
 
@@ -486,11 +828,13 @@ stratovirtDriverUnlock(virStratoVirtDriver *driver)
  */
 virDomainCaps *
 virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
+                             const virStratoVirtCaps *svcaps,
                              virArch arch,
                              const char *machine)
 {
     g_autoptr(virDomainCaps) caps = NULL;
     bool standard = STRNEQ(machine, "microvm");
+    bool vnc, gpu, vfio, rng;
 
 #define STRATOVIRT_CAPS_ENUM(e, ...) \
     do { \
@@ -536,25 +880,33 @@ virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
     STRATOVIRT_CAPS_ENUM(caps->disk.diskDevice, VIR_DOMAIN_DISK_DEVICE_DISK);
     STRATOVIRT_CAPS_ENUM(caps->disk.bus, VIR_DOMAIN_DISK_BUS_VIRTIO);
 
-    caps->graphics.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
-    if (standard)
+    /* what the binary's build lacks is not offered (its features) */
+    vnc = standard && virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VNC);
+    gpu = standard && virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VIRTIO_GPU);
+    vfio = standard && virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VFIO);
+    rng = virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VIRTIO_RNG);
+
+    caps->graphics.supported = vnc ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
+    if (vnc)
         STRATOVIRT_CAPS_ENUM(caps->graphics.type, VIR_DOMAIN_GRAPHICS_TYPE_VNC);
 
-    caps->video.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
-    if (standard)
+    caps->video.supported = gpu ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
+    if (gpu)
         STRATOVIRT_CAPS_ENUM(caps->video.modelType, VIR_DOMAIN_VIDEO_TYPE_VIRTIO);
 
-    caps->hostdev.supported = standard ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
-    if (standard) {
+    caps->hostdev.supported = vfio ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
+    if (vfio) {
         STRATOVIRT_CAPS_ENUM(caps->hostdev.mode, VIR_DOMAIN_HOSTDEV_MODE_SUBSYS);
         STRATOVIRT_CAPS_ENUM(caps->hostdev.startupPolicy, VIR_DOMAIN_STARTUP_POLICY_DEFAULT);
         STRATOVIRT_CAPS_ENUM(caps->hostdev.subsysType, VIR_DOMAIN_HOSTDEV_SUBSYS_TYPE_PCI);
         STRATOVIRT_CAPS_ENUM(caps->hostdev.pciBackend, VIR_STRATOVIRT_COMPAT_PCI_DRIVER_VFIO);
     }
 
-    caps->rng.supported = VIR_TRISTATE_BOOL_YES;
-    STRATOVIRT_CAPS_ENUM(caps->rng.model, VIR_DOMAIN_RNG_MODEL_VIRTIO);
-    STRATOVIRT_CAPS_ENUM(caps->rng.backendModel, VIR_DOMAIN_RNG_BACKEND_RANDOM);
+    caps->rng.supported = rng ? VIR_TRISTATE_BOOL_YES : VIR_TRISTATE_BOOL_NO;
+    if (rng) {
+        STRATOVIRT_CAPS_ENUM(caps->rng.model, VIR_DOMAIN_RNG_MODEL_VIRTIO);
+        STRATOVIRT_CAPS_ENUM(caps->rng.backendModel, VIR_DOMAIN_RNG_BACKEND_RANDOM);
+    }
 
     if (arch == VIR_ARCH_AARCH64 && standard) {
         caps->gic.supported = VIR_TRISTATE_BOOL_YES;

@@ -17,6 +17,8 @@
 #include "virclosecallbacks.h"
 #include "domain_capabilities.h"
 #include "driver.h"
+#include "virenum.h"
+#include "vircommand.h"
 
 #define STRATOVIRT_DRIVER_NAME "StratoVirt"
 #define STRATOVIRT_URI_SCHEME "stratovirt"
@@ -47,6 +49,10 @@ struct _virStratoVirtDriverConfig {
 
     int cgroupControllers;          /* bitmask of VIR_CGROUP_CONTROLLER_*, -1: all */
     char *cgroupPartition;          /* where the VMMs' cgroups live ("/machine") */
+    char **features;        /* stratovirt_features: the build's features, or
+                             * NULL to probe the binary */
+    char *logLevel;         /* StratoVirt's log level in the domain log */
+    char **envPass;         /* more variables the VMM inherits */
 };
 
 #define VIR_TYPE_STRATOVIRT_DRIVER_CONFIG (vir_stratovirt_driver_config_get_type())
@@ -76,10 +82,8 @@ struct _virStratoVirtDriver {
     virSecurityManager *securityManager;
     virPortAllocatorRange *vncPorts;
 
-    /* Guarded by lock: version of 'versionBinary' as of 'versionMtime' */
-    unsigned long version;
-    char *versionBinary;
-    long long versionMtime;
+    /* Guarded by lock: what each StratoVirt binary is (path -> caps) */
+    GHashTable *binaryCaps;
 
     /* pid file FD, ensures two daemons do not share one state dir */
     int lockFD;
@@ -100,6 +104,58 @@ virStratoVirtDriverConfig *virStratoVirtDriverGetConfig(virStratoVirtDriver *dri
 virCaps *virStratoVirtDriverCapsInit(virStratoVirtDriverConfig *cfg);
 int virStratoVirtCapsAddGuest(virCaps *caps, virArch arch, const char *emulator);
 
+/* Cargo features of a StratoVirt build, and syntax of its version */
+typedef enum {
+    VIR_STRATOVIRT_FEATURE_VFIO,
+    VIR_STRATOVIRT_FEATURE_VIRTIO_RNG,
+    VIR_STRATOVIRT_FEATURE_VHOST_VSOCK,
+    VIR_STRATOVIRT_FEATURE_VIRTIO_SCSI,
+    VIR_STRATOVIRT_FEATURE_USB,
+    VIR_STRATOVIRT_FEATURE_VNC,
+    VIR_STRATOVIRT_FEATURE_VIRTIO_GPU,
+    VIR_STRATOVIRT_FEATURE_PVPANIC,
+
+    VIR_STRATOVIRT_FEATURE_LAST
+} virStratoVirtFeature;
+
+VIR_ENUM_DECL(virStratoVirtFeature);
+
+/* What one StratoVirt binary is: its version and build features, probed
+ * once per binary (path and mtime) and cached by the driver. */
+typedef struct _virStratoVirtCaps virStratoVirtCaps;
+struct _virStratoVirtCaps {
+    GObject parent;
+
+    char *binary;
+    long long mtime;
+    unsigned long version;  /* major * 1,000,000 + minor * 1,000 + micro */
+    char *versionStr;       /* "2.4.0" */
+    unsigned int features;  /* 1 << virStratoVirtFeature */
+    bool probed;            /* features probed, not from stratovirt.conf */
+};
+
+#define VIR_TYPE_STRATOVIRT_CAPS (vir_stratovirt_caps_get_type())
+G_DECLARE_FINAL_TYPE(virStratoVirtCaps, vir_stratovirt_caps, VIR, STRATOVIRT_CAPS, GObject);
+
+virStratoVirtCaps *virStratoVirtCapsNewForVersion(unsigned long version,
+                                                  unsigned int features);
+virStratoVirtCaps *virStratoVirtGetCaps(virStratoVirtDriver *driver,
+                                        const char *binary);
+bool virStratoVirtCapsHas(const virStratoVirtCaps *caps,
+                          virStratoVirtFeature feature);
+bool virStratoVirtCapsHasFeature(const virStratoVirtCaps *caps,
+                                 const char *name);
+int virStratoVirtCapsCheckFeature(const virStratoVirtCaps *caps,
+                                  virStratoVirtFeature feature,
+                                  const char *what);
+int virStratoVirtCapsParseFeatures(char **names,
+                                   unsigned int *features);
+
+/* Syntax and commands by version: 2.1.x lacks what later versions have */
+#define VIR_STRATOVIRT_VERSION_MODERN 2002000
+#define virStratoVirtCapsIsModern(caps) \
+    (!(caps) || (caps)->version >= VIR_STRATOVIRT_VERSION_MODERN)
+
 int virStratoVirtExtractVersion(virStratoVirtDriver *driver,
                                 unsigned long *version);
 int virStratoVirtParseVersionOutput(const char *output,
@@ -109,5 +165,9 @@ void stratovirtDriverLock(virStratoVirtDriver *driver);
 void stratovirtDriverUnlock(virStratoVirtDriver *driver);
 
 virDomainCaps *virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
+                                            const virStratoVirtCaps *svcaps,
                                             virArch arch,
                                             const char *machine);
+
+void virStratoVirtCommandSetEnv(virCommand *cmd,
+                                virStratoVirtDriverConfig *cfg);

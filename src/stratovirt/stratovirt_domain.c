@@ -38,6 +38,7 @@ stratovirtDomainObjPrivateAlloc(void *opaque)
     virStratoVirtDomainObjPrivate *priv = g_new0(virStratoVirtDomainObjPrivate, 1);
 
     priv->driver = opaque;
+    priv->exitStatus = -1;
     if (!(priv->chrdevs = virChrdevAlloc())) {
         g_free(priv);
         return NULL;
@@ -60,6 +61,7 @@ stratovirtDomainObjPrivateFree(void *data)
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
     g_free(priv->logfile);
+    g_clear_object(&priv->caps);
     g_free(priv);
 }
 

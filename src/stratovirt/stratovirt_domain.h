@@ -33,6 +33,9 @@ struct _virStratoVirtDomainObjPrivate {
     bool guestShutdown;     /* SHUTDOWN event seen or powerdown requested */
     bool pausedByUs;        /* the last STOP was asked for by an API */
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
+    off_t logOffset;        /* where this run's part of the domain log starts */
+    int exitStatus;         /* the VMM's wait status once reaped, else -1 */
+    virStratoVirtCaps *caps; /* the running binary's version and features */
 
     virChrdevs *chrdevs;
     bool securityLabelled;  /* labels given for this run, to be given back */

@@ -103,7 +103,7 @@ stratovirtStateCleanup(void)
     virObjectUnref(driver->xmlopt);
     virObjectUnref(driver->caps);
     g_clear_object(&driver->config);
-    g_free(driver->versionBinary);
+    g_clear_pointer(&driver->binaryCaps, g_hash_table_unref);
     if (driver->lockFD != -1)
         VIR_FORCE_CLOSE(driver->lockFD);
     virMutexDestroy(&driver->lock);
@@ -1042,6 +1042,13 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
         goto endjob;
     }
 
+    if (!virStratoVirtCapsIsModern(priv->caps)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt %1$s has no system_powerdown (it came in StratoVirt 2.2): 'virsh shutdown' cannot ask the guest; shut it down from inside, or use 'virsh destroy'"),
+                       priv->caps->versionStr);
+        goto endjob;
+    }
+
     /* ACPI power button: the guest decides on aarch64 virt; on x86 q35 and
      * microvm StratoVirt powers off at once. */
     priv->guestShutdown = true;
@@ -1107,7 +1114,19 @@ stratovirtDomainResetCommon(virDomainPtr dom,
                        _("a StratoVirt microvm cannot reboot: a reset ends it; destroy and start it instead"));
         goto endjob;
     }
+    {
+        virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+        if (!virStratoVirtCapsIsModern(priv->caps)) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                           _("StratoVirt %1$s has no system_reset (it came in StratoVirt 2.2): it cannot reboot or reset a domain; destroy and start it instead"),
+                           priv->caps->versionStr);
+            goto endjob;
+        }
+    }
     ret = stratovirtDomainMonitorRun(vm, virStratoVirtMonitorSystemReset);
+    if (ret == 0)
+        virStratoVirtProcessRebooted(dom->conn->privateData, vm);
 
  endjob:
     virDomainObjEndJob(vm);
@@ -1890,6 +1909,7 @@ stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
     virStratoVirtDriver *driver = conn->privateData;
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     g_autoptr(virDomainCaps) caps = NULL;
+    g_autoptr(virStratoVirtCaps) svcaps = NULL;
     virArch arch = virArchFromHost();
     int virttype = VIR_DOMAIN_VIRT_KVM;
 
@@ -1936,7 +1956,9 @@ stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
         return NULL;
     }
 
-    if (!(caps = virStratoVirtDomainCapsBuild(cfg, arch, machine)))
+    if (!(svcaps = virStratoVirtGetCaps(driver, cfg->emulator)))
+        return NULL;
+    if (!(caps = virStratoVirtDomainCapsBuild(cfg, svcaps, arch, machine)))
         return NULL;
     return virDomainCapsFormat(caps);
 }

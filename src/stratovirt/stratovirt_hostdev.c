@@ -489,20 +489,6 @@ virStratoVirtHostdevDeviceDeleted(virStratoVirtDriver *driver G_GNUC_UNUSED,
 }
 
 
-/* "StratoVirt-2.5.0" -> 2005000; 0 when unknown */
-static unsigned long
-stratovirtMonitorVersion(virStratoVirtDomainObjPrivate *priv)
-{
-    const char *pkg = priv->mon ? virStratoVirtMonitorGetVersion(priv->mon) : NULL;
-    unsigned long long ver = 0;
-
-    if (pkg && STRPREFIX(pkg, "StratoVirt-") &&
-        virStratoVirtCompatParseVersion(&ver, pkg + strlen("StratoVirt-"), true) == 0)
-        return ver;
-    return 0;
-}
-
-
 /**
  * virStratoVirtHostdevAttachLive:
  * @hostdev: parsed device; owned by @vm->def on success
@@ -519,7 +505,6 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
     virPCIDeviceAddress *addr = &hostdev->source.subsys.u.pci.addr;
     g_autofree char *bus = NULL;
     virStratoVirtMonitor *mon;
-    unsigned long ver = stratovirtMonitorVersion(priv);
     bool labelled = false;
     int port;
     int rc;
@@ -529,12 +514,17 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
                        _("only PCI host devices can be hot-plugged into StratoVirt"));
         return -1;
     }
-    if (ver >= 2004000 || ver == 0) {
+    /* the version probed from the binary (-V): 2.1.0's QMP greeting has
+     * an empty package */
+    if (!priv->caps || priv->caps->version >= 2004000) {
         virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
                        _("StratoVirt %1$s cannot hot-plug VFIO devices: its QMP device_add for vfio-pci fails since 2.4.0 (it turns 'host' into a second 'addr'); add the device with --config and restart the domain"),
-                       priv->mon ? NULLSTR(virStratoVirtMonitorGetVersion(priv->mon)) : "?");
+                       priv->caps ? priv->caps->versionStr : _("(unknown version)"));
         return -1;
     }
+    if (virStratoVirtCapsCheckFeature(priv->caps, VIR_STRATOVIRT_FEATURE_VFIO,
+                                      "<hostdev> (PCI passthrough with VFIO)") < 0)
+        return -1;
     if ((port = virStratoVirtDomainFreeRootPort(vm->def)) < 0) {
         virReportError(VIR_ERR_OPERATION_FAILED, "%s",
                        _("no free pcie-root-port to hot-plug into: StratoVirt creates root ports at start only; add <controller type='pci' model='pcie-root-port'/> elements and restart the domain"));

@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -544,6 +545,67 @@ stratovirtProcessLogTail(const char *path,
 }
 
 
+/* Did StratoVirt log a panic or a seccomp kill since @offset?  Its panic
+ * hook logs "Panic at [file: line]" (and then deletes the pidfile); a
+ * seccomp violation logs "Received a bad system call". */
+static bool
+stratovirtProcessLogHasCrash(const char *logfile,
+                             off_t offset)
+{
+    g_autofree char *buf = NULL;
+    VIR_AUTOCLOSE fd = -1;
+    off_t end;
+    ssize_t got;
+
+    if (!logfile || (fd = open(logfile, O_RDONLY | O_CLOEXEC)) < 0)
+        return false;
+    /* the crash is at the end: read the last 64 KiB of this run */
+    if ((end = lseek(fd, 0, SEEK_END)) < 0)
+        return false;
+    if (end - offset > 65536)
+        offset = end - 65536;
+    if (lseek(fd, offset, SEEK_SET) < 0)
+        return false;
+    buf = g_new0(char, 65536 + 1);
+    if ((got = saferead(fd, buf, 65536)) <= 0)
+        return false;
+    buf[got] = '\0';
+    return strstr(buf, "Panic at") || strstr(buf, "bad system call") ||
+        strstr(buf, "seccomp violation");
+}
+
+
+/**
+ * stratovirtProcessCrashed:
+ *
+ * Whether the VMM of @vm, gone without our asking, crashed.  StratoVirt's
+ * panic hook and a seccomp kill delete its pidfile as an orderly exit
+ * does, so the pidfile alone does not tell.  In order: a panic or seccomp
+ * line in this run's log is a crash; a SHUTDOWN event, or the VMM's reply
+ * to our quit or system_powerdown before its EOF, is a shutdown; the exit
+ * status, where the VMM was our child; last, a pidfile left behind (a
+ * SIGKILL, which nothing cleans up after) is a crash.
+ */
+static bool
+stratovirtProcessCrashed(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    if (stratovirtProcessLogHasCrash(priv->logfile, priv->logOffset)) {
+        VIR_DEBUG("domain %s: StratoVirt logged a panic", vm->def->name);
+        return true;
+    }
+    if (priv->guestShutdown)
+        return false;
+    if (priv->exitStatus != -1) {
+        VIR_DEBUG("domain %s: StratoVirt exit status 0x%x", vm->def->name,
+                  priv->exitStatus);
+        return !(WIFEXITED(priv->exitStatus) && WEXITSTATUS(priv->exitStatus) == 0);
+    }
+    return priv->pidfile && virFileExists(priv->pidfile);
+}
+
+
 /* ---------------------------------------------------------------------
  * Events from the monitor
  */
@@ -587,22 +649,13 @@ stratovirtProcessWorker(void *opaque)
         reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
         detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
     } else {
-        /* An exit status tells a crash from an orderly exit when this
-         * daemon started the VMM; one that outlived an earlier daemon is
-         * not our child, and then only a SHUTDOWN event says it was
-         * orderly (as for the QEMU driver, EOF without it is a crash). */
-        int status = -1;
-
-        stratovirtProcessWaitExitStatus(vm->pid, 2000, &status);
-        VIR_DEBUG("domain %s: VMM pid %lld exit status %d", vm->def->name,
-                  (long long) vm->pid, status);
-        if (priv->guestShutdown ||
-            (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
-            detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
-        } else {
+        stratovirtProcessWaitExitStatus(vm->pid, 2000, &priv->exitStatus);
+        if (stratovirtProcessCrashed(vm)) {
             reason = VIR_DOMAIN_SHUTOFF_CRASHED;
             detail = VIR_DOMAIN_EVENT_STOPPED_CRASHED;
+        } else {
+            reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
+            detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
         }
     }
     VIR_DEBUG("domain %s: VMM gone, reason %s", vm->def->name,
@@ -706,10 +759,7 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
         }
         break;
     case VIR_STRATOVIRT_MONITOR_EVENT_RESET:
-        ev = virDomainEventRebootNewFromObj(vm);
-        if (vm->def->onReboot == VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY)
-            stratovirtProcessQueueWork(driver, vm, mon,
-                                       STRATOVIRT_WORK_DESTROY_ON_REBOOT);
+        virStratoVirtProcessRebooted(driver, vm);
         break;
     case VIR_STRATOVIRT_MONITOR_EVENT_BALLOON_CHANGED:
         if (event->hasActual) {
@@ -739,6 +789,26 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
     }
     virObjectUnlock(vm);
     virObjectEventStateQueue(driver->domainEventState, ev);
+}
+
+
+/**
+ * virStratoVirtProcessRebooted:
+ *
+ * The guest was reset (a RESET event, or our system_reset answered: real
+ * StratoVirt sends no event for it).  Called with @vm locked.
+ */
+void
+virStratoVirtProcessRebooted(virStratoVirtDriver *driver,
+                             virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    virObjectEventStateQueue(driver->domainEventState,
+                             virDomainEventRebootNewFromObj(vm));
+    if (vm->def->onReboot == VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY && priv->mon)
+        stratovirtProcessQueueWork(driver, vm, priv->mon,
+                                   STRATOVIRT_WORK_DESTROY_ON_REBOOT);
 }
 
 
@@ -890,11 +960,10 @@ stratovirtProcessSetPtys(virDomainDef *def,
         g_autofree char *label = g_strdup_printf("char%s", chr->info.alias);
         const char *path = g_hash_table_lookup(ptys, label);
 
+        /* the serial port is '-serial pty': StratoVirt labels it so */
         if (chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL &&
-            def->nserials > 0) {
-            label = g_strdup_printf("char%s", def->serials[0]->info.alias);
-            path = g_hash_table_lookup(ptys, label);
-        }
+            def->nserials > 0)
+            path = g_hash_table_lookup(ptys, "serial_chardev");
         if (path) {
             g_free(chr->source->data.file.path);
             chr->source->data.file.path = g_strdup(path);
@@ -902,14 +971,62 @@ stratovirtProcessSetPtys(virDomainDef *def,
     }
     for (i = 0; i < def->nserials; i++) {
         virDomainChrDef *chr = def->serials[i];
-        g_autofree char *label = g_strdup_printf("char%s", chr->info.alias);
-        const char *path = g_hash_table_lookup(ptys, label);
+        const char *path = g_hash_table_lookup(ptys, "serial_chardev");
 
         if (path) {
             g_free(chr->source->data.file.path);
             chr->source->data.file.path = g_strdup(path);
         }
     }
+}
+
+
+/**
+ * stratovirtProcessStartFailed:
+ * @vmmGone: the VMM is known to have exited
+ *
+ * QMP failed during a start.  StratoVirt realizes its devices and loads
+ * the kernel after it bound the QMP socket (and, with -daemonize, after
+ * the launcher exited 0), so a device it cannot set up shows as the QMP
+ * connection closing; the reason is only in its log.  If the VMM is gone
+ * (or goes within a moment), the error quotes its log instead.
+ */
+static void
+stratovirtProcessStartFailed(virDomainObj *vm,
+                             bool vmmGone)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autofree char *why = NULL;
+    int status;
+
+    /* a VMM that did not answer in time is not about to exit */
+    if (!vmmGone && virGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT)
+        return;
+    if (vm->pid > 0 &&
+        stratovirtProcessWaitExitStatus(vm->pid, vmmGone ? 1000 : 2000,
+                                        &priv->exitStatus) < 0) {
+        if (!vmmGone)
+            return; /* still running: the QMP error stands */
+    } else {
+        vm->pid = 0; /* gone (and reaped): nothing left to signal */
+    }
+
+    why = stratovirtProcessLogTail(priv->logfile, priv->logOffset);
+    status = priv->exitStatus;
+    virResetLastError();
+    /* our child (the daemon is a subreaper): its exit status says how */
+    if (status != -1 && WIFEXITED(status))
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt exited while starting domain '%1$s' (exit status %2$d): %3$s"),
+                       vm->def->name, WEXITSTATUS(status), why);
+    else if (status != -1 && WIFSIGNALED(status))
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt was killed by signal %1$d while starting domain '%2$s': %3$s"),
+                       WTERMSIG(status), vm->def->name, why);
+    else
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt exited while starting domain '%1$s': %2$s"),
+                       vm->def->name, why);
 }
 
 
@@ -992,6 +1109,10 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     priv->guestShutdown = false;
     priv->pausedByUs = false;
     priv->balloonActual = 0;
+    priv->exitStatus = -1;
+    g_clear_object(&priv->caps);
+    if (!(priv->caps = virStratoVirtGetCaps(driver, vm->def->emulator)))
+        goto error;
 
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
@@ -1061,6 +1182,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     params.memPath = memPath;
     params.startPaused = paused;
     params.netfds = netfds;
+    params.caps = priv->caps;
 
     if (!(cmd = virStratoVirtBuildCommandLine(vm->def, &params)))
         goto error;
@@ -1097,11 +1219,13 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         goto error;
     virCommandClearCaps(cmd);
     virCommandSetUmask(cmd, 0002);
+    virStratoVirtCommandSetEnv(cmd, cfg);
 
     if (!(cmdstr = virCommandToString(cmd, false)))
         goto error;
     if ((logfd = stratovirtProcessOpenLog(priv->logfile, cmdstr, &logoffset)) < 0)
         goto error;
+    priv->logOffset = logoffset;
     virCommandSetOutputFD(cmd, &logfd);
     virCommandSetErrorFD(cmd, &logfd);
 
@@ -1169,27 +1293,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         goto error;
     }
     if (!priv->mon) {
-        if (vmmGone) {
-            g_autofree char *why = stratovirtProcessLogTail(priv->logfile, logoffset);
-            int status = -1;
-
-            /* our child: its exit status says how it ended */
-            if (stratovirtProcessWaitExitStatus(vm->pid, 1000, &status) == 0)
-                vm->pid = 0;
-            virResetLastError();
-            if (status != -1 && WIFEXITED(status))
-                virReportError(VIR_ERR_OPERATION_FAILED,
-                               _("StratoVirt exited while starting domain '%1$s' (exit status %2$d): %3$s"),
-                               vm->def->name, WEXITSTATUS(status), why);
-            else if (status != -1 && WIFSIGNALED(status))
-                virReportError(VIR_ERR_OPERATION_FAILED,
-                               _("StratoVirt was killed by signal %1$d while starting domain '%2$s': %3$s"),
-                               WTERMSIG(status), vm->def->name, why);
-            else
-                virReportError(VIR_ERR_OPERATION_FAILED,
-                               _("StratoVirt exited while starting domain '%1$s': %2$s"),
-                               vm->def->name, why);
-        }
+        stratovirtProcessStartFailed(vm, vmmGone);
         goto error;
     }
 
@@ -1208,12 +1312,12 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         if (rc == 0 && balloon)
             rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, balloon);
         virStratoVirtDomainObjExitMonitor(vm, mon);
-        if (rc < 0)
-            goto error;
-        if (!virDomainObjIsActive(vm) || !priv->mon) {
-            virReportError(VIR_ERR_OPERATION_FAILED,
-                           _("StratoVirt exited while starting domain '%1$s'"),
-                           vm->def->name);
+        if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
+            if (rc == 0)
+                virReportError(VIR_ERR_OPERATION_FAILED,
+                               _("StratoVirt exited while starting domain '%1$s'"),
+                               vm->def->name);
+            stratovirtProcessStartFailed(vm, false);
             goto error;
         }
     }
@@ -1405,6 +1509,19 @@ stratovirtProcessReconnectThread(void *opaque)
 
     if (!stratovirtProcessIsOurs(driver, vm))
         goto gone;
+
+    /* what the binary can do, for the APIs that depend on its version */
+    g_clear_object(&priv->caps);
+    if (!(priv->caps = virStratoVirtGetCaps(driver, vm->def->emulator))) {
+        VIR_WARN("domain %s: %s", vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
+    }
+    priv->exitStatus = -1;
+    {
+        struct stat sb;
+
+        priv->logOffset = priv->logfile && stat(priv->logfile, &sb) == 0 ? sb.st_size : 0;
+    }
 
     qmpPath = g_strdup(priv->qmpPath);
     pid = vm->pid;

@@ -29,3 +29,6 @@ int virStratoVirtProcessBeginStopJob(virDomainObj *vm,
 int virStratoVirtProcessTerminate(virDomainObj *vm,
                                   unsigned int timeout,
                                   bool force);
+
+void virStratoVirtProcessRebooted(virStratoVirtDriver *driver,
+                                  virDomainObj *vm);

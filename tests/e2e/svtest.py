@@ -18,6 +18,61 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 SB = os.environ.get("SANDBOX_DIR", "")
 URI = os.environ.get("LIBVIRT_DEFAULT_URI", "")
 STANDIN = os.path.join(TOP, "tests", "standin", "stratovirt")
+BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
+# a real StratoVirt binary (./run test --stratovirt PATH), or "" for the stand-in
+STRATOVIRT = os.environ.get("STRATOVIRT", "")
+REAL = bool(STRATOVIRT)
+# the project's guest kernels (tests/images): the real q35 rejects a
+# zero-filled file, microvm wants a flat image
+KERNELS = {
+    "vmlinux": os.path.join(BUILD, "tests", "images", "tiny-q35.elf"),
+    "vmlinux-microvm": os.path.join(BUILD, "tests", "images", "tiny-microvm.bin"),
+}
+
+
+def make_images(img, names):
+    """Files a domain needs in @img: the kernels built by the project, 1 MiB
+    of zeros for the rest (initrd, disks, firmware)."""
+    import shutil
+    os.makedirs(img, exist_ok=True)
+    for f in names:
+        p = os.path.join(img, f)
+        if os.path.exists(p):
+            continue
+        if f in KERNELS:
+            shutil.copyfile(KERNELS[f], p)
+            with open(p, "ab") as fh:
+                fh.truncate(max(os.path.getsize(p), 1 << 16))
+        else:
+            with open(p, "wb") as fh:
+                fh.truncate(1 << 20)
+    return img
+
+
+def kernel_name(machine):
+    return "vmlinux-microvm" if machine == "microvm" else "vmlinux"
+
+
+def real_version():
+    """(major, minor, micro) of the real StratoVirt under test, or None."""
+    if not REAL:
+        return None
+    out = subprocess.run([STRATOVIRT, "-V"], capture_output=True, text=True).stdout
+    import re as _re
+    m = _re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
+def standin_only(reason):
+    """Skip on a real StratoVirt, saying why (fault switches, a guest)."""
+    return unittest.skipIf(REAL, "on a real StratoVirt: " + reason)
+
+
+def needs_version(minimum, reason):
+    """Skip on a real StratoVirt older than @minimum."""
+    v = real_version()
+    return unittest.skipIf(v is not None and v < minimum,
+                           "on StratoVirt %s: %s" % (".".join(map(str, v or ())), reason))
 
 
 def in_sandbox():
@@ -173,8 +228,14 @@ def status_pid(name):
         return int(_re.search(r"<domstatus [^>]*pid='(\d+)'", f.read()).group(1))
 
 
-def main():
+def main(standin_only=None):
+    """@standin_only: why the whole file cannot run on a real StratoVirt."""
     if not in_sandbox():
         print("SKIP: run through scripts/sandbox.sh (no SANDBOX_DIR set)")
         sys.exit(77)
+    if REAL and standin_only:
+        print("SKIP: on a real StratoVirt (%s): %s" % (STRATOVIRT, standin_only))
+        sys.exit(77)
+    if REAL:
+        print("on a real StratoVirt: %s (%s)" % (STRATOVIRT, ".".join(map(str, real_version() or ()))))
     unittest.main(verbosity=2)

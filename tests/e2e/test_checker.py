@@ -7,7 +7,7 @@ import os
 import subprocess
 import unittest
 
-from svtest import SB, TOP, virsh, main
+from svtest import SB, TOP, virsh, main, make_images, standin_only
 
 CHECKER = os.path.join(TOP, "tools", "virt_host_validate_stratovirt.py")
 STANDIN = os.path.join(TOP, "tests", "standin", "stratovirt")
@@ -62,10 +62,10 @@ class Simulated(unittest.TestCase):
         self.assertIn("0000:07:00.0 (nouveau), 0000:07:00.1 (snd_hda_intel)",
                       result(rep, "Checking the IOMMU group of 0000:07:00.0")["detail"])
 
+    @standin_only("the busy device is on the simulated PCI host, whose /dev/vfio only the stand-in opens")
     def test_busy_device_names_the_vmm(self):
         img = os.path.join(SB, "ck")
-        os.makedirs(img, exist_ok=True)
-        open(os.path.join(img, "vmlinux"), "w").close()
+        make_images(img, ("vmlinux",))
         xml = """<domain type='kvm'><name>ckbusy</name><memory unit='MiB'>256</memory>
 <os><type arch='x86_64' machine='q35'>hvm</type><kernel>%s/vmlinux</kernel></os>
 <devices><console type='pty'><target type='virtio' port='0'/></console>

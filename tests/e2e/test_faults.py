@@ -15,6 +15,7 @@ import unittest
 
 import libvirt
 
+from svtest import make_images, REAL
 from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
                     pid_alive, daemon_pid, wait_daemon_gone, daemon_log)
 
@@ -28,8 +29,7 @@ IMG = os.path.join(SB, "ft-images")
 
 
 def domxml(name, devs=()):
-    os.makedirs(IMG, exist_ok=True)
-    open(os.path.join(IMG, "vmlinux"), "a").close()
+    make_images(IMG, ("vmlinux",))
     return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
 <devices><console type='pty'><target type='virtio' port='0'/></console>{hd}</devices>
@@ -486,4 +486,4 @@ class Races(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    main()
+    main(standin_only="every case needs the stand-in's fault switches or the simulated PCI host")

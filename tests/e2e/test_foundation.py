@@ -10,7 +10,7 @@ import unittest
 
 import libvirt
 
-from svtest import (STANDIN, URI, virsh, main, set_driver_conf,
+from svtest import (STANDIN, STRATOVIRT, URI, virsh, main, set_driver_conf,
                     restart_daemon, driver_conf_path)
 
 
@@ -78,7 +78,7 @@ class Connection(unittest.TestCase):
             for machine in machines:
                 self.assertIn(">%s</machine>" % machine, m.group(1))
             self.assertIn("<domain type='kvm'", m.group(1))
-            self.assertIn("<emulator>%s</emulator>" % STANDIN, m.group(1))
+            self.assertIn("<emulator>%s</emulator>" % (STRATOVIRT or STANDIN), m.group(1))
 
     def test_list_all_is_empty_and_succeeds(self):
         p = virsh("list", "--all")

@@ -13,6 +13,7 @@ import unittest
 
 import libvirt
 
+from svtest import make_images
 from svtest import SB, TOP, URI, virsh, main, restart_daemon, driver_conf_path
 
 DRIVER_C = os.path.join(TOP, "src", "stratovirt", "stratovirt_driver.c")
@@ -29,10 +30,7 @@ def table():
 
 
 def domxml(name, devs="", img=IMG):
-    os.makedirs(img, exist_ok=True)
-    for f in ("vmlinux", "%s.raw" % name):
-        with open(os.path.join(img, f), "ab") as fh:
-            fh.truncate(1 << 20)
+    make_images(img, ("vmlinux", "%s.raw" % name))
     return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
 <devices><disk type='file' device='disk'><source file='{img}/{n}.raw'/><target dev='vda' bus='virtio'/></disk>
