@@ -257,7 +257,7 @@ stratovirtHostdevPCIDefaultVFIO(virDomainHostdevSubsysPCI *pci)
 
 static int
 stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
-                                   const virDomainDef *def G_GNUC_UNUSED,
+                                   const virDomainDef *def,
                                    unsigned int parseFlags G_GNUC_UNUSED,
                                    void *opaque G_GNUC_UNUSED,
                                    void *parseOpaque G_GNUC_UNUSED)
@@ -282,11 +282,30 @@ stratovirtDomainDeviceDefPostParse(virDomainDeviceDef *dev,
         dev->data.net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV)
         stratovirtHostdevPCIDefaultVFIO(&dev->data.net->data.hostdev.def.source.subsys.u.pci);
 
-    /* virtio-net is StratoVirt's only NIC: the default model */
+    /* virtio-net is StratoVirt's only NIC: the default model.  The
+     * emulated NICs virt-install and virt-manager pick for any connection
+     * that is not QEMU's (e1000e on q35, e1000 or rtl8139 on pc: virtinst
+     * offers virtio to QEMU only) go on virtio-net, as their SATA disks
+     * go on virtio-scsi; the definition shows the model the guest gets.
+     * Any other model is refused by validation with the fix. */
     if (dev->type == VIR_DOMAIN_DEVICE_NET &&
-        dev->data.net->type != VIR_DOMAIN_NET_TYPE_HOSTDEV &&
-        dev->data.net->model == VIR_DOMAIN_NET_MODEL_UNKNOWN && !dev->data.net->modelstr)
-        dev->data.net->model = VIR_DOMAIN_NET_MODEL_VIRTIO;
+        dev->data.net->type != VIR_DOMAIN_NET_TYPE_HOSTDEV) {
+        virDomainNetDef *net = dev->data.net;
+
+        if (net->model == VIR_DOMAIN_NET_MODEL_E1000E ||
+            net->model == VIR_DOMAIN_NET_MODEL_E1000 ||
+            net->model == VIR_DOMAIN_NET_MODEL_RTL8139) {
+            char macstr[VIR_MAC_STRING_BUFLEN];
+
+            VIR_WARN("Domain %s: interface %s of model %s goes on virtio-net (StratoVirt emulates no %s)",
+                     def->name, virMacAddrFormat(&net->mac, macstr),
+                     virDomainNetModelTypeToString(net->model),
+                     virDomainNetModelTypeToString(net->model));
+            net->model = VIR_DOMAIN_NET_MODEL_VIRTIO;
+        } else if (net->model == VIR_DOMAIN_NET_MODEL_UNKNOWN && !net->modelstr) {
+            net->model = VIR_DOMAIN_NET_MODEL_VIRTIO;
+        }
+    }
 
     /* StratoVirt's disks are raw unless told otherwise.  The format is
      * never probed (a guest could write any header into a raw image), but

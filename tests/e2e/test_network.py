@@ -127,8 +127,9 @@ class Network(unittest.TestCase):
             self.assertNotIn(t, l, "tap %s is left behind" % t)
 
     def test_virt_install_network_default_and_bridge(self):
-        p = virt_install("net-vi", "--network", "default,model=virtio",
-                         "--network", "bridge=br0,model=virtio")
+        # virt-install's own model choice (e1000e: virtinst offers virtio
+        # to QEMU connections only) goes on virtio-net
+        p = virt_install("net-vi", "--network", "default", "--network", "bridge=br0")
         self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
         self.assertEqual(virsh("domstate", "net-vi").stdout.strip(), "running")
         rows = iflist("net-vi")
@@ -158,12 +159,24 @@ class Network(unittest.TestCase):
         # no <model>: virtio, the one StratoVirt has
         define("net-nomodel", "<interface type='network'><source network='default'/></interface>")
         self.assertIn("<model type='virtio'/>", virsh("dumpxml", "net-nomodel").stdout)
-        # what virt-install picks for a non-QEMU q35 guest
-        p = virt_install("net-e1000e", "--network", "default")
+        # the emulated NICs virtinst picks for a connection that is not
+        # QEMU's: on virtio-net, and the definition says so
+        for model in ("e1000e", "e1000", "rtl8139"):
+            define("net-" + model, "<interface type='network'><source network='default'/>"
+                   "<model type='%s'/></interface>" % model)
+            xml = virsh("dumpxml", "net-" + model).stdout
+            self.assertIn("<model type='virtio'/>", xml, model)
+            self.assertNotIn(model, xml.replace("net-" + model, ""))
+        # any other model is refused with the fix, nothing defined
+        path = os.path.join(SB, "net-vmxnet3.xml")
+        with open(path, "w") as f:
+            f.write(domxml("net-vmxnet3", "<interface type='network'><source network='default'/>"
+                           "<model type='vmxnet3'/></interface>"))
+        p = virsh("define", path, check=False)
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("model 'e1000e' is not supported by StratoVirt", p.stderr)
+        self.assertIn("model 'vmxnet3' is not supported by StratoVirt", p.stderr)
         self.assertIn("model=virtio", p.stderr)
-        self.assertNotIn("net-e1000e", virsh("list", "--all", "--name").stdout)
+        self.assertNotIn("net-vmxnet3", virsh("list", "--all", "--name").stdout)
 
     def test_virt_manager_default_network_choice(self):
         # virt-manager's New VM wizard: virtinst's default source for a NIC
@@ -174,7 +187,6 @@ class Network(unittest.TestCase):
         conn = cli.getConnection(URI)
         nic = virtinst.DeviceInterface(conn)
         nic.set_default_source()
-        nic.model = "virtio"
         self.assertEqual((nic.type, nic.source), ("network", "default"))
         define("net-vm", nic.get_xml())
         virsh("start", "net-vm")
@@ -414,7 +426,7 @@ class Network(unittest.TestCase):
                 self.assertIn("52:54:00:aa:bb:0%d" % rnd,
                               virsh("dumpxml", "net-hot", "--inactive").stdout)
                 # a model StratoVirt lacks is refused with the fix, nothing left
-                p = virsh("attach-interface", "net-hot", "bridge", "br0", "--model", "e1000e",
+                p = virsh("attach-interface", "net-hot", "bridge", "br0", "--model", "vmxnet3",
                           "--live", check=False)
                 self.assertNotEqual(p.returncode, 0)
                 self.assertIn("model=virtio", p.stderr)

@@ -114,11 +114,17 @@ class VirtInstall(unittest.TestCase):
         argv = vmm_argv(name)
         self.assertIn("-drive file=/usr/share/OVMF/OVMF_CODE_4M.fd,if=pflash,unit=0,readonly=on", argv)
         self.assertIn("-drive file=%s,if=pflash,unit=1" % nvram, argv)
+        if "--network" not in args:
+            # virt-install's default NIC (e1000e for a connection that is
+            # not QEMU's) on virtio-net, a port of the default network
+            self.assertRegex(xml, r"<interface type='network'>(.|\n)*?<source network='default'"
+                             r"(.|\n)*?<model type='virtio'/>")
+            self.assertRegex(argv, r"-netdev tap,id=hostnet0,fd=\d+")
         return xml
 
     @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
     def test_no_boot_option_boots_uefi_from_the_descriptors(self):
-        self._uefi_runs("viuefi1", "--network", "none", "--graphics", "none")
+        self._uefi_runs("viuefi1", "--graphics", "none")
         # undefine --nvram takes the variable store with it
         virsh("destroy", "viuefi1")
         virsh("undefine", "viuefi1", "--nvram")
@@ -131,13 +137,13 @@ class VirtInstall(unittest.TestCase):
         self.assertRegex(caps, r"<enum name='firmware'>\s*<value>efi</value>")
         # Secure Boot images need SMM, which StratoVirt lacks: not offered
         self.assertNotIn("secboot", caps)
-        self._uefi_runs("viuefi2", "--boot", "uefi", "--network", "none",
+        self._uefi_runs("viuefi2", "--boot", "uefi",
                         "--graphics", "none")
 
     @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
     def test_secure_boot_is_refused_with_the_fix(self):
         p = virt_install_plain("visb", "--boot", "uefi,firmware.feature0.name=secure-boot,"
-                               "firmware.feature0.enabled=yes", "--network", "none",
+                               "firmware.feature0.enabled=yes",
                                "--graphics", "none")
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("Secure Boot firmware needs SMM", p.stderr)
@@ -148,13 +154,12 @@ class VirtInstall(unittest.TestCase):
     def test_defaults_run_on_uefi_with_a_clickable_display(self):
         # no device options: virt-install's own choices for a non-QEMU
         # connection (sata disk, pty console, VNC, virtio video, USB
-        # tablet).  --network none: the default NIC is issue 12's.
+        # tablet, an e1000e NIC on the default network).
         os.makedirs(IMG, exist_ok=True)
         disk = os.path.join(IMG, "videf.raw")
         with open(disk, "ab") as fh:
             fh.truncate(1 << 20)
-        xml = self._uefi_runs("videf", "--vcpus", "2", "--disk", "path=%s" % disk,
-                              "--network", "none")
+        xml = self._uefi_runs("videf", "--vcpus", "2", "--disk", "path=%s" % disk)
         # sata has no StratoVirt controller: the disk went on virtio-scsi
         self.assertIn("<target dev='sda' bus='scsi'/>", xml)
         self.assertIn("<controller type='scsi' index='0' model='virtio-scsi'>", xml)
@@ -181,7 +186,7 @@ class VirtInstall(unittest.TestCase):
             disk = os.path.join(IMG, name + ".raw")
             with open(disk, "ab") as fh:
                 fh.truncate(1 << 20)
-            self._uefi_runs(name, "--disk", "path=%s" % disk, "--network", "none", *args)
+            self._uefi_runs(name, "--disk", "path=%s" % disk, *args)
         self.assertIn("sockets=1,cores=2,threads=1", vmm_argv("viopt4"))
 
     @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
@@ -194,8 +199,7 @@ class VirtInstall(unittest.TestCase):
         disk = os.path.join(IMG, "vicd.raw")
         with open(disk, "ab") as fh:
             fh.truncate(1 << 20)
-        self._uefi_runs("vicd", "--cdrom", iso, "--disk", "path=%s" % disk,
-                        "--network", "none")
+        self._uefi_runs("vicd", "--cdrom", iso, "--disk", "path=%s" % disk)
         argv = vmm_argv("vicd")
         # the install phase: the cdrom first in the firmware's boot order
         self.assertRegex(argv, r"-drive id=drive-scsi0-0-0-1,file=%s,if=none,format=raw,"
@@ -225,14 +229,14 @@ class VirtInstall(unittest.TestCase):
             fh.write(b"QFI\xfb\x00\x00\x00\x03")
             fh.truncate(1 << 20)
         p = virt_install_plain("viq", "--disk", "path=%s,bus=virtio" % img,
-                               "--network", "none", "--graphics", "none")
+                               "--graphics", "none")
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("is a qcow2 image but its format is not given", p.stderr)
         self.assertIn("driver.type=qcow2", p.stderr)
         self.assertNotIn("viq", virsh("list", "--all", "--name").stdout)
         # with the format given it runs
         p = virt_install_plain("viq", "--disk", "path=%s,bus=virtio,driver.type=qcow2" % img,
-                               "--network", "none", "--graphics", "none")
+                               "--graphics", "none")
         self.addCleanup(virsh, "undefine", "viq", "--nvram", check=False)
         self.addCleanup(virsh, "destroy", "viq", check=False)
         self.assertEqual(p.returncode, 0, p.stderr)

@@ -6,6 +6,8 @@ for "Import existing disk image" (no_install) and for "Local install
 media" (cdrom), install defaults, start_install."""
 
 import os
+import re
+import subprocess
 import sys
 import unittest
 
@@ -46,6 +48,12 @@ def wizard(name, disk_path, cdrom=None):
     disk.device = disk.DEVICE_DISK
     guest.add_device(disk)
 
+    # the wizard's network choice: the default network, model left to
+    # virtinst
+    nic = virtinst.DeviceInterface(conn)
+    nic.set_default_source()
+    guest.add_device(nic)
+
     if cdrom:
         installer = virtinst.Installer(conn, cdrom=cdrom)
     else:
@@ -72,9 +80,19 @@ class NewVMWizard(unittest.TestCase):
         # virt-manager's defaults for a non-QEMU connection, accepted as they are
         self.assertEqual([d.bus for d in guest.devices.disk], ["sata"])
         self.assertTrue(any(i.type == "tablet" for i in guest.devices.input))
+        self.assertEqual([(n.type, n.source, n.model) for n in guest.devices.interface],
+                         [("network", "default", "e1000e")])
         xml = self._check_running("vmimport")
         self.assertIn("<target dev='sda' bus='scsi'/>", xml)
         self.assertIn("<input type='tablet' bus='usb'>", xml)
+        # the e1000e went on virtio-net, a port of the default network
+        self.assertRegex(xml, r"<interface type='network'>(.|\n)*?<source network='default'"
+                         r"(.|\n)*?<target dev='vnet\d+'/>\s*<model type='virtio'/>")
+        tap, = re.findall(r"^\s*(vnet\d+)\s+network\s+default\s+virtio\s",
+                          virsh("domiflist", "vmimport").stdout, re.M)
+        link = subprocess.run(["ip", "-o", "link", "show", tap], capture_output=True,
+                              text=True, check=True).stdout
+        self.assertIn("master virbr0", link)
 
     def test_local_install_media_runs_from_the_cdrom(self):
         dom, guest = wizard("vmmedia", image("vmmedia.raw", 1 << 20),
