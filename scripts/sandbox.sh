@@ -188,6 +188,10 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
         fi
 
         for d in etc run lib log; do mkdir -p "$SB/$d"; done
+        # what libvirt-daemon-system ships under /var/lib/libvirt: boot/ is
+        # virt-install's scratch pool for --location and --cloud-init
+        mkdir -p -m 0711 "$SB/lib/boot"
+        mkdir -p -m 0711 "$SB/lib/images"
         mount --bind "$SB/etc" /etc/libvirt 2>/dev/null || {
             mkdir -p /etc/libvirt && mount --bind "$SB/etc" /etc/libvirt; }
         mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt

@@ -24,6 +24,8 @@ PACKAGES=(
     # the libvirt we plug into, and the stock clients the tests drive
     libvirt0 libvirt-dev libvirt-clients libvirt-daemon libvirt-daemon-system
     python3-libvirt virtinst libxml2-utils
+    # virt-install --location ISO and --cloud-init read and write ISOs
+    xorriso
     # tests and benchmarks
     qemu-system-x86 util-linux procps psmisc iproute2 fuse3 libfuse3-dev
     python3-fusepy locales clang libclang-rt-dev curl xz-utils debootstrap

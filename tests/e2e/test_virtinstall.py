@@ -4,10 +4,11 @@ sandbox's virtstratovirtd, as a user would."""
 
 import os
 import re
+import shutil
 import subprocess
 import unittest
 
-from svtest import make_images, needs_version, standin_only
+from svtest import KERNELS, make_images, needs_version, standin_only
 from svtest import SB, URI, virsh, main, status_pid
 
 IMG = os.path.join(SB, "vi-images")
@@ -218,6 +219,71 @@ class VirtInstall(unittest.TestCase):
         self.assertNotIn("scsi-cd", argv)
         self.assertIn("bootindex=0", argv.split("scsi-hd,")[1].split(" ")[0])
 
+
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_location_install_runs_the_installer_kernel_then_boots_uefi(self):
+        # a Debian netinst ISO's layout (what virtinst's tree detection reads):
+        # install.amd/vmlinuz + initrd.gz and .disk/info
+        tree = os.path.join(IMG, "loc-tree")
+        os.makedirs(os.path.join(tree, "install.amd"), exist_ok=True)
+        os.makedirs(os.path.join(tree, ".disk"), exist_ok=True)
+        # the installer's kernel: the project's tiny q35 kernel
+        shutil.copyfile(KERNELS["vmlinux"], os.path.join(tree, "install.amd", "vmlinuz"))
+        with open(os.path.join(tree, "install.amd", "initrd.gz"), "wb") as fh:
+            fh.truncate(1 << 20)
+        with open(os.path.join(tree, ".disk", "info"), "w") as fh:
+            fh.write('Debian GNU/Linux 11.0.0 "Bullseye" - Official amd64 NETINST\n')
+        iso = os.path.join(IMG, "netinst.iso")
+        subprocess.run(["xorrisofs", "-quiet", "-J", "-R", "-o", iso, tree], check=True)
+        p = subprocess.run(["virt-install", "--connect", URI, "--name", "viloc",
+                            "--memory", "512", "--vcpus", "1", "--location", iso,
+                            "--disk", "size=1", "--osinfo", "debian11", "--noautoconsole"],
+                           capture_output=True, text=True, timeout=120)
+        self.addCleanup(virsh, "undefine", "viloc", "--nvram", "--remove-all-storage",
+                        check=False)
+        self.addCleanup(virsh, "destroy", "viloc", check=False)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(virsh("domstate", "viloc").stdout.strip(), "running")
+        # the install phase: the tree's kernel and initrd, copied by
+        # virt-install into its scratch pool, the ISO as a cdrom
+        xml = virsh("dumpxml", "viloc").stdout
+        kernel = re.search(r"<kernel>(/var/lib/libvirt/boot/virtinst-[^<]*vmlinuz)</kernel>", xml)
+        self.assertTrue(kernel, xml)
+        argv = vmm_argv("viloc")
+        self.assertIn("-kernel %s" % kernel.group(1), argv)
+        self.assertRegex(argv, r"-initrd /var/lib/libvirt/boot/virtinst-\S*initrd\.gz")
+        self.assertIn("file=%s" % iso, argv)
+        # the installed system boots UEFI from its disk
+        inactive = virsh("dumpxml", "--inactive", "viloc").stdout
+        self.assertNotIn("<kernel>", inactive)
+        self.assertIn("<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd"
+                      "</loader>", inactive)
+
+    @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
+    def test_cloud_init_seed_is_a_cdrom_of_the_first_boot_only(self):
+        disk = os.path.join(IMG, "vici.raw")
+        os.makedirs(IMG, exist_ok=True)
+        with open(disk, "ab") as fh:
+            fh.truncate(1 << 20)
+        p = subprocess.run(["virt-install", "--connect", URI, "--name", "vici",
+                            "--memory", "512", "--vcpus", "1", "--disk", "path=%s" % disk,
+                            "--import", "--cloud-init", "root-password-generate=on",
+                            "--osinfo", "linux2022", "--noautoconsole"],
+                           capture_output=True, text=True, timeout=120)
+        self.addCleanup(virsh, "undefine", "vici", "--nvram", check=False)
+        self.addCleanup(virsh, "destroy", "vici", check=False)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertIn("Password for first root login is:", p.stdout + p.stderr)
+        xml = virsh("dumpxml", "vici").stdout
+        seed = re.search(r"<source file='(/var/lib/libvirt/boot/virtinst-[^']*cloudinit\.iso)'/>",
+                         xml)
+        self.assertTrue(seed, xml)
+        # StratoVirt got the NoCloud seed as a SCSI cdrom the guest can read
+        self.assertRegex(vmm_argv("vici"), r"-drive id=drive-scsi0-0-0-\d,file=%s,if=none,"
+                         r"format=raw,readonly=on,media=cdrom" % re.escape(seed.group(1)))
+        # (virt-install deletes its scratch seed once the VMM has opened it)
+        # the next boot has no seed
+        self.assertNotIn("cloudinit.iso", virsh("dumpxml", "--inactive", "vici").stdout)
 
     @standin_only("its qcow2 image is a zero-filled placeholder, which a real StratoVirt cannot open")
     def test_qcow2_image_without_a_format_is_refused_with_the_fix(self):
