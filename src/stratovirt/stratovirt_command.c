@@ -323,8 +323,15 @@ virStratoVirtBuildDiskDrive(const virDomainDiskDef *disk,
                             const virStratoVirtCaps *caps)
 {
     g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
-    bool direct = disk->cachemode == VIR_DOMAIN_DISK_CACHE_DEFAULT ||
-                  disk->cachemode == VIR_DOMAIN_DISK_CACHE_DISABLE;
+    /* StratoVirt's own default is direct I/O.  Install media are not
+     * opened that way unless asked (cache='none'): an ISO 9660 image is
+     * sized in 2048-byte sectors, and StratoVirt 2.5 refuses a raw file
+     * for O_DIRECT whose size is not a multiple of 4096 ("The size of raw
+     * file is not aligned to 4096"); a read-only medium gains nothing from
+     * bypassing the page cache. */
+    bool direct = disk->cachemode == VIR_DOMAIN_DISK_CACHE_DISABLE ||
+                  (disk->cachemode == VIR_DOMAIN_DISK_CACHE_DEFAULT &&
+                   disk->device != VIR_DOMAIN_DISK_DEVICE_CDROM);
     const char *aio;
 
     virBufferAsprintf(&buf, "id=drive-%s,file=%s,if=none,format=%s",
