@@ -28,6 +28,7 @@
 #include "virnetdevbandwidth.h"
 #include "virnetdevvlan.h"
 #include "virtypedparam.h"
+#include "stratovirt_hotplug.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_process.h"
 #include "stratovirt_security.h"
@@ -2057,9 +2058,9 @@ stratovirtDomainNetCheckChange(const virDomainNetDef *olddev,
 
 
 static int
-stratovirtDomainUpdateDeviceFlags(virDomainPtr dom,
-                                  const char *xml,
-                                  unsigned int flags)
+stratovirtDomainUpdateInterface(virDomainPtr dom,
+                                const char *xml,
+                                unsigned int flags)
 {
     virStratoVirtDriver *driver = dom->conn->privateData;
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
@@ -2317,183 +2318,194 @@ stratovirtDomainGetInterfaceParameters(virDomainPtr dom,
 
 
 /* ---------------------------------------------------------------------
- * Device attach and detach: PCI host devices
+ * Device attach, detach and update: live (disks, interfaces, PCI host
+ * devices) and in the persistent definition (every device type the driver
+ * supports); one dispatch for all of them
  */
 
-/* attach-interface / detach-interface and the device API for <interface>:
- * live first (if StratoVirt refuses, the definition is left alone) */
+typedef enum {
+    STRATOVIRT_DEVICE_ATTACH,
+    STRATOVIRT_DEVICE_DETACH,
+    STRATOVIRT_DEVICE_UPDATE,
+} stratovirtDeviceOp;
+
+
 static int
-stratovirtDomainUpdateNet(virStratoVirtDriver *driver,
-                          virDomainObj *vm,
-                          virDomainDeviceDef *devLive,
-                          virDomainDeviceDef *devConf,
-                          virDomainDef *persistentDef,
-                          bool attach)
+stratovirtDomainDeviceLive(virStratoVirtDriver *driver,
+                           virDomainObj *vm,
+                           virDomainDeviceDef *dev,
+                           stratovirtDeviceOp op)
 {
-    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    char macstr[VIR_MAC_STRING_BUFLEN];
+    const char *type = virDomainDeviceTypeToString(dev->type);
 
-    if (devLive) {
-        if (attach) {
-            if (virStratoVirtInterfaceAttachLive(driver, vm, devLive->data.net) < 0)
-                return -1;
-            devLive->data.net = NULL;
-        } else {
-            int idx = virDomainNetFindIdx(vm->def, devLive->data.net);
-
-            if (idx < 0)
-                return -1;
-            if (virStratoVirtInterfaceDetachLive(driver, vm, idx, 10000) < 0)
-                return -1;
-        }
-        if (virDomainObjIsActive(vm) &&
-            virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-            return -1;
+    if (op == STRATOVIRT_DEVICE_UPDATE) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt cannot change a <%1$s> of a running domain (it has no media change or live tuning over QMP); update the definition with --config and restart the domain"),
+                       type);
+        return -1;
     }
 
-    if (devConf) {
-        virDomainNetDef *net = devConf->data.net;
+    switch (dev->type) {
+    case VIR_DOMAIN_DEVICE_DISK:
+        if (op == STRATOVIRT_DEVICE_ATTACH) {
+            if (virStratoVirtHotplugAttachDisk(driver, vm, dev->data.disk) < 0)
+                return -1;
+            dev->data.disk = NULL;
+            return 0;
+        } else {
+            virDomainDiskDef *disk = virDomainDiskByName(vm->def, dev->data.disk->dst, false);
 
-        if (attach) {
-            if (virDomainNetFindIdx(persistentDef, net) >= 0) {
-                virReportError(VIR_ERR_OPERATION_INVALID,
-                               _("the domain's definition already has an interface with MAC address %1$s"),
-                               virMacAddrFormat(&net->mac, macstr));
+            if (!disk) {
+                virReportError(VIR_ERR_DEVICE_MISSING,
+                               _("the running domain has no disk with target '%1$s'"),
+                               dev->data.disk->dst);
                 return -1;
             }
-            virResetLastError();
-            if (virStratoVirtDomainAssignDeviceAddress(persistentDef, &net->info, true) < 0)
+            return virStratoVirtHotplugDetachDisk(driver, vm, disk,
+                                                  VIR_STRATOVIRT_UNPLUG_WAIT);
+        }
+
+    case VIR_DOMAIN_DEVICE_NET:
+        if (op == STRATOVIRT_DEVICE_ATTACH) {
+            if (virStratoVirtInterfaceAttachLive(driver, vm, dev->data.net) < 0)
                 return -1;
-            virDomainNetInsert(persistentDef, net);
-            devConf->data.net = NULL;
+            dev->data.net = NULL;
+            return 0;
         } else {
-            int idx = virDomainNetFindIdx(persistentDef, net);
-            virDomainNetDef *found;
+            int idx = virDomainNetFindIdx(vm->def, dev->data.net);
 
             if (idx < 0)
                 return -1;
-            found = virDomainNetRemove(persistentDef, idx);
-            virDomainNetDefFree(found);
+            return virStratoVirtInterfaceDetachLive(driver, vm, idx,
+                                                    VIR_STRATOVIRT_UNPLUG_WAIT);
         }
-        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
-            return -1;
+
+    case VIR_DOMAIN_DEVICE_HOSTDEV:
+        if (op == STRATOVIRT_DEVICE_ATTACH) {
+            if (virStratoVirtHostdevAttachLive(driver, vm, dev->data.hostdev) < 0)
+                return -1;
+            dev->data.hostdev = NULL;
+            return 0;
+        } else {
+            virDomainHostdevDef *found = NULL;
+            int idx = virDomainHostdevFind(vm->def, dev->data.hostdev, &found);
+
+            if (idx < 0) {
+                virReportError(VIR_ERR_DEVICE_MISSING, "%s",
+                               _("the domain has no such host device"));
+                return -1;
+            }
+            return virStratoVirtHostdevDetachLive(driver, vm, idx,
+                                                  VIR_STRATOVIRT_UNPLUG_WAIT);
+        }
+
+    default:
+        break;
     }
-    return 0;
+
+    if (op == STRATOVIRT_DEVICE_ATTACH)
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt cannot hot-plug <%1$s> devices (only disks, interfaces and PCI host devices go into a running domain); attach it with --config and restart the domain"),
+                       type);
+    else
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt cannot unplug <%1$s> devices from a running domain; detach it with --config and restart the domain"),
+                       type);
+    return -1;
 }
 
 
 static int
-stratovirtDomainUpdateDevice(virDomainPtr dom,
+stratovirtDomainChangeDevice(virDomainPtr dom,
                              const char *xml,
                              unsigned int flags,
-                             bool attach)
+                             stratovirtDeviceOp op)
 {
     virStratoVirtDriver *driver = dom->conn->privateData;
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     g_autoptr(virDomainDeviceDef) devConf = NULL;
     g_autoptr(virDomainDeviceDef) devLive = NULL;
-    virDomainDef *persistentDef = NULL;
+    g_autoptr(virDomainDef) vmdef = NULL;
+    unsigned int parseFlags = VIR_DOMAIN_DEF_PARSE_INACTIVE;
     virDomainObj *vm;
+    int acl;
     int ret = -1;
 
-    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+    if (op == STRATOVIRT_DEVICE_UPDATE)
+        virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
+                      VIR_DOMAIN_DEVICE_MODIFY_FORCE, -1);
+    else
+        virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+    /* what to detach is matched, not checked (as libvirt's own drivers do) */
+    if (op == STRATOVIRT_DEVICE_DETACH)
+        parseFlags |= VIR_DOMAIN_DEF_PARSE_SKIP_VALIDATE;
 
     if (!(vm = stratovirtDomObjFromDomain(dom)))
         return -1;
-    if ((attach ? virDomainAttachDeviceFlagsEnsureACL(dom->conn, vm->def, flags) :
-                  virDomainDetachDeviceFlagsEnsureACL(dom->conn, vm->def, flags)) < 0)
+    switch (op) {
+    case STRATOVIRT_DEVICE_ATTACH:
+        acl = virDomainAttachDeviceFlagsEnsureACL(dom->conn, vm->def, flags);
+        break;
+    case STRATOVIRT_DEVICE_DETACH:
+        acl = virDomainDetachDeviceFlagsEnsureACL(dom->conn, vm->def, flags);
+        break;
+    case STRATOVIRT_DEVICE_UPDATE:
+    default:
+        acl = virDomainUpdateDeviceFlagsEnsureACL(dom->conn, vm->def, flags);
+        break;
+    }
+    if (acl < 0)
         goto cleanup;
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
         goto cleanup;
     if (virDomainObjUpdateModificationImpact(vm, &flags) < 0)
         goto endjob;
-    if (flags & VIR_DOMAIN_AFFECT_CONFIG)
-        persistentDef = vm->newDef ? vm->newDef : vm->def;
 
-    if ((flags & VIR_DOMAIN_AFFECT_CONFIG) &&
-        !(devConf = virDomainDeviceDefParse(xml, persistentDef, driver->xmlopt, NULL,
-                                            VIR_DOMAIN_DEF_PARSE_INACTIVE)))
-        goto endjob;
+    if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
+        if (!(vmdef = virDomainObjCopyPersistentDef(vm, driver->xmlopt, NULL)))
+            goto endjob;
+        if (!(devConf = virDomainDeviceDefParse(xml, vmdef, driver->xmlopt, NULL,
+                                                parseFlags)))
+            goto endjob;
+    }
     if ((flags & VIR_DOMAIN_AFFECT_LIVE) &&
         !(devLive = virDomainDeviceDefParse(xml, vm->def, driver->xmlopt, NULL,
-                                            VIR_DOMAIN_DEF_PARSE_INACTIVE)))
+                                            parseFlags)))
         goto endjob;
 
-    if ((devConf && devConf->type == VIR_DOMAIN_DEVICE_NET) ||
-        (devLive && devLive->type == VIR_DOMAIN_DEVICE_NET)) {
-        ret = stratovirtDomainUpdateNet(driver, vm, devLive, devConf, persistentDef, attach);
-        goto endjob;
-    }
-
-    if ((devConf && devConf->type != VIR_DOMAIN_DEVICE_HOSTDEV) ||
-        (devLive && devLive->type != VIR_DOMAIN_DEVICE_HOSTDEV)) {
-        const char *type = virDomainDeviceTypeToString((devConf ? devConf : devLive)->type);
-
-        if (attach)
-            virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                           _("attaching <%1$s> devices is not supported by the StratoVirt driver; edit the definition and restart instead"),
-                           type);
-        else
-            virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                           _("detaching <%1$s> devices is not supported by the StratoVirt driver; edit the definition and restart instead"),
-                           type);
-        goto endjob;
-    }
-
-    /* live first: if StratoVirt refuses, the config is left alone */
-    if (devLive) {
-        virDomainHostdevDef *hostdev = devLive->data.hostdev;
-
-        if (attach) {
-            if (virStratoVirtHostdevAttachLive(driver, vm, hostdev) < 0)
-                goto endjob;
-            devLive->data.hostdev = NULL;
-        } else {
-            virDomainHostdevDef *found = NULL;
-            int idx = virDomainHostdevFind(vm->def, hostdev, &found);
-
-            if (idx < 0) {
-                virReportError(VIR_ERR_DEVICE_MISSING, "%s",
-                               _("the domain has no such host device"));
-                goto endjob;
-            }
-            if (virStratoVirtHostdevDetachLive(driver, vm, idx, 10000) < 0)
-                goto endjob;
-        }
-        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-            goto endjob;
-    }
-
+    /* the new definition is checked as a whole before anything changes */
     if (devConf) {
-        virDomainHostdevDef *hostdev = devConf->data.hostdev;
+        int rc;
 
-        if (attach) {
-            virDomainHostdevDef *found = NULL;
-
-            if (virDomainHostdevFind(persistentDef, hostdev, &found) >= 0) {
-                virReportError(VIR_ERR_OPERATION_INVALID, "%s",
-                               _("the host device is already in the domain's definition"));
-                goto endjob;
-            }
-            if (virStratoVirtDomainAssignDeviceAddress(persistentDef, hostdev->info, true) < 0)
-                goto endjob;
-            if (virStratoVirtCompatHostdevInsert(persistentDef, hostdev) < 0)
-                goto endjob;
-            devConf->data.hostdev = NULL;
-        } else {
-            virDomainHostdevDef *found = NULL;
-            int idx = virDomainHostdevFind(persistentDef, hostdev, &found);
-
-            if (idx < 0) {
-                virReportError(VIR_ERR_DEVICE_MISSING, "%s",
-                               _("the domain's definition has no such host device"));
-                goto endjob;
-            }
-            virDomainHostdevRemove(persistentDef, idx);
-            virDomainHostdevDefFree(found);
+        switch (op) {
+        case STRATOVIRT_DEVICE_ATTACH:
+            rc = virStratoVirtConfigAttachDevice(vmdef, devConf);
+            break;
+        case STRATOVIRT_DEVICE_DETACH:
+            rc = virStratoVirtConfigDetachDevice(vmdef, devConf);
+            break;
+        case STRATOVIRT_DEVICE_UPDATE:
+        default:
+            rc = virStratoVirtConfigUpdateDevice(vmdef, devConf);
+            break;
         }
-        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+        if (rc < 0 || virStratoVirtConfigCheck(vmdef, driver->xmlopt) < 0)
             goto endjob;
+    }
+
+    /* then the running domain: if StratoVirt refuses, the config stays */
+    if (devLive) {
+        if (stratovirtDomainDeviceLive(driver, vm, devLive, op) < 0)
+            goto endjob;
+        if (virDomainObjIsActive(vm) &&
+            virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            goto endjob;
+    }
+
+    if (vmdef) {
+        if (virDomainDefSave(vmdef, driver->xmlopt, cfg->configBaseDir) < 0)
+            goto endjob;
+        virDomainObjAssignDef(vm, &vmdef, false, NULL);
     }
     ret = 0;
 
@@ -2510,7 +2522,7 @@ stratovirtDomainAttachDeviceFlags(virDomainPtr dom,
                                   const char *xml,
                                   unsigned int flags)
 {
-    return stratovirtDomainUpdateDevice(dom, xml, flags, true);
+    return stratovirtDomainChangeDevice(dom, xml, flags, STRATOVIRT_DEVICE_ATTACH);
 }
 
 
@@ -2518,7 +2530,8 @@ static int
 stratovirtDomainAttachDevice(virDomainPtr dom,
                              const char *xml)
 {
-    return stratovirtDomainUpdateDevice(dom, xml, VIR_DOMAIN_AFFECT_LIVE, true);
+    return stratovirtDomainChangeDevice(dom, xml, VIR_DOMAIN_AFFECT_LIVE,
+                                        STRATOVIRT_DEVICE_ATTACH);
 }
 
 
@@ -2527,7 +2540,7 @@ stratovirtDomainDetachDeviceFlags(virDomainPtr dom,
                                   const char *xml,
                                   unsigned int flags)
 {
-    return stratovirtDomainUpdateDevice(dom, xml, flags, false);
+    return stratovirtDomainChangeDevice(dom, xml, flags, STRATOVIRT_DEVICE_DETACH);
 }
 
 
@@ -2535,7 +2548,25 @@ static int
 stratovirtDomainDetachDevice(virDomainPtr dom,
                              const char *xml)
 {
-    return stratovirtDomainUpdateDevice(dom, xml, VIR_DOMAIN_AFFECT_LIVE, false);
+    return stratovirtDomainChangeDevice(dom, xml, VIR_DOMAIN_AFFECT_LIVE,
+                                        STRATOVIRT_DEVICE_DETACH);
+}
+
+
+static int
+stratovirtDomainUpdateDeviceFlags(virDomainPtr dom,
+                                  const char *xml,
+                                  unsigned int flags)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+
+    /* interfaces can change live (link state, bandwidth) */
+    if (!(doc = virXMLParse(NULL, xml, _("(device_definition)"), NULL, &ctxt, NULL, false)))
+        return -1;
+    if (virXMLNodeNameEqual(ctxt->node, "interface"))
+        return stratovirtDomainUpdateInterface(dom, xml, flags);
+    return stratovirtDomainChangeDevice(dom, xml, flags, STRATOVIRT_DEVICE_UPDATE);
 }
 
 

@@ -1240,3 +1240,100 @@ virStratoVirtMonitorAddNetDevice(virStratoVirtMonitor *mon,
     return stratovirtMonitorCommand(mon, "device_add", g_steal_pointer(&args),
                                     timeout, NULL);
 }
+
+
+/**
+ * virStratoVirtMonitorBlockdevAdd:
+ * @node: node name (the -drive id it stands for)
+ * @format: "raw" or "qcow2"
+ * @aio: "native", "threads", "iouring" or NULL (off)
+ * @iopsTotal: throttling, 0 for none
+ *
+ * StratoVirt's flat blockdev-add dialect (not QEMU's node graph).
+ */
+int
+virStratoVirtMonitorBlockdevAdd(virStratoVirtMonitor *mon,
+                                unsigned int timeout,
+                                const char *node,
+                                const char *path,
+                                const char *format,
+                                bool readonly,
+                                bool direct,
+                                const char *aio,
+                                unsigned long long iopsTotal)
+{
+    g_autoptr(virJSONValue) args = NULL;
+    g_autoptr(virJSONValue) file = NULL;
+    g_autoptr(virJSONValue) cache = NULL;
+
+    if (virJSONValueObjectAdd(&file,
+                              "s:driver", "file",
+                              "s:filename", path,
+                              "S:aio", aio,
+                              NULL) < 0 ||
+        virJSONValueObjectAdd(&cache, "b:direct", direct, NULL) < 0 ||
+        virJSONValueObjectAdd(&args,
+                              "s:node-name", node,
+                              "s:driver", format,
+                              "a:file", &file,
+                              "a:cache", &cache,
+                              "b:read-only", readonly,
+                              "P:throttling.iops-total", iopsTotal,
+                              NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "blockdev-add", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+int
+virStratoVirtMonitorBlockdevDel(virStratoVirtMonitor *mon,
+                                unsigned int timeout,
+                                const char *node)
+{
+    g_autoptr(virJSONValue) args = NULL;
+
+    if (virJSONValueObjectAdd(&args, "s:node-name", node, NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "blockdev-del", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+/**
+ * virStratoVirtMonitorAddVirtioBlk:
+ * @bootIndex: boot_index, or -1 for none
+ *
+ * device_add of a virtio-blk-pci on @bus slot 0 (a root port).
+ */
+int
+virStratoVirtMonitorAddVirtioBlk(virStratoVirtMonitor *mon,
+                                 unsigned int timeout,
+                                 const char *id,
+                                 const char *drive,
+                                 const char *bus,
+                                 const char *serial,
+                                 unsigned int queues,
+                                 unsigned int queueSize,
+                                 const char *iothread,
+                                 int bootIndex)
+{
+    g_autoptr(virJSONValue) args = NULL;
+
+    if (virJSONValueObjectAdd(&args,
+                              "s:driver", "virtio-blk-pci",
+                              "s:id", id,
+                              "s:drive", drive,
+                              "s:bus", bus,
+                              "s:addr", "0x0",
+                              "S:serial", serial,
+                              "p:num-queues", queues,
+                              "p:queue-size", queueSize,
+                              "S:iothread", iothread,
+                              /* StratoVirt's key is the literal snake-case one */
+                              "k:boot_index", bootIndex,
+                              NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "device_add", g_steal_pointer(&args),
+                                    timeout, NULL);
+}

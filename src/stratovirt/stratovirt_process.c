@@ -34,6 +34,7 @@
 #include "stratovirt_domain_ns.h"
 #include "stratovirt_hostdev.h"
 #include "stratovirt_interface.h"
+#include "stratovirt_hotplug.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_process.h"
 #include "stratovirt_security.h"
@@ -771,7 +772,7 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
         break;
     case VIR_STRATOVIRT_MONITOR_EVENT_DEVICE_DELETED:
         if (event->device)
-            virStratoVirtHostdevDeviceDeleted(driver, vm, event->device);
+            virStratoVirtHotplugDeviceDeleted(driver, vm, event->device);
         break;
     case VIR_STRATOVIRT_MONITOR_EVENT_POWERDOWN:
         /* the guest was asked; SHUTDOWN or nothing follows */

@@ -193,6 +193,56 @@ virStratoVirtSecurityRestoreHostdev(virStratoVirtDriver *driver,
 
 
 /**
+ * virStratoVirtSecuritySetDisk:
+ *
+ * The labels of a disk hot-plugged into a running domain (with DAC: the
+ * image and its backing chain owned by the VMM's user for the run).
+ */
+int
+virStratoVirtSecuritySetDisk(virStratoVirtDriver *driver,
+                             virDomainObj *vm,
+                             virDomainDiskDef *disk)
+{
+    virSecurityManager *mgr = driver->securityManager;
+    int ret = -1;
+
+    if (virSecurityManagerTransactionStart(mgr) < 0)
+        return -1;
+    if (virSecurityManagerSetImageLabel(mgr, vm->def, disk->src,
+                                        VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
+        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        goto cleanup;
+    ret = 0;
+
+ cleanup:
+    virSecurityManagerTransactionAbort(mgr);
+    return ret;
+}
+
+
+/* A disk out of the VMM (unplugged, or its hot-plug failed): its image's
+ * labels given back.  Errors are logged. */
+void
+virStratoVirtSecurityRestoreDisk(virStratoVirtDriver *driver,
+                                 virDomainObj *vm,
+                                 virDomainDiskDef *disk)
+{
+    virSecurityManager *mgr = driver->securityManager;
+    virErrorPtr orig;
+
+    virErrorPreserveLast(&orig);
+    if (virSecurityManagerTransactionStart(mgr) < 0 ||
+        virSecurityManagerRestoreImageLabel(mgr, vm->def, disk->src,
+                                            VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
+        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        VIR_WARN("cannot restore the labels of disk %s of domain %s",
+                 disk->dst, vm->def->name);
+    virSecurityManagerTransactionAbort(mgr);
+    virErrorRestore(&orig);
+}
+
+
+/**
  * virStratoVirtSecurityRestoreAll:
  *
  * Called at stop, once the VMM is gone: every label given back (a path

@@ -22,5 +22,11 @@ int virStratoVirtSecuritySetHostdev(virStratoVirtDriver *driver,
 void virStratoVirtSecurityRestoreHostdev(virStratoVirtDriver *driver,
                                          virDomainObj *vm,
                                          virDomainHostdevDef *hostdev);
+int virStratoVirtSecuritySetDisk(virStratoVirtDriver *driver,
+                                 virDomainObj *vm,
+                                 virDomainDiskDef *disk);
+void virStratoVirtSecurityRestoreDisk(virStratoVirtDriver *driver,
+                                      virDomainObj *vm,
+                                      virDomainDiskDef *disk);
 void virStratoVirtSecurityRestoreAll(virStratoVirtDriver *driver,
                                      virDomainObj *vm);
