@@ -151,6 +151,13 @@ virStratoVirtHotplugAttachDisk(virStratoVirtDriver *driver,
                        disk->dst);
         return -1;
     }
+    if (disk->bus != VIR_DOMAIN_DISK_BUS_VIRTIO ||
+        disk->device != VIR_DOMAIN_DISK_DEVICE_DISK) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("disk '%1$s': only virtio disks can be hot-plugged into StratoVirt (<target bus='virtio'/>, virt-install --disk ...,bus=virtio); attach other disks and cdroms with --config and restart the domain"),
+                       disk->dst);
+        return -1;
+    }
     if (virDomainDiskByName(vm->def, disk->dst, false)) {
         virReportError(VIR_ERR_OPERATION_FAILED,
                        _("the domain already has a disk with target '%1$s'"), disk->dst);
@@ -302,6 +309,12 @@ virStratoVirtHotplugDetachDisk(virStratoVirtDriver *driver,
     if (!virStratoVirtDomainIsStandard(vm->def)) {
         virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
                        _("disk '%1$s' cannot be unplugged from a microvm domain by this driver; detach it with --config and restart the domain"),
+                       disk->dst);
+        return -1;
+    }
+    if (disk->bus != VIR_DOMAIN_DISK_BUS_VIRTIO) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("disk '%1$s' is not a virtio disk; only those can be unplugged from StratoVirt (detach it with --config and restart the domain)"),
                        disk->dst);
         return -1;
     }

@@ -195,9 +195,11 @@ class Disks(unittest.TestCase):
     def test_config_attach_is_validated(self):
         self.define("dk3", start=False)
         d1 = os.path.join(IMG, "d1.raw")
-        p = virsh("attach-disk", "dk3", d1, "sdb", "--config", check=False)
+        p = virsh("attach-disk", "dk3", d1, "hdb", "--config", "--targetbus", "usb",
+                  check=False)
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("bus 'scsi' is not supported by StratoVirt", p.stderr)
+        self.assertIn("bus 'usb' is not supported by StratoVirt", p.stderr)
+        self.assertEqual(targets("dk3", inactive=True), ["vda"])
         p = virsh("attach-disk", "dk3", d1, "vda", "--config", check=False)
         self.assertIn("already has a disk with target 'vda'", p.stderr)
         # the definition's own rules: one pcie-root
@@ -256,6 +258,10 @@ class Disks(unittest.TestCase):
         # the root disk sits on the only root port: nothing free to plug into
         p = virsh("attach-disk", "dk5", d1, "vdb", check=False)
         self.assertIn("no free pcie-root-port", p.stderr)
+        # StratoVirt's device_add has no scsi-hd: SCSI disks go in with --config
+        p = virsh("attach-disk", "dk5", d1, "sdb", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("only virtio disks can be hot-plugged", p.stderr)
         self.assertEqual(targets("dk5"), ["vda"])
         # a device on pcie.0 cannot be unplugged
         conn = libvirt.open(URI)
