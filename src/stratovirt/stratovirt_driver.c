@@ -2376,8 +2376,7 @@ stratovirtDomainDeviceLive(virStratoVirtDriver *driver,
 
             if (idx < 0)
                 return -1;
-            return virStratoVirtInterfaceDetachLive(driver, vm, idx,
-                                                    VIR_STRATOVIRT_UNPLUG_WAIT);
+            return virStratoVirtInterfaceDetachLive(driver, vm, idx, 10000);
         }
 
     case VIR_DOMAIN_DEVICE_HOSTDEV:
@@ -2395,8 +2394,7 @@ stratovirtDomainDeviceLive(virStratoVirtDriver *driver,
                                _("the domain has no such host device"));
                 return -1;
             }
-            return virStratoVirtHostdevDetachLive(driver, vm, idx,
-                                                  VIR_STRATOVIRT_UNPLUG_WAIT);
+            return virStratoVirtHostdevDetachLive(driver, vm, idx, 10000);
         }
 
     default:

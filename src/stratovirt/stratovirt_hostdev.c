@@ -612,13 +612,41 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
         return 0; /* it stopped meanwhile: the stop gave everything back */
     if (rc == 2) {
         virReportError(VIR_ERR_OPERATION_TIMEOUT,
-                       _("the guest did not release %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt); it stays attached and on vfio-pci"),
+                       _("the guest did not release %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt yet); it stays attached and on vfio-pci until StratoVirt reports it deleted"),
                        alias, timeout);
         return -1;
     }
 
-    /* out of the VMM: labels and device back to the host */
-    hostdev = vm->def->hostdevs[idx];
+    virStratoVirtHostdevRemoved(driver, vm, alias);
+    return 0;
+}
+
+
+/**
+ * virStratoVirtHostdevRemoved:
+ * @alias: a host device StratoVirt reported deleted
+ *
+ * The device is out of the VMM: its labels and the device go back to the
+ * host, and it leaves the live definition.  Job held.  Nothing happens
+ * when the domain has no such device (any more).
+ */
+void
+virStratoVirtHostdevRemoved(virStratoVirtDriver *driver,
+                            virDomainObj *vm,
+                            const char *alias)
+{
+    virDomainHostdevDef *hostdev = NULL;
+    size_t idx;
+
+    for (idx = 0; idx < vm->def->nhostdevs; idx++) {
+        if (STREQ_NULLABLE(vm->def->hostdevs[idx]->info->alias, alias)) {
+            hostdev = vm->def->hostdevs[idx];
+            break;
+        }
+    }
+    if (!hostdev || hostdev->parentnet)
+        return;
+
     virStratoVirtSecurityRestoreHostdev(driver, vm, hostdev);
     virHostdevReAttachPCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
                                  vm->def->name, &hostdev, 1);
@@ -626,5 +654,4 @@ virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
     virDomainHostdevDefFree(hostdev);
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventDeviceRemovedNewFromObj(vm, alias));
-    return 0;
 }

@@ -24,3 +24,6 @@ int virStratoVirtHostdevDetachLive(virStratoVirtDriver *driver,
                                    virDomainObj *vm,
                                    size_t idx,
                                    unsigned int timeout);
+void virStratoVirtHostdevRemoved(virStratoVirtDriver *driver,
+                                 virDomainObj *vm,
+                                 const char *alias);

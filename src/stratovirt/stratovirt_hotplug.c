@@ -20,6 +20,7 @@
 #include "stratovirt_compat.h"
 #include "stratovirt_hotplug.h"
 #include "stratovirt_hostdev.h"
+#include "stratovirt_interface.h"
 #include "stratovirt_security.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_process.h"
@@ -300,10 +301,7 @@ virStratoVirtHotplugDetachDisk(virStratoVirtDriver *driver,
                                virDomainDiskDef *disk,
                                unsigned int timeout)
 {
-    virStratoVirtDomainObjPrivate *priv = vm->privateData;
     g_autofree char *alias = g_strdup(disk->info.alias);
-    virStratoVirtMonitor *mon;
-    unsigned long long deadline;
     int rc;
 
     if (!virStratoVirtDomainIsStandard(vm->def)) {
@@ -326,31 +324,12 @@ virStratoVirtHotplugDetachDisk(virStratoVirtDriver *driver,
         return -1;
     }
 
-    g_free(priv->unplugAlias);
-    priv->unplugAlias = g_strdup(alias);
-    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm))) {
-        g_clear_pointer(&priv->unplugAlias, g_free);
+    if ((rc = virStratoVirtDomainDelDeviceWait(vm, alias, timeout)) < 0)
         return -1;
-    }
-    rc = virStratoVirtMonitorDelDevice(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, alias);
-    virStratoVirtDomainObjExitMonitor(vm, mon);
-    if (rc < 0) {
-        g_clear_pointer(&priv->unplugAlias, g_free);
-        return -1;
-    }
-
-    if (virTimeMillisNow(&deadline) < 0)
-        return -1;
-    deadline += timeout;
-    while (priv->unplugAlias && virDomainObjIsActive(vm)) {
-        if (virDomainObjWaitUntil(vm, deadline) != 0)
-            break;
-    }
-    if (!virDomainObjIsActive(vm))
-        return 0;
-    if (priv->unplugAlias) {
+    if (rc == 1)
+        return 0; /* it stopped meanwhile: the stop gave everything back */
+    if (rc == 2) {
         /* with the guest: DEVICE_DELETED finishes it whenever it comes */
-        g_clear_pointer(&priv->unplugAlias, g_free);
         VIR_DEBUG("domain %s: unplug of %s still pending after %u ms",
                   vm->def->name, alias, timeout);
         return 0;
@@ -360,9 +339,69 @@ virStratoVirtHotplugDetachDisk(virStratoVirtDriver *driver,
 }
 
 
+/* Which kind of device @alias names in the live definition */
+static virDomainDeviceType
+stratovirtHotplugDeviceType(virDomainDef *def,
+                            const char *alias)
+{
+    size_t i;
+
+    for (i = 0; i < def->ndisks; i++) {
+        if (STREQ_NULLABLE(def->disks[i]->info.alias, alias))
+            return VIR_DOMAIN_DEVICE_DISK;
+    }
+    for (i = 0; i < def->nnets; i++) {
+        if (STREQ_NULLABLE(def->nets[i]->info.alias, alias))
+            return VIR_DOMAIN_DEVICE_NET;
+    }
+    for (i = 0; i < def->nhostdevs; i++) {
+        if (STREQ_NULLABLE(def->hostdevs[i]->info->alias, alias))
+            return VIR_DOMAIN_DEVICE_HOSTDEV;
+    }
+    return VIR_DOMAIN_DEVICE_NONE;
+}
+
+
+/**
+ * virStratoVirtHotplugDeviceRemoved:
+ * @alias: a device StratoVirt reported deleted
+ *
+ * Finishes the removal of a disk (blockdev-del, image given back), an
+ * interface (netdev_del, tap and ports released) or a host device (back
+ * to its host driver), and emits device-removed.  Job held.
+ */
+void
+virStratoVirtHotplugDeviceRemoved(virStratoVirtDriver *driver,
+                                  virDomainObj *vm,
+                                  const char *alias)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+
+    switch (stratovirtHotplugDeviceType(vm->def, alias)) {
+    case VIR_DOMAIN_DEVICE_DISK:
+        stratovirtHotplugDiskRemoved(driver, vm, alias);
+        return; /* it saves the status itself */
+    case VIR_DOMAIN_DEVICE_NET:
+        virStratoVirtInterfaceRemoved(driver, vm, alias);
+        break;
+    case VIR_DOMAIN_DEVICE_HOSTDEV:
+        virStratoVirtHostdevRemoved(driver, vm, alias);
+        break;
+    default:
+        VIR_DEBUG("domain %s: DEVICE_DELETED for %s, which it does not list",
+                  vm->def->name, alias);
+        return;
+    }
+    if (virDomainObjIsActive(vm) &&
+        virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        VIR_WARN("cannot save the status of domain %s", vm->def->name);
+}
+
+
 typedef struct {
     virStratoVirtDriver *driver;
     virDomainObj *vm;
+    int id;             /* the run the event came from */
     char *alias;
 } stratovirtHotplugRemoval;
 
@@ -374,10 +413,16 @@ stratovirtHotplugRemovalWorker(void *opaque)
     virDomainObj *vm = work->vm;
 
     virObjectLock(vm);
-    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0) {
+        VIR_WARN("domain %s: cannot finish the unplug of %s: %s",
+                 vm->def->name, work->alias, virGetLastErrorMessage());
         goto cleanup;
-    if (virDomainObjIsActive(vm))
-        stratovirtHotplugDiskRemoved(work->driver, vm, work->alias);
+    }
+    if (virDomainObjIsActive(vm) && vm->def->id == work->id) {
+        VIR_DEBUG("domain %s: finishing the late unplug of %s",
+                  vm->def->name, work->alias);
+        virStratoVirtHotplugDeviceRemoved(work->driver, vm, work->alias);
+    }
     virDomainObjEndJob(vm);
  cleanup:
     virDomainObjEndAPI(&work->vm);
@@ -390,8 +435,9 @@ stratovirtHotplugRemovalWorker(void *opaque)
  * virStratoVirtHotplugDeviceDeleted:
  *
  * DEVICE_DELETED from StratoVirt, from the monitor's event handler with
- * @vm locked.  A waiting detach is woken; a disk whose detach stopped
- * waiting is finished on a thread of its own (it needs the job and QMP).
+ * @vm locked.  A waiting detach is woken; a device whose detach stopped
+ * waiting (or that the guest gave up by itself) is finished on a thread
+ * of its own, as that needs the job and QMP.
  */
 void
 virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
@@ -401,17 +447,12 @@ virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     stratovirtHotplugRemoval *work;
     virThread thread;
-    size_t i;
 
     if (priv->unplugAlias && STREQ(priv->unplugAlias, alias)) {
         virStratoVirtHostdevDeviceDeleted(driver, vm, alias);
         return;
     }
-    for (i = 0; i < vm->def->ndisks; i++) {
-        if (STREQ_NULLABLE(vm->def->disks[i]->info.alias, alias))
-            break;
-    }
-    if (i == vm->def->ndisks) {
+    if (stratovirtHotplugDeviceType(vm->def, alias) == VIR_DOMAIN_DEVICE_NONE) {
         VIR_DEBUG("domain %s: DEVICE_DELETED for %s, not awaited", vm->def->name, alias);
         return;
     }
@@ -419,6 +460,7 @@ virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
     work = g_new0(stratovirtHotplugRemoval, 1);
     work->driver = driver;
     work->vm = virObjectRef(vm);
+    work->id = vm->def->id;
     work->alias = g_strdup(alias);
     if (virThreadCreateFull(&thread, false, stratovirtHotplugRemovalWorker,
                             "stratovirt-unplug", false, work) < 0) {
@@ -467,11 +509,18 @@ virStratoVirtConfigAttachDevice(virDomainDef *vmdef,
         dev->data.disk = NULL;
         return 0;
     }
-    case VIR_DOMAIN_DEVICE_NET:
+    case VIR_DOMAIN_DEVICE_NET: {
+        char macstr[VIR_MAC_STRING_BUFLEN];
+
+        if (virDomainNetFindIdx(vmdef, dev->data.net) >= 0)
+            DUPLICATE(_("the domain's definition already has an interface with MAC address %1$s"),
+                      virMacAddrFormat(&dev->data.net->mac, macstr));
+        virResetLastError();
         if (virDomainNetInsert(vmdef, dev->data.net) < 0)
             return -1;
         dev->data.net = NULL;
         return 0;
+    }
     case VIR_DOMAIN_DEVICE_HOSTDEV: {
         virDomainHostdevDef *found = NULL;
 

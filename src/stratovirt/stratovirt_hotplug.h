@@ -20,6 +20,9 @@ int virStratoVirtHotplugDetachDisk(virStratoVirtDriver *driver,
                                    virDomainObj *vm,
                                    virDomainDiskDef *disk,
                                    unsigned int timeout);
+void virStratoVirtHotplugDeviceRemoved(virStratoVirtDriver *driver,
+                                       virDomainObj *vm,
+                                       const char *alias);
 void virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
                                        virDomainObj *vm,
                                        const char *alias);

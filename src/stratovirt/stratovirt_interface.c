@@ -1046,8 +1046,6 @@ virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
 {
     virDomainNetDef *net = vm->def->nets[idx];
     g_autofree char *alias = g_strdup(net->info.alias);
-    g_autofree char *netdevId = NULL;
-    virStratoVirtMonitor *mon;
     int rc;
 
     if (net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV) {
@@ -1062,7 +1060,6 @@ virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
                        NULLSTR(alias));
         return -1;
     }
-    netdevId = g_strdup_printf("host%s", alias);
 
     if ((rc = virStratoVirtDomainDelDeviceWait(vm, alias, timeout)) < 0)
         return -1;
@@ -1070,10 +1067,42 @@ virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
         return 0; /* it stopped meanwhile: the stop released everything */
     if (rc == 2) {
         virReportError(VIR_ERR_OPERATION_TIMEOUT,
-                       _("the guest did not release interface %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt); it stays attached"),
+                       _("the guest did not release interface %1$s within %2$u ms (no DEVICE_DELETED from StratoVirt yet); it stays attached until StratoVirt reports it deleted"),
                        alias, timeout);
         return -1;
     }
+
+    virStratoVirtInterfaceRemoved(driver, vm, alias);
+    return 0;
+}
+
+
+/**
+ * virStratoVirtInterfaceRemoved:
+ * @alias: an interface StratoVirt reported deleted
+ *
+ * The device is out of the VMM: netdev_del, then the host side (tap, OVS
+ * port, network port) released and the interface out of the live
+ * definition.  Job held.  Nothing happens when the domain has no such
+ * interface (any more).
+ */
+void
+virStratoVirtInterfaceRemoved(virStratoVirtDriver *driver,
+                              virDomainObj *vm,
+                              const char *alias)
+{
+    g_autofree char *netdevId = g_strdup_printf("host%s", alias);
+    virStratoVirtMonitor *mon;
+    virDomainNetDef *net;
+    size_t idx;
+
+    for (idx = 0; idx < vm->def->nnets; idx++) {
+        if (STREQ_NULLABLE(vm->def->nets[idx]->info.alias, alias))
+            break;
+    }
+    if (idx == vm->def->nnets ||
+        vm->def->nets[idx]->type == VIR_DOMAIN_NET_TYPE_HOSTDEV)
+        return;
 
     if ((mon = virStratoVirtDomainObjEnterMonitor(vm))) {
         if (virStratoVirtMonitorDelNetdev(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, netdevId) < 0) {
@@ -1084,8 +1113,15 @@ virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
         virStratoVirtDomainObjExitMonitor(vm, mon);
     }
     if (!virDomainObjIsActive(vm))
-        return 0;
+        return; /* the stop released everything */
 
+    /* the lock was dropped: look again */
+    for (idx = 0; idx < vm->def->nnets; idx++) {
+        if (STREQ_NULLABLE(vm->def->nets[idx]->info.alias, alias))
+            break;
+    }
+    if (idx == vm->def->nnets)
+        return;
     net = vm->def->nets[idx];
     virStratoVirtInterfaceRelease(driver, vm, net);
     virDomainAuditNet(vm, net, NULL, "detach", true);
@@ -1093,5 +1129,4 @@ virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
     virDomainNetDefFree(net);
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventDeviceRemovedNewFromObj(vm, alias));
-    return 0;
 }

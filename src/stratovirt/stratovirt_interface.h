@@ -51,3 +51,6 @@ int virStratoVirtInterfaceDetachLive(virStratoVirtDriver *driver,
                                      virDomainObj *vm,
                                      size_t idx,
                                      unsigned int timeout);
+void virStratoVirtInterfaceRemoved(virStratoVirtDriver *driver,
+                                   virDomainObj *vm,
+                                   const char *alias);

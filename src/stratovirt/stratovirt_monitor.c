@@ -1274,7 +1274,8 @@ virStratoVirtMonitorBlockdevAdd(virStratoVirtMonitor *mon,
         virJSONValueObjectAdd(&cache, "b:direct", direct, NULL) < 0 ||
         virJSONValueObjectAdd(&args,
                               "s:node-name", node,
-                              "s:driver", format,
+                              /* raw is StratoVirt's default (and all 2.1.0 has) */
+                              "S:driver", STREQ(format, "raw") ? NULL : format,
                               "a:file", &file,
                               "a:cache", &cache,
                               "b:read-only", readonly,

@@ -206,11 +206,11 @@ virStratoVirtSecuritySetDisk(virStratoVirtDriver *driver,
     virSecurityManager *mgr = driver->securityManager;
     int ret = -1;
 
-    if (virSecurityManagerTransactionStart(mgr) < 0)
+    if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0)
         return -1;
     if (virSecurityManagerSetImageLabel(mgr, vm->def, disk->src,
                                         VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
-        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
         goto cleanup;
     ret = 0;
 
@@ -231,10 +231,10 @@ virStratoVirtSecurityRestoreDisk(virStratoVirtDriver *driver,
     virErrorPtr orig;
 
     virErrorPreserveLast(&orig);
-    if (virSecurityManagerTransactionStart(mgr) < 0 ||
+    if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0 ||
         virSecurityManagerRestoreImageLabel(mgr, vm->def, disk->src,
                                             VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
-        virSecurityManagerTransactionCommit(mgr, -1, true) < 0)
+        virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
         VIR_WARN("cannot restore the labels of disk %s of domain %s",
                  disk->dst, vm->def->name);
     virSecurityManagerTransactionAbort(mgr);

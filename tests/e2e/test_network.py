@@ -456,6 +456,39 @@ class Network(unittest.TestCase):
             stop.set()
             conn.close()
 
+    def test_late_device_deleted_removes_the_tap(self):
+        """DEVICE_DELETED after detach-interface stopped waiting still
+        finishes the unplug: netdev_del, tap and network port gone, live XML."""
+        import libvirt
+        define("net-late", "<controller type='pci' model='pcie-root-port'/>" * 3)
+        set_faults({"net-late": {"unplug_delay": 12}})
+        virsh("start", "net-late")
+        virsh("attach-interface", "net-late", "network", "default", "--model", "virtio",
+              "--live")
+        (tap, _, _, _, mac), = iflist("net-late")
+        self.assertIn(tap, links())
+        self.assertEqual(len(net_ports()), 1)
+        conn = libvirt.open(URI)
+        try:
+            dom = conn.lookupByName("net-late")
+            with self.assertRaises(libvirt.libvirtError) as cm:
+                dom.detachDeviceFlags(
+                    "<interface type='network'><mac address='%s'/><source network='default'/>"
+                    "</interface>" % mac, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            self.assertEqual(cm.exception.get_error_code(), libvirt.VIR_ERR_OPERATION_TIMEOUT)
+            self.assertIn("until StratoVirt reports it deleted", str(cm.exception))
+            self.assertIn(tap, links())
+            wait_for(lambda: iflist("net-late") == [], timeout=15,
+                     what="the interface to leave the live XML after the late DEVICE_DELETED")
+            self.assertNoTaps([tap])
+            self.assertEqual(net_ports(), [])
+            # the slot is free again
+            virsh("attach-interface", "net-late", "network", "default", "--model", "virtio",
+                  "--live")
+            self.assertEqual(len(iflist("net-late")), 1)
+        finally:
+            conn.close()
+
     def test_macvtap(self):
         probe = subprocess.run(["ip", "link", "add", "net-mvprobe", "link", "br0", "type",
                                 "macvtap"], capture_output=True, text=True)

@@ -333,6 +333,35 @@ class Passthrough(unittest.TestCase):
         virsh("destroy", "hp3")
         self.assertEqual(driver_of("0000:03:00.0"), "hinic")
 
+    def test_late_device_deleted_gives_the_device_back(self):
+        """DEVICE_DELETED after the detach stopped waiting still finishes it."""
+        set_faults({"hp4": {"unplug_delay": 12}})
+        virsh("create", xmlfile("hp4", [hostdev("0000:03:00.0")]))
+        path = os.path.join(SB, "hd4.xml")
+        with open(path, "w") as f:
+            f.write(hostdev("0000:03:00.0"))
+        ev = subprocess.Popen(["virsh", "event", "hp4", "--event", "device-removed",
+                               "--loop", "--timeout", "40"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        p = virsh("detach-device", "hp4", path, "--live", check=False, timeout=60)
+        self.assertIn("did not release hostdev0", p.stderr)
+        self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci")
+        self.assertIn("<hostdev", virsh("dumpxml", "hp4").stdout)
+        # the guest lets go two seconds later: back to the host driver
+        wait_for(lambda: driver_of("0000:03:00.0") == "hinic", timeout=15,
+                 what="0000:03:00.0 back on hinic after the late DEVICE_DELETED")
+        wait_for(lambda: "<hostdev" not in virsh("dumpxml", "hp4").stdout,
+                 what="the host device to leave the live XML")
+        ev.send_signal(signal.SIGINT)
+        out = ev.communicate(timeout=30)[0]
+        self.assertIn("event 'device-removed' for domain 'hp4': hostdev0", out)
+        # the device is free for another domain, and the stop gives back nothing twice
+        virsh("create", xmlfile("hp5", [hostdev("0000:03:00.0")]))
+        virsh("destroy", "hp4")
+        self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci")
+        virsh("destroy", "hp5")
+        self.assertEqual(driver_of("0000:03:00.0"), "hinic")
+
     def test_restarted_daemon_still_knows_devices_in_use(self):
         virsh("create", xmlfile("rc1", [hostdev("0000:03:00.0")]))
         restart_daemon(signal.SIGKILL)

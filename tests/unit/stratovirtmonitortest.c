@@ -153,6 +153,13 @@ testSession(const void *data)
     CHECK_OK(virStratoVirtMonitorQueryBalloon(mon, T_CMD, &actual));
     SV_CHECK(actual == 256 * 1024 * 1024);
 
+    /* a disk plugged into the first root port, as the hot-plug does it */
+    CHECK_OK(virStratoVirtMonitorBlockdevAdd(mon, T_CMD, "drive-virtio-disk1",
+                                             "@IMG@/disk.raw", "raw", false, false,
+                                             NULL, 0));
+    CHECK_OK(virStratoVirtMonitorAddVirtioBlk(mon, T_CMD, "virtio-disk1",
+                                              "drive-virtio-disk1", "pci.1",
+                                              NULL, 0, 0, NULL, -1));
     CHECK_OK(virStratoVirtMonitorDelDevice(mon, T_CMD, "virtio-disk1"));
     CHECK_REFUSED(virStratoVirtMonitorDelDevice(mon, T_CMD, "no-such-device"),
                   v21 ? "id no-such-device not found" : "");
