@@ -97,6 +97,11 @@ stratovirtValidateInfoAddress(const virDomainDef *def,
                               const virDomainDeviceInfo *info,
                               const char *what)
 {
+    if (info->acpiIndex)
+        UNSUPPORTED(_("%1$s: <acpi index='%2$u'/> is not supported by StratoVirt (its devices have no ACPI index); remove it"),
+                    what, info->acpiIndex);
+    if (info->romfile || info->romenabled || info->rombar)
+        UNSUPPORTED(_("%1$s: <rom> is not supported by StratoVirt"), what);
     if (info->type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE)
         return 0;
 
@@ -494,8 +499,6 @@ stratovirtValidateHostdev(const virDomainHostdevDef *hostdev,
         UNSUPPORTED(_("%1$s: driver '%2$s' is not supported; StratoVirt uses <driver name='vfio'/>"),
                     what, virStratoVirtCompatHostdevPCIDriverTypeToString(
                               virStratoVirtCompatHostdevPCIDriver(pci)));
-    if (hostdev->info->romfile || hostdev->info->romenabled || hostdev->info->rombar)
-        UNSUPPORTED(_("%1$s: <rom> is not supported by StratoVirt"), what);
     if (hostdev->shareable || hostdev->readonly)
         UNSUPPORTED(_("%1$s: shareable and readonly do not apply to PCI devices"), what);
     if (stratovirtValidateInfoAddress(def, hostdev->info, what) < 0 ||
@@ -506,9 +509,13 @@ stratovirtValidateHostdev(const virDomainHostdevDef *hostdev,
 
 
 static int
-stratovirtValidateGraphics(const virDomainGraphicsDef *gfx)
+stratovirtValidateGraphics(const virDomainGraphicsDef *gfx,
+                           const virDomainDef *def)
 {
     const virDomainGraphicsListenDef *listen;
+
+    if (virStratoVirtDomainIsMicrovm(def))
+        UNSUPPORTED(_("graphics: microvm has no display device; remove <graphics> and <video> (virt-install: --graphics none)"));
 
     if (gfx->type != VIR_DOMAIN_GRAPHICS_TYPE_VNC)
         UNSUPPORTED(_("graphics type '%1$s' is not supported by StratoVirt; use type='vnc'"),
@@ -563,7 +570,7 @@ stratovirtValidateDeviceDef(const virDomainDeviceDef *dev,
         return stratovirtValidateHostdev(dev->data.hostdev, def);
 
     case VIR_DOMAIN_DEVICE_GRAPHICS:
-        return stratovirtValidateGraphics(dev->data.graphics);
+        return stratovirtValidateGraphics(dev->data.graphics, def);
 
     case VIR_DOMAIN_DEVICE_MEMBALLOON: {
         const virDomainMemballoonDef *b = dev->data.memballoon;
@@ -625,6 +632,8 @@ stratovirtValidateDeviceDef(const virDomainDeviceDef *dev,
 
         if (video->type == VIR_DOMAIN_VIDEO_TYPE_NONE)
             return 0;
+        if (virStratoVirtDomainIsMicrovm(def))
+            UNSUPPORTED(_("video: microvm has no display device; remove <graphics> and <video> (virt-install: --graphics none)"));
         if (video->type != VIR_DOMAIN_VIDEO_TYPE_VIRTIO)
             UNSUPPORTED(_("video model '%1$s' is not supported by StratoVirt; use <model type='virtio'/>"),
                         virDomainVideoTypeToString(video->type));
@@ -788,7 +797,7 @@ stratovirtValidateFeatures(const virDomainDef *def)
         case VIR_DOMAIN_FEATURE_ACPI:
             if (def->features[i] == VIR_TRISTATE_SWITCH_ON &&
                 virStratoVirtDomainIsMicrovm(def))
-                UNSUPPORTED(_("<acpi/>: microvm has no ACPI; remove it"));
+                UNSUPPORTED(_("<acpi/>: microvm has no ACPI; remove it (virt-install: --features acpi=off)"));
             if (def->features[i] != VIR_TRISTATE_SWITCH_ON &&
                 virStratoVirtDomainIsStandard(def))
                 UNSUPPORTED(_("<acpi/>: StratoVirt's standard machines always have ACPI"));

@@ -360,8 +360,12 @@ virStratoVirtCapsAddGuest(virCaps *caps,
                                     emulator, NULL, nmachineNames, machines);
     virCapabilitiesAddGuestDomain(guest, VIR_DOMAIN_VIRT_KVM,
                                   NULL, NULL, 0, NULL);
+    /* ACPI is per machine: q35 and virt always have it (the definition
+     * gets <acpi/> whatever it says), microvm never.  Off by default here,
+     * so that clients reading the capabilities (virt-install) write no
+     * <acpi/> for a microvm. */
     virCapabilitiesAddGuestFeatureWithToggle(guest, VIR_CAPS_GUEST_FEATURE_TYPE_ACPI,
-                                             true, false);
+                                             false, true);
     return 0;
 }
 

@@ -313,6 +313,20 @@ class Network(unittest.TestCase):
         self.assertGreaterEqual(after["rx_packets"] - before["rx_packets"], 5)
         self.assertGreaterEqual(after["tx_packets"] - before["tx_packets"], 5)
         self.assertGreater(after["rx_bytes"], before["rx_bytes"])
+
+        # and they are the tap's counters turned round (what the host's tap
+        # sends the guest receives): bracket a reading between two of sysfs
+        def tap_counters():
+            out = subprocess.run(["ip", "-s", "-j", "link", "show", tap], check=True,
+                                 capture_output=True, text=True).stdout
+            s64 = json.loads(out)[0]["stats64"]
+            return {"rx_bytes": s64["rx"]["bytes"], "tx_bytes": s64["tx"]["bytes"]}
+        low = tap_counters()
+        now = stats("net-traffic", tap)
+        high = tap_counters()
+        self.assertTrue(low["tx_bytes"] <= now["rx_bytes"] <= high["tx_bytes"], (low, now, high))
+        self.assertTrue(low["rx_bytes"] <= now["tx_bytes"] <= high["rx_bytes"], (low, now, high))
+        self.assertNotEqual(now["rx_bytes"], now["tx_bytes"], "rx and tx cannot be told apart")
         arp = virsh("domifaddr", "net-traffic", "--source", "arp").stdout
         self.assertIn(ip, arp)
         self.assertIn(mac, arp)

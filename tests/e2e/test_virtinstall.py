@@ -291,6 +291,35 @@ class VirtInstall(unittest.TestCase):
         # the next boot has no seed
         self.assertNotIn("cloudinit.iso", virsh("dumpxml", "--inactive", "vici").stdout)
 
+    def test_microvm_with_virt_install_defaults(self):
+        # virt-install reads ACPI from the capabilities: off by default
+        # there, so a microvm gets no <acpi/> (q35 and virt always have it)
+        os.makedirs(IMG, exist_ok=True)
+        disk = os.path.join(IMG, "vimv.raw")
+        with open(disk, "ab") as fh:
+            fh.truncate(1 << 20)
+        make_images(IMG, ["vmlinux-microvm"])
+        cmd = ["virt-install", "--connect", URI, "--name", "vimv", "--memory", "256",
+               "--vcpus", "1", "--machine", "microvm",
+               "--boot", "kernel=%s/vmlinux-microvm,kernel_args=console=ttyS0" % IMG,
+               "--disk", "path=%s,bus=virtio" % disk, "--osinfo", "linux2022",
+               "--import", "--noautoconsole"]
+        self.addCleanup(virsh, "undefine", "vimv", check=False)
+        self.addCleanup(virsh, "destroy", "vimv", check=False)
+        # virt-install gives every x86 guest VNC: microvm has no display
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("microvm has no display device", p.stderr)
+        self.assertIn("--graphics none", p.stderr)
+        p = subprocess.run(cmd + ["--graphics", "none"], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(virsh("domstate", "vimv").stdout.strip(), "running")
+        xml = virsh("dumpxml", "vimv").stdout
+        self.assertNotIn("<acpi/>", xml)
+        self.assertIn("<type arch='x86_64' machine='microvm'>hvm</type>", xml)
+        self.assertIn("virtio-blk-device", vmm_argv("vimv"))
+
     @standin_only("its qcow2 image is a zero-filled placeholder, which a real StratoVirt cannot open")
     def test_qcow2_image_without_a_format_is_refused_with_the_fix(self):
         # virt-install writes no <driver type> for a non-QEMU connection;
