@@ -218,6 +218,22 @@ class VirtInstall(unittest.TestCase):
         argv = vmm_argv("vicd")
         self.assertNotIn("scsi-cd", argv)
         self.assertIn("bootindex=0", argv.split("scsi-hd,")[1].split(" ")[0])
+        # change-media: StratoVirt has no live media change, the definition
+        # takes it for the next start
+        iso2 = os.path.join(IMG, "tools.iso")
+        with open(iso2, "ab") as fh:
+            fh.truncate(4 << 20)
+        p = virsh("change-media", "vicd", "sdb", iso2, "--insert", "--live", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no media change", p.stderr)
+        self.assertIn("--config", p.stderr)
+        self.assertNotIn("tools.iso", virsh("dumpxml", "vicd").stdout)
+        virsh("change-media", "vicd", "sdb", iso2, "--insert", "--config")
+        self.assertIn("<source file='%s'/>" % iso2, virsh("dumpxml", "--inactive", "vicd").stdout)
+        virsh("destroy", "vicd")
+        virsh("start", "vicd")
+        self.assertIn("file=%s,if=none,format=raw,readonly=on,media=cdrom" % iso2,
+                      vmm_argv("vicd"))
 
 
     @unittest.skipUnless(os.path.exists(OVMF_DESC), "needs Debian's ovmf (./run setup installs it)")
