@@ -26,6 +26,7 @@
 #include "stratovirt_interface.h"
 #include "virnetlink.h"
 #include "virnetdevbandwidth.h"
+#include "virnetdevvportprofile.h"
 #include "virnetdevvlan.h"
 #include "virtypedparam.h"
 #include "stratovirt_hotplug.h"
@@ -2046,6 +2047,19 @@ stratovirtDomainNetCheckChange(const virDomainNetDef *olddev,
         what = "vlan";
     else if (olddev->driver.virtio.queues != newdev->driver.virtio.queues)
         what = "driver queues";
+    else if (!virNetDevVPortProfileEqual(olddev->virtPortProfile, newdev->virtPortProfile))
+        what = "virtualport";
+    else if (olddev->type == VIR_DOMAIN_NET_TYPE_NETWORK &&
+             STRNEQ_NULLABLE(olddev->data.network.portgroup, newdev->data.network.portgroup))
+        what = "portgroup";
+    else if (olddev->type == VIR_DOMAIN_NET_TYPE_DIRECT &&
+             (STRNEQ_NULLABLE(olddev->data.direct.linkdev, newdev->data.direct.linkdev) ||
+              olddev->data.direct.mode != newdev->data.direct.mode))
+        what = "source dev or mode";
+    else if (olddev->isolatedPort != newdev->isolatedPort)
+        what = "port isolated";
+    else if (olddev->trustGuestRxFilters != newdev->trustGuestRxFilters)
+        what = "trustGuestRxFilters";
 
     if (what) {
         virReportError(VIR_ERR_OPERATION_UNSUPPORTED,

@@ -394,6 +394,21 @@ class Network(unittest.TestCase):
         self.assertIn("tap5c2a6f0e-3f", virsh("domiflist", "net-nova").stdout)
         s = stats("net-nova", "tap5c2a6f0e-3f")
         self.assertIn("rx_bytes", s)
+        # a live update changes link state (domif-setlink sends the whole
+        # interface back); any other change is refused, not dropped
+        virsh("domif-setlink", "net-nova", "tap5c2a6f0e-3f", "down")
+        self.assertIn("<link state='down'/>", virsh("dumpxml", "net-nova").stdout)
+        live = virsh("dumpxml", "net-nova").stdout
+        iface = re.search(r"<interface type='bridge'>.*?</interface>", live, re.S).group(0)
+        other = iface.replace(iface_id, "0a0b0c0d-1111-2222-3333-444455556666")
+        path = os.path.join(SB, "net-nova-upd.xml")
+        with open(path, "w") as f:
+            f.write(other)
+        p = virsh("update-device", "net-nova", path, "--live", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("virtualport cannot be changed while StratoVirt runs", p.stderr)
+        self.assertIn('iface-id="%s"' % iface_id,
+                      ovs("get", "Interface", "tap5c2a6f0e-3f", "external_ids"))
         virsh("destroy", "net-nova")
         self.assertNotIn("tap5c2a6f0e-3f", ovs("list-ports", "br-int").split())
         self.assertNoTaps(["tap5c2a6f0e-3f"])
