@@ -32,6 +32,9 @@ struct _virStratoVirtDomainObjPrivate {
     bool starting;          /* a start is under way (status saved early) */
     bool guestShutdown;     /* SHUTDOWN event seen or powerdown requested */
     bool pausedByUs;        /* the last STOP was asked for by an API */
+    bool fakeReboot;        /* a reboot asked the guest to power off: start
+                             * the VMM again when it has */
+    int rebootId;           /* the domain id a fake reboot keeps */
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
     off_t logOffset;        /* where this run's part of the domain log starts */
     int exitStatus;         /* the VMM's wait status once reaped, else -1 */

@@ -31,6 +31,7 @@
 #include "virtypedparam.h"
 #include "stratovirt_hotplug.h"
 #include "stratovirt_domain_addr.h"
+#include "stratovirt_power.h"
 #include "stratovirt_process.h"
 #include "stratovirt_security.h"
 #include "stratovirt_monitor.h"
@@ -1025,9 +1026,14 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     virStratoVirtDomainObjPrivate *priv;
     virDomainObj *vm;
+    virStratoVirtPowerMethod method;
     int ret = -1;
 
-    virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN, -1);
+    virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN |
+                  VIR_DOMAIN_SHUTDOWN_GUEST_AGENT |
+                  VIR_DOMAIN_SHUTDOWN_INITCTL |
+                  VIR_DOMAIN_SHUTDOWN_SIGNAL |
+                  VIR_DOMAIN_SHUTDOWN_PARAVIRT, -1);
 
     if (!(vm = stratovirtDomObjFromDomain(dom)))
         return -1;
@@ -1043,6 +1049,8 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
                        _("domain is not running; resume it before a shutdown"));
         goto endjob;
     }
+    if (virStratoVirtPowerChooseShutdown(vm->def, flags, &method) < 0)
+        goto endjob;
 
     if (!virStratoVirtCapsIsModern(priv->caps)) {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
@@ -1052,7 +1060,9 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
     }
 
     /* ACPI power button: the guest decides on aarch64 virt; on x86 q35 and
-     * microvm StratoVirt powers off at once. */
+     * microvm StratoVirt powers off at once (method POWER_OFF). A shutdown
+     * overrides a reboot asked for earlier. */
+    priv->fakeReboot = false;
     priv->guestShutdown = true;
     if (stratovirtDomainMonitorRun(vm, virStratoVirtMonitorSystemPowerdown) < 0) {
         if (virDomainObjIsActive(vm))
@@ -1096,16 +1106,74 @@ stratovirtDomainShutdown(virDomainPtr dom)
 
 
 static int
-stratovirtDomainResetCommon(virDomainPtr dom,
-                            bool reboot)
+stratovirtDomainReboot(virDomainPtr dom,
+                       unsigned int flags)
+{
+    virStratoVirtDomainObjPrivate *priv;
+    virStratoVirtPowerMethod method;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_REBOOT_ACPI_POWER_BTN |
+                  VIR_DOMAIN_REBOOT_GUEST_AGENT |
+                  VIR_DOMAIN_REBOOT_INITCTL |
+                  VIR_DOMAIN_REBOOT_SIGNAL |
+                  VIR_DOMAIN_REBOOT_PARAVIRT, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    priv = vm->privateData;
+    if (virDomainRebootEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjCheckActive(vm) < 0)
+        goto endjob;
+    if (!virStratoVirtCapsIsModern(priv->caps)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt %1$s has no system_powerdown (it came in StratoVirt 2.2): it cannot reboot a domain; destroy and start it instead"),
+                       priv->caps->versionStr);
+        goto endjob;
+    }
+    if (virStratoVirtPowerChooseReboot(vm->def, flags, &method) < 0)
+        goto endjob;
+    if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_RUNNING) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("domain is not running; resume it before a reboot"));
+        goto endjob;
+    }
+
+    /* The ACPI power button; when the guest has powered off, its VMM is
+     * started again (virStratoVirtPowerFakeReboot), unless <on_reboot> is
+     * destroy, which makes a reboot a shutdown, as for the QEMU driver. */
+    priv->fakeReboot = vm->def->onReboot != VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY;
+    if (stratovirtDomainMonitorRun(vm, virStratoVirtMonitorSystemPowerdown) < 0) {
+        priv->fakeReboot = false;
+        goto endjob;
+    }
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+/* A hard reset: StratoVirt's system_reset (a microvm would end) */
+static int
+stratovirtDomainReset(virDomainPtr dom,
+                      unsigned int flags)
 {
     virDomainObj *vm;
     int ret = -1;
 
+    virCheckFlags(0, -1);
+
     if (!(vm = stratovirtDomObjFromDomain(dom)))
         return -1;
-    if ((reboot ? virDomainRebootEnsureACL(dom->conn, vm->def, 0) :
-                  virDomainResetEnsureACL(dom->conn, vm->def)) < 0)
+    if (virDomainResetEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
         goto cleanup;
@@ -1135,24 +1203,6 @@ stratovirtDomainResetCommon(virDomainPtr dom,
  cleanup:
     virDomainObjEndAPI(&vm);
     return ret;
-}
-
-
-static int
-stratovirtDomainReboot(virDomainPtr dom,
-                       unsigned int flags)
-{
-    virCheckFlags(VIR_DOMAIN_REBOOT_ACPI_POWER_BTN | VIR_DOMAIN_REBOOT_DEFAULT, -1);
-    return stratovirtDomainResetCommon(dom, true);
-}
-
-
-static int
-stratovirtDomainReset(virDomainPtr dom,
-                      unsigned int flags)
-{
-    virCheckFlags(0, -1);
-    return stratovirtDomainResetCommon(dom, false);
 }
 
 

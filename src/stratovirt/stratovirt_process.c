@@ -36,6 +36,7 @@
 #include "stratovirt_interface.h"
 #include "stratovirt_hotplug.h"
 #include "stratovirt_monitor.h"
+#include "stratovirt_power.h"
 #include "stratovirt_process.h"
 #include "stratovirt_security.h"
 #include "viralloc.h"
@@ -662,6 +663,13 @@ stratovirtProcessWorker(void *opaque)
     VIR_DEBUG("domain %s: VMM gone, reason %s", vm->def->name,
               virDomainShutoffReasonTypeToString(reason));
 
+    if (work->type == STRATOVIRT_WORK_EOF && priv->fakeReboot &&
+        reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN) {
+        /* the guest powered off for a reboot: start it again */
+        virStratoVirtPowerFakeReboot(driver, vm);
+        goto endjob;
+    }
+
     virStratoVirtProcessStop(driver, vm, reason);
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventLifecycleNewFromObj(vm,
@@ -1103,12 +1111,17 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         return -1;
 
     /* From here on the domain counts as active (Stop releases this) */
-    vm->def->id = g_atomic_int_add(&driver->nextvmid, 1);
+    if ((flags & VIR_STRATOVIRT_START_REBOOT) && priv->rebootId > 0)
+        vm->def->id = priv->rebootId;
+    else
+        vm->def->id = g_atomic_int_add(&driver->nextvmid, 1);
+    priv->rebootId = 0;
     if (driver->inhibitCallback)
         driver->inhibitCallback(true, driver->inhibitOpaque);
     priv->beingDestroyed = false;
     priv->guestShutdown = false;
     priv->pausedByUs = false;
+    priv->fakeReboot = false;
     priv->balloonActual = 0;
     priv->exitStatus = -1;
     g_clear_object(&priv->caps);

@@ -12,6 +12,8 @@
 typedef enum {
     VIR_STRATOVIRT_START_PAUSED = (1 << 0),
     VIR_STRATOVIRT_START_AUTODESTROY = (1 << 1),
+    /* a fake reboot: the domain keeps its id (priv->rebootId) */
+    VIR_STRATOVIRT_START_REBOOT = (1 << 2),
 } virStratoVirtStartFlags;
 
 int virStratoVirtProcessStart(virStratoVirtDriver *driver,

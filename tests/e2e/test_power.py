@@ -1,0 +1,265 @@
+#!/usr/bin/python3
+"""Graceful shutdown and reboot through stock virsh and python-libvirt.
+
+StratoVirt's system_powerdown is an ACPI power button only on the aarch64
+'virt' machine (POWERDOWN, then the guest's SHUTDOWN); on x86 'q35' and
+microvm it powers off at once (shared/stratovirt-contract.md §3.4).  So:
+- aarch64 virt: shutdown --mode acpi asks the guest; reboot is the guest's
+  power-off followed by a new VMM with the same definition (a fake reboot,
+  as the QEMU driver's), with the events of a graceful reboot;
+- x86 q35: a reboot is refused by name (reset is the hard one), so is
+  shutdown --mode acpi; the default shutdown stays StratoVirt's power-off;
+- modes no StratoVirt machine has are refused by name.
+
+The aarch64 cases run on this x86_64 host through tests/shim/archshim.so:
+the sandbox's daemon is restarted with uname(2) saying aarch64, and the
+StratoVirt stand-in it starts (STANDIN_ARCH=aarch64, passed on through
+stratovirt.conf's vmm_environment_pass) plays StratoVirt's aarch64 build (its
+system_powerdown on 'virt' sends POWERDOWN, then SHUTDOWN with
+guest:true and exits 0, as the real one does when the guest powers off).
+"""
+
+import os
+import subprocess
+import signal
+import time
+import unittest
+
+import libvirt
+
+from svtest import (SB, URI, virsh, main, wait_for, pid_alive, stop_daemon, start_daemon,
+                    driver_conf_path, set_driver_conf)
+import test_lifecycle as tl
+
+SHIM = os.path.join(os.environ.get("BUILD", ""), "tests", "archshim.so")
+
+
+def aarch64_xml(name, on_reboot=None):
+    img = tl.images()
+    extra = "<on_reboot>%s</on_reboot>" % on_reboot if on_reboot else ""
+    return """<domain type='kvm'>
+  <name>{name}</name>
+  <memory unit='MiB'>512</memory>
+  <vcpu>2</vcpu>
+  <os>
+    <type arch='aarch64' machine='virt'>hvm</type>
+    <kernel>{img}/vmlinux</kernel>
+    <initrd>{img}/initrd.img</initrd>
+    <cmdline>console=ttyAMA0 root=/dev/vda</cmdline>
+  </os>
+  {extra}
+  <devices>
+    <disk type='file' device='disk'>
+      <source file='{img}/rootfs.raw'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <console type='pty'><target type='virtio' port='0'/></console>
+  </devices>
+</domain>
+""".format(name=name, img=img, extra=extra)
+
+
+class VirshEvents:
+    """`virsh event --all --loop` as a user would watch it"""
+
+    def __init__(self):
+        self.p = subprocess.Popen(["/usr/bin/virsh", "event", "--all", "--loop",
+                                   "--timeout", "60"],
+                                  stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+
+    def close(self):
+        self.p.send_signal(signal.SIGINT)
+        return self.p.communicate(timeout=15)[0]
+
+
+def refused(*args):
+    p = virsh(*args, check=False)
+    return p.returncode, p.stderr
+
+
+@unittest.skipUnless(tl.STATE, "the power tests need the system instance (root sandbox)")
+class X86(unittest.TestCase):
+    """q35: no ACPI power button, so nothing graceful to do"""
+
+    @classmethod
+    def setUpClass(cls):
+        tl.set_faults({})
+        virsh("create", tl.xmlfile("px1"))
+
+    @classmethod
+    def tearDownClass(cls):
+        virsh("destroy", "px1", check=False)
+
+    def test_reboot_is_refused_not_a_hard_reset(self):
+        pid = tl.vmm_pid("px1")
+        for mode in ([], ["--mode", "acpi"]):
+            rc, err = refused("reboot", "px1", *mode)
+            self.assertNotEqual(rc, 0)
+            self.assertIn("'q35' machine cannot reboot the guest gracefully", err)
+            self.assertIn("virsh reset", err)
+        # nothing happened to the guest
+        self.assertEqual(tl.vmm_pid("px1"), pid)
+        self.assertEqual(tl.state("px1"), "running (booted)")
+        # the hard reset is still there, under its own name
+        virsh("reset", "px1")
+        self.assertEqual(tl.vmm_pid("px1"), pid)
+
+    def test_acpi_shutdown_is_refused_on_q35(self):
+        rc, err = refused("shutdown", "px1", "--mode", "acpi")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("'q35' machine has no ACPI power button", err)
+        self.assertEqual(tl.state("px1"), "running (booted)")
+
+    def test_modes_no_machine_has_are_refused_by_name(self):
+        conn = libvirt.open(URI)
+        dom = conn.lookupByName("px1")
+        for flag, word in ((libvirt.VIR_DOMAIN_SHUTDOWN_INITCTL, "initctl"),
+                           (libvirt.VIR_DOMAIN_SHUTDOWN_SIGNAL, "signal"),
+                           (libvirt.VIR_DOMAIN_SHUTDOWN_PARAVIRT, "paravirt"),
+                           (libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT, "agent")):
+            for call in (dom.shutdownFlags, dom.reboot):
+                with self.assertRaises(libvirt.libvirtError) as cm:
+                    call(flag)
+                self.assertEqual(cm.exception.get_error_code(),
+                                 libvirt.VIR_ERR_CONFIG_UNSUPPORTED)
+                self.assertIn("--mode " + word, str(cm.exception))
+        self.assertEqual(dom.state()[0], libvirt.VIR_DOMAIN_RUNNING)
+        conn.close()
+
+
+@unittest.skipUnless(tl.STATE, "the power tests need the system instance (root sandbox)")
+@unittest.skipUnless(os.path.exists(SHIM), "tests/archshim.so is not built")
+class AArch64Virt(unittest.TestCase):
+    """virt: the ACPI power button, and the fake reboot"""
+
+    @classmethod
+    def setUpClass(cls):
+        tl.set_faults({})
+        stop_daemon()
+        with open(driver_conf_path()) as f:
+            cls.conf = f.read()
+        # the VMM gets a clean environment: the shim is passed on by name
+        set_driver_conf(cls.conf + '\nvmm_environment_pass = [ "LD_PRELOAD", "SVTEST_UNAME_MACHINE", "STANDIN_ARCH" ]\n')
+        os.environ["LD_PRELOAD"] = SHIM
+        os.environ["SVTEST_UNAME_MACHINE"] = "aarch64"
+        os.environ["STANDIN_ARCH"] = "aarch64"
+        try:
+            start_daemon()
+        finally:
+            del os.environ["LD_PRELOAD"]
+            del os.environ["SVTEST_UNAME_MACHINE"]
+            del os.environ["STANDIN_ARCH"]
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in ("pa1", "pa2", "pa3", "pa4"):
+            virsh("destroy", n, check=False)
+            virsh("undefine", n, check=False)
+        stop_daemon()
+        set_driver_conf(cls.conf)
+        start_daemon()
+
+    def setUp(self):
+        tl.set_faults({})
+
+    def define(self, name, **kw):
+        path = tl.write(os.path.join(SB, name + ".xml"), aarch64_xml(name, **kw))
+        virsh("define", path)
+
+    def test_capabilities_offer_virt(self):
+        caps = virsh("capabilities").stdout
+        self.assertIn("<arch name='aarch64'>", caps)
+        self.assertIn(">virt</machine>", caps)
+
+    def test_acpi_reboot_is_a_guest_power_off_and_a_new_vmm(self):
+        self.define("pa1")
+        virsh("start", "pa1")
+        domid = virsh("domid", "pa1").stdout.strip()
+        old = tl.vmm_pid("pa1")
+        ev = tl.Events()
+        watch = VirshEvents()
+        try:
+            virsh("reboot", "pa1", "--mode", "acpi")
+            # the guest powers off, its VMM exits in order, a new one runs
+            wait_for(lambda: not pid_alive(old), what="the old VMM to exit")
+            ev.wait("pa1", libvirt.VIR_DOMAIN_EVENT_RESUMED,
+                    libvirt.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED)
+            new = tl.vmm_pid("pa1")
+            self.assertNotEqual(new, old)
+            self.assertTrue(pid_alive(new))
+            self.assertEqual(tl.state("pa1"), "running (booted)")
+            # a reboot, not a stop and a start: same id, no stopped event
+            self.assertEqual(virsh("domid", "pa1").stdout.strip(), domid)
+            with ev.lock:
+                seen = [(e, d) for n, e, d in ev.events if n == "pa1"]
+            self.assertEqual(seen, [(libvirt.VIR_DOMAIN_EVENT_SHUTDOWN,
+                                     libvirt.VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED),
+                                    (libvirt.VIR_DOMAIN_EVENT_RESUMED,
+                                     libvirt.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED)])
+            # the new VMM got the same definition
+            with open("/proc/%d/cmdline" % new) as f:
+                self.assertIn("virt,accel=kvm,gic-version=3", f.read().split("\0"))
+        finally:
+            ev.close()
+            out = watch.close()
+        self.assertIn("event 'lifecycle' for domain 'pa1': Shutdown Finished", out)
+        self.assertIn("event 'reboot' for domain 'pa1'", out)
+        self.assertIn("event 'lifecycle' for domain 'pa1': Resumed Unpaused", out)
+        self.assertNotIn("Stopped", out)
+        self.assertNotIn("Started", out)
+        virsh("destroy", "pa1")
+
+    def test_default_reboot_of_python_libvirt_reboots_too(self):
+        self.define("pa2")
+        conn = libvirt.open(URI)
+        dom = conn.lookupByName("pa2")
+        dom.create()
+        old = tl.vmm_pid("pa2")
+        dom.reboot(0)
+        wait_for(lambda: not pid_alive(old), what="the old VMM to exit")
+        wait_for(lambda: dom.state() == [libvirt.VIR_DOMAIN_RUNNING,
+                                         libvirt.VIR_DOMAIN_RUNNING_BOOTED],
+                 what="pa2 to run again")
+        self.assertNotEqual(tl.vmm_pid("pa2"), old)
+        dom.destroy()
+        conn.close()
+
+    def test_a_guest_that_ignores_the_button_keeps_running(self):
+        self.define("pa3")
+        tl.set_faults({"pa3": {"ignore_powerdown": True}})
+        virsh("start", "pa3")
+        pid = tl.vmm_pid("pa3")
+        virsh("reboot", "pa3")
+        p = virsh("shutdown", "pa3")
+        self.assertEqual(p.returncode, 0)
+        time.sleep(1)
+        self.assertTrue(pid_alive(pid))
+        self.assertEqual(tl.state("pa3"), "running (booted)")
+        virsh("destroy", "pa3")
+
+    def test_acpi_shutdown_asks_the_guest_and_on_reboot_destroy_shuts_down(self):
+        self.define("pa4", on_reboot="destroy")
+        ev = tl.Events()
+        try:
+            virsh("start", "pa4")
+            virsh("shutdown", "pa4", "--mode", "acpi")
+            ev.wait("pa4", libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                    libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
+            self.assertEqual(tl.state("pa4"), "shut off (shutdown)")
+            # <on_reboot>destroy</on_reboot>: a reboot is a shutdown
+            virsh("start", "pa4")
+            old = tl.vmm_pid("pa4")
+            with ev.lock:
+                ev.events.clear()
+            virsh("reboot", "pa4")
+            ev.wait("pa4", libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                    libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
+            self.assertFalse(pid_alive(old))
+            self.assertEqual(tl.state("pa4"), "shut off (shutdown)")
+        finally:
+            ev.close()
+
+
+if __name__ == "__main__":
+    main()
