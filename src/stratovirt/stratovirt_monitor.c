@@ -1076,6 +1076,65 @@ virStratoVirtMonitorSetBalloon(virStratoVirtMonitor *mon,
 
 
 /**
+ * virStratoVirtMonitorMigrateToFile:
+ * @dir: the directory StratoVirt writes its snapshot into (it creates the
+ *       last component: 'memory' and 'state' go there)
+ *
+ * migrate with a file: URI, StratoVirt's snapshot.  It is written before
+ * the reply comes (2.4.0 and 2.5.0), and does not pause the guest itself:
+ * the caller stops it first.  A refusal is quoted (e.g. "Failed to create
+ * snapshot dir: ...").
+ */
+int
+virStratoVirtMonitorMigrateToFile(virStratoVirtMonitor *mon,
+                                  unsigned int timeout,
+                                  const char *dir)
+{
+    g_autoptr(virJSONValue) args = NULL;
+    g_autofree char *uri = g_strdup_printf("file:%s", dir);
+
+    if (virJSONValueObjectAdd(&args, "s:uri", uri, NULL) < 0)
+        return -1;
+    return stratovirtMonitorCommand(mon, "migrate", g_steal_pointer(&args),
+                                    timeout, NULL);
+}
+
+
+VIR_ENUM_IMPL(virStratoVirtMonitorMigrationStatus,
+              VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_LAST,
+              "none", "setup", "active", "completed", "failed", "canceled");
+
+
+/**
+ * virStratoVirtMonitorQueryMigrate:
+ *
+ * query-migrate: {"status": "none|setup|active|completed|failed|canceled"}
+ * (a VMM that never migrated says "setup")
+ */
+int
+virStratoVirtMonitorQueryMigrate(virStratoVirtMonitor *mon,
+                                 unsigned int timeout,
+                                 virStratoVirtMonitorMigrationStatus *status)
+{
+    g_autoptr(virJSONValue) ret = NULL;
+    const char *str;
+    int st;
+
+    if (stratovirtMonitorCommand(mon, "query-migrate", NULL, timeout, &ret) < 0)
+        return -1;
+    if (!(str = virJSONValueObjectGetString(ret, "status")) ||
+        (st = virStratoVirtMonitorMigrationStatusTypeFromString(str)) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt's query-migrate reply has no known status: '%1$s'"),
+                       NULLSTR(str));
+        return -1;
+    }
+    *status = st;
+    return 0;
+}
+
+
+/**
  * virStratoVirtMonitorAddVFIODevice:
  * @alias: the device's id
  * @bus: the root port's id ("pci.N")

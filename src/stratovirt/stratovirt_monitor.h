@@ -152,3 +152,22 @@ int virStratoVirtMonitorAddVirtioBlk(virStratoVirtMonitor *mon,
                                      unsigned int queueSize,
                                      const char *iothread,
                                      int bootIndex);
+
+int virStratoVirtMonitorMigrateToFile(virStratoVirtMonitor *mon,
+                                      unsigned int timeout,
+                                      const char *dir);
+
+typedef enum {
+    VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_NONE = 0,
+    VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_SETUP,
+    VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_ACTIVE,
+    VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_COMPLETED,
+    VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_FAILED,
+    VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_CANCELED,
+    VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_LAST
+} virStratoVirtMonitorMigrationStatus;
+VIR_ENUM_DECL(virStratoVirtMonitorMigrationStatus);
+
+int virStratoVirtMonitorQueryMigrate(virStratoVirtMonitor *mon,
+                                     unsigned int timeout,
+                                     virStratoVirtMonitorMigrationStatus *status);

@@ -342,6 +342,74 @@ testMicrovmReset(const void *data)
 }
 
 
+/* migrate to a file (StratoVirt's snapshot): refused with StratoVirt's
+ * reason for a directory it cannot create, written before the reply for a
+ * stopped guest; query-migrate follows (tests/qmp/record-save.py) */
+static int
+testSave(const void *data)
+{
+    const Recording *r = data;
+    svMonitorTest *t = newRecorded(r);
+    virStratoVirtMonitor *mon = NULL;
+    virStratoVirtMonitorMigrationStatus st;
+    int rc = -1;
+
+    SV_CHECK(t);
+    if (!(mon = svMonitorTestOpen(t, T_CMD)))
+        goto cleanup;
+    if (virStratoVirtMonitorQueryMigrate(mon, T_CMD, &st) < 0 ||
+        st != VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_SETUP)
+        goto cleanup;
+    if (virStratoVirtMonitorMigrateToFile(mon, T_CMD, "@IMG@/nosuchdir/sub") == 0 ||
+        !lastErrorIs(VIR_ERR_OPERATION_FAILED, "Failed to create snapshot dir"))
+        goto cleanup;
+    if (virStratoVirtMonitorQueryMigrate(mon, T_CMD, &st) < 0 ||
+        st != VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_FAILED)
+        goto cleanup;
+    if (virStratoVirtMonitorStop(mon, T_CMD) < 0 ||
+        virStratoVirtMonitorMigrateToFile(mon, T_CMD, "@IMG@/save") < 0)
+        goto cleanup;
+    if (virStratoVirtMonitorQueryMigrate(mon, T_CMD, &st) < 0 ||
+        st != VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_COMPLETED)
+        goto cleanup;
+    if (checkStatus(mon, false) < 0)
+        goto cleanup;
+    rc = 0;
+
+ cleanup:
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
+/* -incoming file: on 2.5.0 (seccomp off): QMP answers once the restore is
+ * done, the guest running, query-migrate completed */
+static int
+testRestored(const void *data)
+{
+    const Recording *r = data;
+    svMonitorTest *t = newRecorded(r);
+    virStratoVirtMonitor *mon = NULL;
+    virStratoVirtMonitorMigrationStatus st;
+    int rc = -1;
+
+    SV_CHECK(t);
+    if (!(mon = svMonitorTestOpen(t, T_CMD)))
+        goto cleanup;
+    if (checkStatus(mon, true) < 0 ||
+        virStratoVirtMonitorQueryMigrate(mon, T_CMD, &st) < 0 ||
+        st != VIR_STRATOVIRT_MONITOR_MIGRATION_STATUS_COMPLETED)
+        goto cleanup;
+    rc = 0;
+
+ cleanup:
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
 /* 2.1.0 with RUST_BACKTRACE in its environment: a refused vfio-pci
  * device_add kills the VMM (seccomp) instead of an error reply */
 static int
@@ -678,7 +746,14 @@ main(int argc, char **argv)
 
             static const Recording backtrace = { "2.1.0", "q35-session-rust-backtrace" };
 
+            static const Recording save24 = { "2.4.0", "q35-save" };
+            static const Recording save25 = { "2.5.0", "q35-save" };
+            static const Recording restored = { "2.5.0", "q35-restore-noseccomp" };
+
             svTestRun("StratoVirt 2.5.0 microvm-noseccomp", testMicrovm, &noseccomp);
+            svTestRun("StratoVirt 2.4.0 q35-save", testSave, &save24);
+            svTestRun("StratoVirt 2.5.0 q35-save", testSave, &save25);
+            svTestRun("StratoVirt 2.5.0 q35-restore-noseccomp", testRestored, &restored);
             svTestRun("StratoVirt 2.1.0 q35-session-rust-backtrace", testBacktraceKill, &backtrace);
         }
     } else {
