@@ -770,8 +770,8 @@ stratovirtValidateOS(const virDomainDef *def)
     if (def->os.cmdline && (def->os.cmdline[0] == '-' || strpbrk(def->os.cmdline, "\n\r")))
         UNSUPPORTED(_("<cmdline> must not start with '-' or contain line breaks"));
     if (def->os.dtb || virStratoVirtCompatDefHasACPITables(def) || def->os.bootmenu || def->os.bios.useserial ||
-        def->os.smbios_mode || def->os.init)
-        UNSUPPORTED(_("<os>: dtb, acpi table, bootmenu, bios, smbios and init are not supported by StratoVirt"));
+        def->os.init)
+        UNSUPPORTED(_("<os>: dtb, acpi table, bootmenu, bios and init are not supported by StratoVirt"));
     for (i = 0; i < def->os.nBootDevs; i++) {
         if (def->os.bootDevs[i] != VIR_DOMAIN_BOOT_DISK &&
             def->os.bootDevs[i] != VIR_DOMAIN_BOOT_CDROM)
@@ -820,11 +820,110 @@ stratovirtValidateFeatures(const virDomainDef *def)
                 UNSUPPORTED(_("<gic version='%1$s'/>: StratoVirt emulates GICv3 only"),
                             virGICVersionTypeToString(def->gic_version));
             break;
+        case VIR_DOMAIN_FEATURE_VMCOREINFO:
+            /* QEMU's vmcoreinfo device lets the host's dump-guest-memory
+             * find the guest kernel's crash data; StratoVirt has neither */
+            if (def->features[i] == VIR_TRISTATE_SWITCH_ON)
+                UNSUPPORTED(_("<vmcoreinfo/>: StratoVirt has no vmcoreinfo device and no guest memory dump for it to serve; remove it (kdump inside the guest works without it)"));
+            break;
         default:
             UNSUPPORTED(_("feature <%1$s/> is not supported by StratoVirt"),
                         virDomainFeatureTypeToString(i));
         }
     }
+    return 0;
+}
+
+
+/* One SMBIOS string for StratoVirt's -smbios: @what is its XML spelling */
+static int
+stratovirtValidateSmbiosValue(const char *what,
+                              const char *value)
+{
+    return virStratoVirtValidateCmdlineValue(what, value);
+}
+
+
+/*
+ * <sysinfo type='smbios'> with <os><smbios mode='sysinfo'/>: the tables
+ * and strings StratoVirt's -smbios has keys for (types 0, 1, 2 and 3,
+ * each once; libvirt's domain XML has no types 4 and 17).  A <sysinfo> the guest would not see is refused rather
+ * than kept for nothing.
+ */
+static int
+stratovirtValidateSmbios(const virDomainDef *def)
+{
+    const virSysinfoDef *si = NULL;
+    size_t i;
+
+    for (i = 0; i < def->nsysinfo; i++) {
+        if (def->sysinfo[i]->type != VIR_SYSINFO_SMBIOS)
+            UNSUPPORTED(_("<sysinfo type='fwcfg'>: StratoVirt has no firmware configuration entries; only <sysinfo type='smbios'> is supported"));
+        si = def->sysinfo[i];
+    }
+
+    switch ((virDomainSmbiosMode) def->os.smbios_mode) {
+    case VIR_DOMAIN_SMBIOS_NONE:
+    case VIR_DOMAIN_SMBIOS_EMULATE:
+        if (si)
+            UNSUPPORTED(_("<sysinfo type='smbios'> reaches the guest only with <os><smbios mode='sysinfo'/></os>; add it (virt-install: --sysinfo ... sets both) or remove the <sysinfo>"));
+        return 0;
+    case VIR_DOMAIN_SMBIOS_HOST:
+        UNSUPPORTED(_("<smbios mode='host'> is not supported by StratoVirt; give the strings in <sysinfo type='smbios'> with <smbios mode='sysinfo'/>"));
+    case VIR_DOMAIN_SMBIOS_SYSINFO:
+    case VIR_DOMAIN_SMBIOS_LAST:
+        break;
+    }
+
+    if (!si)
+        UNSUPPORTED(_("<smbios mode='sysinfo'/> needs a <sysinfo type='smbios'> element"));
+    if (!virStratoVirtDomainIsStandard(def))
+        UNSUPPORTED(_("<smbios mode='sysinfo'/>: microvm has no SMBIOS tables; use a standard machine (q35 or virt)"));
+
+    if (si->bios) {
+        if (si->bios->release)
+            UNSUPPORTED(_("<sysinfo><bios><entry name='release'>: StratoVirt's SMBIOS type 0 has vendor, version and date only"));
+        if (stratovirtValidateSmbiosValue("<bios><entry name='vendor'>", si->bios->vendor) < 0 ||
+            stratovirtValidateSmbiosValue("<bios><entry name='version'>", si->bios->version) < 0 ||
+            stratovirtValidateSmbiosValue("<bios><entry name='date'>", si->bios->date) < 0)
+            return -1;
+    }
+    if (si->system) {
+        const virSysinfoSystemDef *sys = si->system;
+
+        if (stratovirtValidateSmbiosValue("<system><entry name='manufacturer'>", sys->manufacturer) < 0 ||
+            stratovirtValidateSmbiosValue("<system><entry name='product'>", sys->product) < 0 ||
+            stratovirtValidateSmbiosValue("<system><entry name='version'>", sys->version) < 0 ||
+            stratovirtValidateSmbiosValue("<system><entry name='serial'>", sys->serial) < 0 ||
+            stratovirtValidateSmbiosValue("<system><entry name='sku'>", sys->sku) < 0 ||
+            stratovirtValidateSmbiosValue("<system><entry name='family'>", sys->family) < 0)
+            return -1;
+    }
+    if (si->nbaseBoard > 1)
+        UNSUPPORTED(_("<sysinfo>: StratoVirt has one SMBIOS type 2 table; give one <baseBoard>"));
+    if (si->nbaseBoard == 1) {
+        const virSysinfoBaseBoardDef *bb = &si->baseBoard[0];
+
+        if (stratovirtValidateSmbiosValue("<baseBoard><entry name='manufacturer'>", bb->manufacturer) < 0 ||
+            stratovirtValidateSmbiosValue("<baseBoard><entry name='product'>", bb->product) < 0 ||
+            stratovirtValidateSmbiosValue("<baseBoard><entry name='version'>", bb->version) < 0 ||
+            stratovirtValidateSmbiosValue("<baseBoard><entry name='serial'>", bb->serial) < 0 ||
+            stratovirtValidateSmbiosValue("<baseBoard><entry name='asset'>", bb->asset) < 0 ||
+            stratovirtValidateSmbiosValue("<baseBoard><entry name='location'>", bb->location) < 0)
+            return -1;
+    }
+    if (si->chassis) {
+        const virSysinfoChassisDef *ch = si->chassis;
+
+        if (stratovirtValidateSmbiosValue("<chassis><entry name='manufacturer'>", ch->manufacturer) < 0 ||
+            stratovirtValidateSmbiosValue("<chassis><entry name='version'>", ch->version) < 0 ||
+            stratovirtValidateSmbiosValue("<chassis><entry name='serial'>", ch->serial) < 0 ||
+            stratovirtValidateSmbiosValue("<chassis><entry name='asset'>", ch->asset) < 0 ||
+            stratovirtValidateSmbiosValue("<chassis><entry name='sku'>", ch->sku) < 0)
+            return -1;
+    }
+    if (si->oemStrings && si->oemStrings->nvalues)
+        UNSUPPORTED(_("<sysinfo><oemStrings>: StratoVirt has no SMBIOS type 11 table; remove them"));
     return 0;
 }
 
@@ -952,9 +1051,11 @@ stratovirtValidateDomainDef(const virDomainDef *def,
         UNSUPPORTED(_("<seclabel model='%1$s'>: this driver labels with DAC only (libvirt's AppArmor and SELinux drivers confine with profiles written for QEMU); use model='dac' (for example <label>+107:+107</label>) or type='none'"),
                     NULLSTR(model));
     }
-    if (def->blkio.weight || def->blkio.ndevices || def->resource || def->sysinfo ||
-        def->idmap.nuidmap || def->keywrap || def->sec || def->nsysinfo)
-        UNSUPPORTED(_("<blkiotune>, <resource>, <sysinfo>, <idmap>, <keywrap> and <launchSecurity> are not supported by StratoVirt"));
+    if (def->blkio.weight || def->blkio.ndevices || def->resource ||
+        def->idmap.nuidmap || def->keywrap || def->sec)
+        UNSUPPORTED(_("<blkiotune>, <resource>, <idmap>, <keywrap> and <launchSecurity> are not supported by StratoVirt"));
+    if (stratovirtValidateSmbios(def) < 0)
+        return -1;
 
     if (virStratoVirtDomainIsMicrovm(def)) {
         size_t nblk = 0, nnet = 0;

@@ -23,6 +23,7 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virstring.h"
+#include "viruuid.h"
 #include "stratovirt_i18n.h"
 
 #include "stratovirt_error.h"
@@ -642,6 +643,97 @@ stratovirtBuildSerialAndConsoles(virCommand *cmd,
 }
 
 
+/* One -smbios word: "type=N" and each key whose value is set */
+static void
+stratovirtBuildSmbiosTable(virCommand *cmd,
+                           unsigned int type,
+                           const char *const *keys,
+                           const char *const *values,
+                           size_t nkeys)
+{
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    bool any = false;
+    size_t i;
+
+    virBufferAsprintf(&buf, "type=%u", type);
+    for (i = 0; i < nkeys; i++) {
+        if (!values[i])
+            continue;
+        virBufferAsprintf(&buf, ",%s=%s", keys[i], values[i]);
+        any = true;
+    }
+    if (any)
+        stratovirtAddArgBuffer(cmd, "-smbios", &buf);
+}
+
+
+/*
+ * <os><smbios mode='sysinfo'/> with <sysinfo type='smbios'>: StratoVirt's
+ * -smbios type=0|1|2|3 (2.3.0 and later), each type once.  Type 1 also
+ * carries the domain's UUID (libvirt checked that a <sysinfo> uuid entry
+ * matches it), as StratoVirt ignores -uuid.  Validation refused the
+ * entries StratoVirt has no key for.  (StratoVirt's types 4 and 17 have
+ * no domain XML: libvirt parses <processor> and <memory_device> only in
+ * the host's sysinfo.)
+ */
+static void
+stratovirtBuildSmbios(virCommand *cmd,
+                      const virDomainDef *def)
+{
+    const virSysinfoDef *si = NULL;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    size_t i;
+
+    if (def->os.smbios_mode != VIR_DOMAIN_SMBIOS_SYSINFO)
+        return;
+    for (i = 0; i < def->nsysinfo; i++) {
+        if (def->sysinfo[i]->type == VIR_SYSINFO_SMBIOS)
+            si = def->sysinfo[i];
+    }
+    if (!si)
+        return;
+    virUUIDFormat(def->uuid, uuid);
+
+    if (si->bios) {
+        const char *keys[] = { "vendor", "version", "date" };
+        const char *values[] = { si->bios->vendor, si->bios->version, si->bios->date };
+
+        stratovirtBuildSmbiosTable(cmd, 0, keys, values, G_N_ELEMENTS(keys));
+    }
+    {
+        const virSysinfoSystemDef *sys = si->system;
+        const char *keys[] = { "manufacturer", "product", "version", "serial",
+                               "uuid", "sku", "family" };
+        const char *values[] = { sys ? sys->manufacturer : NULL,
+                                 sys ? sys->product : NULL,
+                                 sys ? sys->version : NULL,
+                                 sys ? sys->serial : NULL,
+                                 uuid,
+                                 sys ? sys->sku : NULL,
+                                 sys ? sys->family : NULL };
+
+        stratovirtBuildSmbiosTable(cmd, 1, keys, values, G_N_ELEMENTS(keys));
+    }
+    if (si->nbaseBoard) {
+        const virSysinfoBaseBoardDef *bb = &si->baseBoard[0];
+        const char *keys[] = { "manufacturer", "product", "version", "serial",
+                               "asset", "location" };
+        const char *values[] = { bb->manufacturer, bb->product, bb->version,
+                                 bb->serial, bb->asset, bb->location };
+
+        stratovirtBuildSmbiosTable(cmd, 2, keys, values, G_N_ELEMENTS(keys));
+    }
+    if (si->chassis) {
+        const char *keys[] = { "manufacturer", "version", "serial", "asset", "sku" };
+        const char *values[] = { si->chassis->manufacturer, si->chassis->version,
+                                 si->chassis->serial, si->chassis->asset,
+                                 si->chassis->sku };
+
+        stratovirtBuildSmbiosTable(cmd, 3, keys, values, G_N_ELEMENTS(keys));
+    }
+}
+
+
 static int
 stratovirtBuildMisc(virCommand *cmd,
                     const virDomainDef *def,
@@ -881,6 +973,15 @@ virStratoVirtCheckCaps(const virDomainDef *def,
                                       "<hostdev> (PCI passthrough with VFIO)") < 0)
         return -1;
 
+    /* -smbios came in StratoVirt 2.3.0 */
+    if (def->os.smbios_mode == VIR_DOMAIN_SMBIOS_SYSINFO &&
+        caps->version < VIR_STRATOVIRT_VERSION_SMBIOS) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt %1$s has no -smbios (it came in StratoVirt 2.3.0), so <sysinfo type='smbios'> with <smbios mode='sysinfo'/> cannot reach the guest; use StratoVirt 2.3.0 or later, or remove them"),
+                       caps->versionStr);
+        return -1;
+    }
+
     if (virStratoVirtCapsIsModern(caps))
         return 0;
 
@@ -924,6 +1025,7 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
     stratovirtBuildMemoryAndCPU(cmd, def, params);
     stratovirtBuildIOThreads(cmd, def);
     stratovirtBuildBoot(cmd, def);
+    stratovirtBuildSmbios(cmd, def);
 
     if (stratovirtBuildRootPorts(cmd, def) < 0 ||
         stratovirtBuildDisks(cmd, def, params->caps) < 0 ||

@@ -155,6 +155,8 @@ int virStratoVirtCapsParseFeatures(char **names,
 #define VIR_STRATOVIRT_VERSION_MODERN 2002000
 #define virStratoVirtCapsIsModern(caps) \
     (!(caps) || (caps)->version >= VIR_STRATOVIRT_VERSION_MODERN)
+/* -smbios type=0|1|2|3|4|17 */
+#define VIR_STRATOVIRT_VERSION_SMBIOS 2003000
 
 int virStratoVirtExtractVersion(virStratoVirtDriver *driver,
                                 unsigned long *version);
