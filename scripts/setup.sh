@@ -49,6 +49,10 @@ PACKAGES=(
     apparmor
     # the real StratoVirt 2.4/2.5 binaries the tests also run on
     libpixman-1-0
+    # OpenStack Nova 26's own libvirt driver (test_nova, contrib/nova):
+    # the library only (no services), qemu-img for its image handling,
+    # patch for contrib/nova/*.patch on a private copy
+    python3-nova qemu-utils patch
 )
 if [ "$(dpkg --print-architecture)" = arm64 ]; then
     PACKAGES+=(qemu-efi-aarch64)

@@ -225,7 +225,8 @@ stratovirtValidateDisk(const virDomainDiskDef *disk,
          disk->cachemode == VIR_DOMAIN_DISK_CACHE_WRITETHRU ||
          disk->cachemode == VIR_DOMAIN_DISK_CACHE_UNSAFE))
         UNSUPPORTED(_("%1$s: io='native' needs cache='none' (O_DIRECT) on StratoVirt"), what);
-    if (disk->serial && strlen(disk->serial) > 20)
+    /* virtio-blk takes the first 20 (stratovirt_command.c) */
+    if (disk->serial && strlen(disk->serial) > 20 && disk->bus == VIR_DOMAIN_DISK_BUS_SCSI)
         UNSUPPORTED(_("%1$s: StratoVirt allows a serial of at most 20 characters"), what);
     if (virStratoVirtValidateCmdlineValue(what, disk->serial) < 0)
         return -1;

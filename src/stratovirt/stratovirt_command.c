@@ -449,8 +449,11 @@ virStratoVirtBuildDiskDevice(const virDomainDef *def,
         virBufferAsprintf(&buf, ",bootindex=%d", boot);
     if (disk->iothread)
         virBufferAsprintf(&buf, ",iothread=iothread%u", disk->iothread);
+    /* a virtio-blk serial is 20 bytes (VIRTIO_BLK_ID_BYTES): the guest
+     * sees the first 20 characters, as on QEMU (Nova's and Cinder's serial
+     * is the volume's 36-character UUID, which StratoVirt refuses whole) */
     if (disk->serial)
-        virBufferAsprintf(&buf, ",serial=%s", disk->serial);
+        virBufferAsprintf(&buf, ",serial=%.20s", disk->serial);
     if (disk->queues)
         virBufferAsprintf(&buf, ",num-queues=%u", disk->queues);
     if (disk->queue_size)

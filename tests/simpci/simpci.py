@@ -129,6 +129,13 @@ class Host:
         os.makedirs(vfio_dir, exist_ok=True)
         if not self.no_vfio:
             self.mknode(os.path.join(vfio_dir, "vfio"))
+        # VFs that exist at boot ("numvfs" in a PF's sriov), as a host
+        # whose udev rule sets sriov_numvfs: the node device driver
+        # enumerates them at its start (there are no uevents here)
+        for spec in topo["devices"]:
+            n = (spec.get("sriov") or {}).get("numvfs", 0)
+            if n:
+                self.set_numvfs(self.devices[spec["bdf"]], n)
         self.update_vfio_nodes()
 
     def log(self, msg):
