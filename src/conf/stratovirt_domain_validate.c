@@ -201,6 +201,11 @@ stratovirtValidateDisk(const virDomainDiskDef *disk,
             return 0;
         UNSUPPORTED(_("%1$s: a disk needs a <source>; StratoVirt has no empty drives"), what);
     }
+    /* Nova's boot-from-volume on Ceph, and Cinder's RBD volumes */
+    if (type == VIR_STORAGE_TYPE_NETWORK &&
+        disk->src->protocol == VIR_STORAGE_NET_PROTOCOL_RBD)
+        UNSUPPORTED(_("%1$s: StratoVirt cannot open Ceph RBD images (it has no librbd); map the image with the kernel's RBD client (rbd map; for Cinder volumes, os-brick's krbd mapping) and give the block device: <disk type='block'><source dev='/dev/rbdN'/>"),
+                    what);
     if (type != VIR_STORAGE_TYPE_FILE && type != VIR_STORAGE_TYPE_BLOCK)
         UNSUPPORTED(_("%1$s: source type '%2$s' is not supported by StratoVirt; use a file or a block device"),
                     what, virStorageTypeToString(type));

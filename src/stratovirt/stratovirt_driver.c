@@ -37,6 +37,7 @@
 #include "stratovirt_monitor.h"
 #include "stratovirt_command.h"
 #include "domain_capabilities.h"
+#include "cpu/cpu.h"
 #include "virchrdev.h"
 #include "virclosecallbacks.h"
 #include "virtime.h"
@@ -1950,6 +1951,61 @@ stratovirtConnectDomainEventDeregisterAny(virConnectPtr conn,
 }
 
 
+/* The (emulator, arch, machine, virttype) of the hypervisor-level calls
+ * (domain capabilities, compareHypervisorCPU, baselineHypervisorCPU),
+ * each optional: this host's StratoVirt, its architecture (the one KVM
+ * runs), a machine it has, kvm.  Sets @arch and @machine. */
+static int
+stratovirtResolveHypervisorTarget(virStratoVirtDriverConfig *cfg,
+                                  const char *emulatorbin,
+                                  const char *arch_str,
+                                  const char **machine,
+                                  const char *virttype_str,
+                                  virArch *arch)
+{
+    *arch = virArchFromHost();
+
+    if (arch_str && (*arch = virArchFromString(arch_str)) == VIR_ARCH_NONE) {
+        virReportError(VIR_ERR_INVALID_ARG, _("unknown architecture: %1$s"), arch_str);
+        return -1;
+    }
+    if (*arch != VIR_ARCH_X86_64 && *arch != VIR_ARCH_AARCH64) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt does not support architecture '%1$s'"),
+                       virArchToString(*arch));
+        return -1;
+    }
+    if (*arch != virArchFromHost()) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt runs guests with KVM, which on this %1$s host runs %2$s guests only, not %3$s"),
+                       virArchToString(virArchFromHost()),
+                       virArchToString(virArchFromHost()), virArchToString(*arch));
+        return -1;
+    }
+    if (virttype_str && virDomainVirtTypeFromString(virttype_str) != VIR_DOMAIN_VIRT_KVM) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt supports virttype 'kvm' only, not '%1$s'"), virttype_str);
+        return -1;
+    }
+    if (emulatorbin && STRNEQ(emulatorbin, cfg->emulator)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("unknown emulator '%1$s'; this host's StratoVirt is '%2$s'"),
+                       emulatorbin, cfg->emulator);
+        return -1;
+    }
+    if (!*machine)
+        *machine = *arch == VIR_ARCH_X86_64 ? "q35" : "virt";
+    if (STRNEQ(*machine, "microvm") &&
+        STRNEQ(*machine, *arch == VIR_ARCH_X86_64 ? "q35" : "virt")) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("machine '%1$s' does not exist for %2$s in StratoVirt"),
+                       *machine, virArchToString(*arch));
+        return -1;
+    }
+    return 0;
+}
+
+
 static char *
 stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
                                        const char *emulatorbin,
@@ -1962,57 +2018,202 @@ stratovirtConnectGetDomainCapabilities(virConnectPtr conn,
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     g_autoptr(virDomainCaps) caps = NULL;
     g_autoptr(virStratoVirtCaps) svcaps = NULL;
-    virArch arch = virArchFromHost();
-    int virttype = VIR_DOMAIN_VIRT_KVM;
+    virArch arch;
 
     virCheckFlags(0, NULL);
 
     if (virConnectGetDomainCapabilitiesEnsureACL(conn) < 0)
         return NULL;
 
-    if (arch_str && (arch = virArchFromString(arch_str)) == VIR_ARCH_NONE) {
-        virReportError(VIR_ERR_INVALID_ARG, _("unknown architecture: %1$s"), arch_str);
+    if (stratovirtResolveHypervisorTarget(cfg, emulatorbin, arch_str, &machine,
+                                          virttype_str, &arch) < 0)
         return NULL;
-    }
-    if (arch != VIR_ARCH_X86_64 && arch != VIR_ARCH_AARCH64) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       _("StratoVirt does not support architecture '%1$s'"),
-                       virArchToString(arch));
-        return NULL;
-    }
-    if (arch != virArchFromHost()) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       _("StratoVirt runs guests with KVM, which on this %1$s host runs %2$s guests only, not %3$s"),
-                       virArchToString(virArchFromHost()),
-                       virArchToString(virArchFromHost()), virArchToString(arch));
-        return NULL;
-    }
-    if (virttype_str && (virttype = virDomainVirtTypeFromString(virttype_str)) != VIR_DOMAIN_VIRT_KVM) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       _("StratoVirt supports virttype 'kvm' only, not '%1$s'"), virttype_str);
-        return NULL;
-    }
-    if (emulatorbin && STRNEQ(emulatorbin, cfg->emulator)) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       _("unknown emulator '%1$s'; this host's StratoVirt is '%2$s'"),
-                       emulatorbin, cfg->emulator);
-        return NULL;
-    }
-    if (!machine)
-        machine = arch == VIR_ARCH_X86_64 ? "q35" : "virt";
-    if (STRNEQ(machine, "microvm") &&
-        STRNEQ(machine, arch == VIR_ARCH_X86_64 ? "q35" : "virt")) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       _("machine '%1$s' does not exist for %2$s in StratoVirt"),
-                       machine, virArchToString(arch));
-        return NULL;
-    }
 
     if (!(svcaps = virStratoVirtGetCaps(driver, cfg->emulator)))
         return NULL;
     if (!(caps = virStratoVirtDomainCapsBuild(cfg, svcaps, arch, machine)))
         return NULL;
     return virDomainCapsFormat(caps);
+}
+
+
+/* ---------------------------------------------------------------------
+ * CPU models, through libvirt's CPU driver (src/cpu in libvirt.so).
+ *
+ * StratoVirt's -cpu takes no named model: a guest runs the host's CPU
+ * (-cpu host; <cpu mode='host-passthrough'>, host-model and maximum map
+ * to it).  So the models a guest can be given are none, and the CPU the
+ * hypervisor offers is the host's own, which the comparisons use.
+ */
+
+static int
+stratovirtConnectGetCPUModelNames(virConnectPtr conn,
+                                  const char *archName,
+                                  char ***models,
+                                  unsigned int flags)
+{
+    virArch arch;
+    g_auto(GStrv) known = NULL;
+
+    virCheckFlags(0, -1);
+
+    if (virConnectGetCPUModelNamesEnsureACL(conn) < 0)
+        return -1;
+
+    if (!(arch = virArchFromString(archName))) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       _("cannot find architecture %1$s"), archName);
+        return -1;
+    }
+    /* an architecture libvirt's CPU driver does not know is an error */
+    if (virCPUGetModels(arch, &known) < 0)
+        return -1;
+    if (models)
+        *models = g_new0(char *, 1);
+    return 0;
+}
+
+
+static virCPUDef *
+stratovirtHostCPU(virStratoVirtDriver *driver,
+                  bool failIncompatible)
+{
+    virCPUDef *cpu = driver->caps->host.cpu;
+
+    if (cpu && cpu->model)
+        return cpu;
+    if (failIncompatible)
+        virReportError(VIR_ERR_CPU_INCOMPATIBLE, "%s",
+                       _("cannot get the host CPU's model from libvirt's CPU driver"));
+    else
+        VIR_WARN("cannot get the host CPU's model from libvirt's CPU driver");
+    return NULL;
+}
+
+
+static int
+stratovirtConnectCompareCPU(virConnectPtr conn,
+                            const char *xmlDesc,
+                            unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    bool failIncompatible = !!(flags & VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE);
+    virCPUDef *host;
+
+    virCheckFlags(VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE |
+                  VIR_CONNECT_COMPARE_CPU_VALIDATE_XML,
+                  VIR_CPU_COMPARE_ERROR);
+
+    if (virConnectCompareCPUEnsureACL(conn) < 0)
+        return VIR_CPU_COMPARE_ERROR;
+
+    if (!(host = stratovirtHostCPU(driver, failIncompatible)))
+        return failIncompatible ? VIR_CPU_COMPARE_ERROR : VIR_CPU_COMPARE_INCOMPATIBLE;
+
+    return virCPUCompareXML(driver->caps->host.arch, host, xmlDesc, failIncompatible,
+                            !!(flags & VIR_CONNECT_COMPARE_CPU_VALIDATE_XML));
+}
+
+
+static int
+stratovirtConnectCompareHypervisorCPU(virConnectPtr conn,
+                                      const char *emulator,
+                                      const char *archStr,
+                                      const char *machine,
+                                      const char *virttypeStr,
+                                      const char *xmlCPU,
+                                      unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    bool failIncompatible = !!(flags & VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE);
+    virCPUDef *host;
+    virArch arch;
+
+    virCheckFlags(VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE |
+                  VIR_CONNECT_COMPARE_CPU_VALIDATE_XML,
+                  VIR_CPU_COMPARE_ERROR);
+
+    if (virConnectCompareHypervisorCPUEnsureACL(conn) < 0)
+        return VIR_CPU_COMPARE_ERROR;
+
+    if (stratovirtResolveHypervisorTarget(cfg, emulator, archStr, &machine,
+                                          virttypeStr, &arch) < 0)
+        return VIR_CPU_COMPARE_ERROR;
+
+    /* what StratoVirt offers a guest is the host's CPU (-cpu host) */
+    if (!(host = stratovirtHostCPU(driver, failIncompatible)))
+        return failIncompatible ? VIR_CPU_COMPARE_ERROR : VIR_CPU_COMPARE_INCOMPATIBLE;
+
+    return virCPUCompareXML(arch, host, xmlCPU, failIncompatible,
+                            !!(flags & VIR_CONNECT_COMPARE_CPU_VALIDATE_XML));
+}
+
+
+static char *
+stratovirtConnectBaselineCPU(virConnectPtr conn,
+                             const char **xmlCPUs,
+                             unsigned int ncpus,
+                             unsigned int flags)
+{
+    g_autoptr(virCPUDef) cpu = NULL;
+    virCPUDef **cpus = NULL;
+    char *ret = NULL;
+
+    virCheckFlags(VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES |
+                  VIR_CONNECT_BASELINE_CPU_MIGRATABLE, NULL);
+
+    if (virConnectBaselineCPUEnsureACL(conn) < 0)
+        return NULL;
+
+    if (!(cpus = virCPUDefListParse(xmlCPUs, ncpus, VIR_CPU_TYPE_HOST)))
+        return NULL;
+
+    if ((cpu = virCPUBaseline(VIR_ARCH_NONE, cpus, ncpus, NULL, NULL,
+                              !!(flags & VIR_CONNECT_BASELINE_CPU_MIGRATABLE))) &&
+        (!(flags & VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES) ||
+         virCPUExpandFeatures(cpus[0]->arch, cpu) == 0))
+        ret = virCPUDefFormat(cpu, NULL);
+
+    virCPUDefListFree(cpus);
+    return ret;
+}
+
+
+static char *
+stratovirtConnectBaselineHypervisorCPU(virConnectPtr conn,
+                                       const char *emulator,
+                                       const char *archStr,
+                                       const char *machine,
+                                       const char *virttypeStr,
+                                       const char **xmlCPUs,
+                                       unsigned int ncpus,
+                                       unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virArch arch;
+
+    virCheckFlags(VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES |
+                  VIR_CONNECT_BASELINE_CPU_MIGRATABLE, NULL);
+
+    if (virConnectBaselineHypervisorCPUEnsureACL(conn) < 0)
+        return NULL;
+
+    if (stratovirtResolveHypervisorTarget(cfg, emulator, archStr, &machine,
+                                          virttypeStr, &arch) < 0)
+        return NULL;
+    if (!xmlCPUs || ncpus == 0) {
+        virReportError(VIR_ERR_INVALID_ARG, "%s", _("no CPUs given to baseline"));
+        return NULL;
+    }
+
+    /* a baseline is a CPU model with features, which a StratoVirt guest
+     * cannot be given */
+    virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                   _("StratoVirt has no CPU models (its -cpu takes only 'host'), so no baseline of %1$u CPUs can run on it; give guests <cpu mode='host-passthrough'/> (Nova: [libvirt] cpu_mode = host-passthrough), and compare CPUs with virsh cpu-baseline"),
+                   ncpus);
+    return NULL;
 }
 
 
@@ -2731,6 +2932,11 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .connectListDefinedDomains = stratovirtConnectListDefinedDomains,
     .connectListAllDomains = stratovirtConnectListAllDomains,
     .connectGetDomainCapabilities = stratovirtConnectGetDomainCapabilities,
+    .connectGetCPUModelNames = stratovirtConnectGetCPUModelNames,
+    .connectCompareCPU = stratovirtConnectCompareCPU,
+    .connectCompareHypervisorCPU = stratovirtConnectCompareHypervisorCPU,
+    .connectBaselineCPU = stratovirtConnectBaselineCPU,
+    .connectBaselineHypervisorCPU = stratovirtConnectBaselineHypervisorCPU,
     .connectDomainEventRegister = stratovirtConnectDomainEventRegister,
     .connectDomainEventDeregister = stratovirtConnectDomainEventDeregister,
     .connectDomainEventRegisterAny = stratovirtConnectDomainEventRegisterAny,

@@ -167,5 +167,68 @@ class NovaTest(unittest.TestCase):
         self.assertEqual(virsh("list", "--all", "--name").stdout.strip(), "")
 
 
+class CPUModelTest(unittest.TestCase):
+    """The CPU model calls Nova makes (init_host, cpu_mode=custom, live
+    migration), through libvirt's CPU driver, for what StratoVirt's -cpu
+    takes: 'host' only."""
+
+    def setUp(self):
+        import libvirt
+        self.libvirt = libvirt
+        self.conn = libvirt.open(None)
+        self.addCleanup(self.conn.close)
+        caps = self.conn.getCapabilities()
+        m = re.search(r"<host>.*?(<cpu>.*?</cpu>)", caps, re.S)
+        self.assertIsNotNone(m, caps)
+        self.hostcpu = m.group(1)
+        self.arch = re.search(r"<arch>(\w+)</arch>", self.hostcpu).group(1)
+
+    def test_no_named_models(self):
+        self.assertEqual(self.conn.getCPUModelNames(self.arch), [])
+        p = virsh("cpu-models", self.arch)
+        self.assertEqual(p.stdout.strip(), "")
+        with self.assertRaises(self.libvirt.libvirtError):
+            self.conn.getCPUModelNames("no-such-arch")
+
+    def test_compare_with_the_host_cpu(self):
+        if "<model" not in self.hostcpu:
+            self.skipTest("libvirt's CPU driver finds no model for this host's CPU")
+        self.assertIn(self.conn.compareCPU(self.hostcpu),
+                      (self.libvirt.VIR_CPU_COMPARE_IDENTICAL,
+                       self.libvirt.VIR_CPU_COMPARE_SUPERSET))
+        # a CPU with a feature the host lacks (x86: one of libvirt's CPU map
+        # that the host's expanded feature list does not have)
+        if self.arch == "x86_64":
+            expanded = self.conn.baselineCPU(
+                [self.hostcpu], self.libvirt.VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES)
+            lacking = [f for f in ("la57", "amx-tile", "avx512-fp16", "avx512vnni", "sha-ni")
+                       if "name='%s'" % f not in expanded]
+            if lacking:
+                model = re.search(r"<model[^>]*>([^<]+)<", self.hostcpu).group(1)
+                alien = ("<cpu><arch>x86_64</arch><model>%s</model>"
+                         "<feature policy='require' name='%s'/></cpu>" % (model, lacking[0]))
+                self.assertEqual(self.conn.compareCPU(alien),
+                                 self.libvirt.VIR_CPU_COMPARE_INCOMPATIBLE)
+        got = self.conn.compareHypervisorCPU(None, self.arch, None, "kvm", self.hostcpu)
+        self.assertIn(got, (self.libvirt.VIR_CPU_COMPARE_IDENTICAL,
+                            self.libvirt.VIR_CPU_COMPARE_SUPERSET))
+        with self.assertRaises(self.libvirt.libvirtError) as cm:
+            self.conn.compareHypervisorCPU(None, self.arch, None, "qemu", self.hostcpu)
+        self.assertEqual(cm.exception.get_error_code(), self.libvirt.VIR_ERR_CONFIG_UNSUPPORTED)
+
+    def test_baseline(self):
+        if "<model" not in self.hostcpu:
+            self.skipTest("libvirt's CPU driver finds no model for this host's CPU")
+        # what Nova asks at init_host for its CPU traits
+        out = self.conn.baselineCPU([self.hostcpu],
+                                    self.libvirt.VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES)
+        self.assertIn("<model", out)
+        self.assertIn("<feature", out)
+        with self.assertRaises(self.libvirt.libvirtError) as cm:
+            self.conn.baselineHypervisorCPU(None, self.arch, None, "kvm", [self.hostcpu])
+        self.assertEqual(cm.exception.get_error_code(), self.libvirt.VIR_ERR_CONFIG_UNSUPPORTED)
+        self.assertIn("host-passthrough", str(cm.exception))
+
+
 if __name__ == "__main__":
     main()
