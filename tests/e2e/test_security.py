@@ -44,6 +44,15 @@ RO_NIC = ("<interface type='ethernet'><mac address='%s'/><model type='virtio'/>"
           "</interface>" % RO_MAC)
 
 
+HOST_ARCH = os.uname().machine
+
+
+def host_cpu(conn):
+    """The host's <cpu> from the capabilities."""
+    caps = conn.getCapabilities()
+    return caps[caps.index("<cpu>"):caps.index("</cpu>") + len("</cpu>")]
+
+
 # API table entry -> (read-only client call, mutating?)
 def ro_calls(conn, dom, ndev):
     xml = domxml("ro-new")
@@ -76,6 +85,16 @@ def ro_calls(conn, dom, ndev):
         "connectListAllDomains": (lambda: conn.listAllDomains(0), False),
         # libvirt refuses it on read-only connections (it may run the emulator)
         "connectGetDomainCapabilities": (lambda: conn.getDomainCapabilities(), True),
+        # CPU models: the host-level calls are reads (compare and baseline
+        # may fail on a host CPU without a model, but not as denied); the
+        # hypervisor-level ones are refused read-only, as domain capabilities
+        "connectGetCPUModelNames": (lambda: conn.getCPUModelNames(HOST_ARCH), False),
+        "connectCompareCPU": (lambda: conn.compareCPU(host_cpu(conn)), None),
+        "connectBaselineCPU": (lambda: conn.baselineCPU([host_cpu(conn)]), None),
+        "connectCompareHypervisorCPU": (lambda: conn.compareHypervisorCPU(
+            None, None, None, None, host_cpu(conn)), True),
+        "connectBaselineHypervisorCPU": (lambda: conn.baselineHypervisorCPU(
+            None, None, None, None, [host_cpu(conn)]), True),
         "connectDomainEventRegister": (lambda: None, False),
         "connectDomainEventDeregister": (lambda: None, False),
         "connectDomainEventRegisterAny": (lambda: None, False),
