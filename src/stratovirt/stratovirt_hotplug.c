@@ -197,9 +197,12 @@ virStratoVirtHotplugAttachDisk(virStratoVirtDriver *driver,
                                          stratovirtHotplugDiskAio(disk, direct),
                                          disk->blkdeviotune.total_iops_sec);
     if (rc == 0) {
+        /* the first 20 characters, as at start (stratovirt_command.c) */
+        g_autofree char *serial = disk->serial ? g_strndup(disk->serial, 20) : NULL;
+
         rc = virStratoVirtMonitorAddVirtioBlk(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
                                               disk->info.alias, node, bus,
-                                              disk->serial, disk->queues,
+                                              serial, disk->queues,
                                               disk->queue_size, iothread, -1);
         if (rc < 0) {
             virErrorPtr orig;

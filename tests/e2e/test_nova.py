@@ -32,9 +32,6 @@ STEPS = ["init_host", "get_available_resource", "get_guest_xml", "spawn",
 NOT_YET = {
     # Nova's suspend is a managed save
     "suspend": "not supported by the connection driver: virDomainManagedSave",
-    # live disk hot-plug
-    "volume_detach": "detaching <disk> devices is not supported by the StratoVirt driver",
-    "volume_attach": "attaching <disk> devices is not supported by the StratoVirt driver",
 }
 
 
