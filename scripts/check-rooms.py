@@ -45,6 +45,7 @@ COMPAT_WRAPPED = [
 COMPAT = re.compile(r'\b(%s)\s*\(|\bu\.pci\.backend\b|\bpci->backend\b|\borigstates\b|'
                     r'\bslic_table\b|\bacpiTables\b|->clusters\b|'
                     r'VIR_DOMAIN_HOSTDEV_PCI_BACKEND_|VIR_DEVICE_HOSTDEV_PCI_DRIVER_NAME_|'
+                    r'VIR_DOMAIN_INPUT_BUS_DEFAULT|'
                     r'\bWITH_LIBVIRT_\w+|\bLIBVIRT_VERSION\w*' % '|'.join(COMPAT_WRAPPED))
 FROM_THIS = re.compile(r'^#\s*define\s+VIR_FROM_THIS\s+(\S+)')
 

@@ -79,9 +79,11 @@ virStratoVirtDomainAddImplicitControllers(virDomainDef *def)
             return -1;
     }
 
-    /* USB input sits on StratoVirt's xHCI, which is NEC's (nec-usb-xhci) */
+    /* USB input sits on StratoVirt's xHCI, which is NEC's (nec-usb-xhci);
+     * an input without bus= (virt-install --input tablet) may not have its
+     * bus yet at this point of the parse */
     for (i = 0; i < def->ninputs; i++) {
-        if (def->inputs[i]->bus == VIR_DOMAIN_INPUT_BUS_USB &&
+        if (virStratoVirtCompatInputOnUSB(def, def->inputs[i]) &&
             virStratoVirtDomainIsStandard(def) &&
             virStratoVirtCompatDefMaybeAddController(def, VIR_DOMAIN_CONTROLLER_TYPE_USB, 0,
                                                      VIR_DOMAIN_CONTROLLER_MODEL_USB_NEC_XHCI) < 0)

@@ -422,3 +422,35 @@ virStratoVirtCompatNetReleaseActualDevice(virConnectPtr conn,
     return virDomainNetReleaseActualDevice(conn, def, iface);
 #endif
 }
+
+
+/* 16. An <input> without bus= has libvirt's default bus from the parser in
+ * 9.0, but in 10.x+ it is VIR_DOMAIN_INPUT_BUS_DEFAULT until the device
+ * post-parse, which runs after the driver's basic callback (where the
+ * implicit controllers are added).  Whether the input is, or is going to
+ * be, on USB: for the default, libvirt's own choice for an HVM guest
+ * (mouse and keyboard on PS/2 on x86, virtio on s390 and for passthrough,
+ * no bus for evdev, USB otherwise). */
+static inline bool
+virStratoVirtCompatInputOnUSB(const virDomainDef *def,
+                              const virDomainInputDef *input)
+{
+#if WITH_LIBVIRT_INPUT_BUS_DEFAULT
+    if (input->bus == VIR_DOMAIN_INPUT_BUS_DEFAULT) {
+        if (def->os.type != VIR_DOMAIN_OSTYPE_HVM)
+            return false;
+        if ((input->type == VIR_DOMAIN_INPUT_TYPE_MOUSE ||
+             input->type == VIR_DOMAIN_INPUT_TYPE_KBD) &&
+            (ARCH_IS_X86(def->os.arch) || def->os.arch == VIR_ARCH_NONE))
+            return false;
+        if (ARCH_IS_S390(def->os.arch) ||
+            input->type == VIR_DOMAIN_INPUT_TYPE_PASSTHROUGH ||
+            input->type == VIR_DOMAIN_INPUT_TYPE_EVDEV)
+            return false;
+        return true;
+    }
+#else
+    (void)def;
+#endif
+    return input->bus == VIR_DOMAIN_INPUT_BUS_USB;
+}
