@@ -7,6 +7,7 @@ SANDBOX_SOCK) and LIBVIRT_DEFAULT_URI.  The clients are the stock ones:
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -190,6 +191,20 @@ def set_driver_conf(text):
     """Replace stratovirt.conf (applied at the next daemon start)."""
     with open(driver_conf_path(), "w") as f:
         f.write(text)
+
+
+def driver_conf_overriding(base, text):
+    """@base (the sandbox's stratovirt.conf) with the settings @text gives
+    in place of its own, one 'key = value' a line.  The sandbox's other
+    settings stay: above all its own cgroup_partition, without which the
+    VMMs of two sandboxes side by side share a cgroup (/machine/
+    stratovirt-1-NAME), and libvirt's cgroup kill, reading a pid of the
+    other sandbox's namespace as 0, sends kill(0, SIGTERM) to the daemon."""
+    key = re.compile(r"^\s*(\w+)\s*=")
+    ours = {m.group(1) for m in map(key.match, text.splitlines()) if m}
+    kept = [l for l in base.splitlines()
+            if not (key.match(l) and key.match(l).group(1) in ours)]
+    return "\n".join(kept) + "\n" + text
 
 
 def restart_daemon(sig=signal.SIGTERM):

@@ -11,7 +11,7 @@ import unittest
 import libvirt
 
 from svtest import (STANDIN, STRATOVIRT, URI, virsh, main, set_driver_conf,
-                    restart_daemon, driver_conf_path)
+                    restart_daemon, driver_conf_path, driver_conf_overriding)
 
 
 class Connection(unittest.TestCase):
@@ -148,7 +148,8 @@ class MissingBinary(unittest.TestCase):
         with open(driver_conf_path()) as f:
             saved = f.read()
         try:
-            set_driver_conf('stratovirt_binary = "/nonexistent/stratovirt"\n')
+            set_driver_conf(driver_conf_overriding(
+                saved, 'stratovirt_binary = "/nonexistent/stratovirt"\n'))
             restart_daemon()
             p = virsh("version", check=False)
             self.assertIn("/nonexistent/stratovirt", p.stderr)

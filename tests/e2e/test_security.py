@@ -14,7 +14,8 @@ import unittest
 import libvirt
 
 from svtest import make_images
-from svtest import SB, TOP, URI, virsh, main, restart_daemon, driver_conf_path
+from svtest import (SB, TOP, URI, virsh, main, restart_daemon, driver_conf_path,
+                    driver_conf_overriding)
 
 DRIVER_C = os.path.join(TOP, "src", "stratovirt", "stratovirt_driver.c")
 STATE = "/run/libvirt/stratovirt"
@@ -280,8 +281,9 @@ class UnprivilegedVMM(unittest.TestCase):
         with open(driver_conf_path()) as f:
             saved = f.read()
         with open(driver_conf_path(), "w") as f:
-            f.write('stratovirt_binary = "%s"\nuser = "nobody"\ngroup = "%s"\n'
-                    'vfio_memlock = 0\n' % (binary, group.gr_name))
+            f.write(driver_conf_overriding(
+                saved, 'stratovirt_binary = "%s"\nuser = "nobody"\ngroup = "%s"\n'
+                'vfio_memlock = 0\n' % (binary, group.gr_name)))
         restart_daemon()
         try:
             hd = ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
@@ -340,7 +342,8 @@ class SecurityManager(unittest.TestCase):
 
     def conf(self, extra):
         with open(driver_conf_path(), "w") as f:
-            f.write('stratovirt_binary = "%s"\n%s' % (self.binary, extra))
+            f.write(driver_conf_overriding(
+                self.saved, 'stratovirt_binary = "%s"\n%s' % (self.binary, extra)))
         restart_daemon()
 
     def create(self, name, disk, devs=""):
@@ -350,6 +353,14 @@ class SecurityManager(unittest.TestCase):
         with open(path, "w") as f:
             f.write(xml)
         virsh("create", path)
+        # still in this sandbox's own cgroup partition, never in one another
+        # sandbox's VMMs may share
+        part = os.environ.get("SANDBOX_CGROUP_PARTITION")
+        if part:
+            from svtest import status_pid
+            with open("/proc/%d/cgroup" % status_pid(name)) as f:
+                self.assertIn(os.path.basename(part), f.read(),
+                              "%s: the VMM is not under %s" % (name, part))
 
     def test_a_shared_disk_is_given_back_when_the_last_domain_stops(self):
         import pwd, grp
