@@ -7,14 +7,14 @@
 #                    (libFuzzer, ASan+UBSan), seeded from tests/fuzz/qmp-seeds
 #   standin          the StratoVirt stand-in's command-line parser (a
 #                    mutation fuzzer in Python), seeded from tests/cmdline/*.args
-# Crashes are saved in build-fuzz/artifacts/; the closing table gives
+# Crashes are saved in build-fuzz/artifacts/ (build-RELEASE-fuzz/ in a
+# ./run test --release root, whose BUILD is build-RELEASE); the closing table gives
 # executions and crashes per target, and the exit status is non-zero when
 # any target crashed.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_TOTAL="${1:-60}"
-FB="$TOP/build-fuzz"
-LV=$(grep -o "libvirt_src=[^ ]*" "$TOP/build/meson-info/intro-buildoptions.json" 2>/dev/null)
+FB="${BUILD:-$TOP/build}-fuzz"
 
 if [ ! -f "$FB/build.ninja" ]; then
     CC=clang meson setup "$FB" "$TOP" -Dfuzz=true -Db_sanitize=address,undefined \

@@ -23,7 +23,7 @@ sanitize=""
 if [ "${1:-}" = "--sanitize" ]; then
     sanitize=1
     shift
-    BUILD="$TOP/build-asan"
+    BUILD="$BUILD-asan"   # build-asan, or build-RELEASE-asan in a release root
     if [ ! -f "$BUILD/build.ninja" ]; then
         ver=$(dpkg-query -W -f='${Version}' libvirt0)
         up=${ver%%-*}; up=${up#*:}

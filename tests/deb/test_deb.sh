@@ -4,7 +4,10 @@
 #      (its dependencies from Debian's archive), exactly libvirt0's version;
 #   2. the configuration files are conffiles, the units pass
 #      `systemd-analyze verify`, the sockets are enabled;
-#   3. virtstratovirtd started as its unit says (ExecStart with the unit's
+#   3. with a VMM at the package's default path (/usr/bin/stratovirt:
+#      Debian has no StratoVirt package, so the project's stand-in, or the
+#      binary $STRATOVIRT names, is installed there before the snapshot),
+#      virtstratovirtd started as its unit says (ExecStart with the unit's
 #      Environment; a real systemd start where PID 1 is systemd) is reached by
 #      a stock `virsh -c stratovirt:///system version`;
 #   4. `apt-get purge` leaves nothing of it: the root's files are those
@@ -20,13 +23,16 @@ fail=0
 
 log() { printf '[deb-test] %s\n' "$*" >&2; }
 
-# What the root holds, except what apt and dpkg keep for themselves.
+# What the root holds, except what apt and dpkg keep for themselves (their
+# caches, lists, database and logs) and the mounts of release.sh.  /etc,
+# /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt are compared.
 snapshot() {
     (cd "$1" && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./tmp \
-        -o -path ./run -o -path ./var/cache -o -path ./var/lib/apt -o -path ./var/lib/dpkg \
-        -o -path ./var/log -o -path ./work -o -path "./${TOP#/}" -o -path ./root \
-        -o -path ./etc/ld.so.cache -o -path ./var/lib/systemd/deb-systemd-helper-enabled \
-        -o -path ./var/lib/systemd/deb-systemd-helper-masked \) -prune -o -print | sort)
+        -o -path ./run -o -path ./var/cache/apt -o -path ./var/cache/debconf \
+        -o -path ./var/cache/ldconfig -o -path ./var/lib/apt -o -path ./var/lib/dpkg \
+        -o -path ./var/log/apt -o -path ./var/log/dpkg.log -o -path ./var/log/alternatives.log \
+        -o -path ./work -o -path "./${TOP#/}" -o -path ./root \
+        -o -path ./etc/ld.so.cache \) -prune -o -print | sort)
 }
 
 one_release() {
@@ -39,14 +45,23 @@ one_release() {
     "$REL" clean "$rel" "$root/root"
     mkdir -p "$root/root/pkg"
     cp "$deb" "$root/root/pkg/"
+    # The VMM the driver runs by default.  Not part of the package (Debian
+    # has none for StratoVirt): the stand-in, which needs python3, or a
+    # real binary given as STRATOVIRT (2.4/2.5 need libpixman-1-0).
+    local vmm=${STRATOVIRT:-$TOP/tests/standin/stratovirt} vmmdeps=python3
+    [ -n "${STRATOVIRT:-}" ] && vmmdeps=libpixman-1-0
+    cp "$vmm" "$root/root/pkg/stratovirt"
     # the package's dependencies first, so the snapshot sees only its own files
     local depends
     depends=$(dpkg-deb -f "$deb" Depends | sed 's/([^)]*)//g; s/|[^,]*//g; s/,/ /g')
     "$REL" enter "$root/root" -- /bin/bash -ec "
         export DEBIAN_FRONTEND=noninteractive
         apt-get -q update >/dev/null
-        apt-get -q install -y --no-install-recommends $depends libvirt-clients systemd >/dev/null
-    "
+        apt-get -q install -y --no-install-recommends $depends $vmmdeps libvirt-clients systemd >/dev/null
+        install -m 755 /pkg/stratovirt /usr/bin/stratovirt
+        echo \"VMM at /usr/bin/stratovirt: \$(/usr/bin/stratovirt -V)\"
+    " | sed "s/^/[deb-test] $rel: /" >&2
+    log "$rel: the VMM is ${STRATOVIRT:-the stand-in (tests/standin/stratovirt)}"
     snapshot "$root/root" >"$root/before"
 
     "$REL" enter "$root/root" -- /bin/bash -ec '
@@ -63,6 +78,14 @@ one_release() {
                 { echo "FAIL: $f is not a conffile"; exit 1; }
         done
         echo "conffiles: /etc/libvirt/stratovirt.conf /etc/libvirt/virtstratovirtd.conf"
+        # man and man -L zh_CN find the pages by their own names
+        for m in man8/virtstratovirtd.8.gz man1/virt-host-validate-stratovirt.1.gz; do
+            for d in /usr/share/man /usr/share/man/zh_CN; do
+                dpkg -L libvirt-daemon-driver-stratovirt | grep -qx "$d/$m" ||
+                    { echo "FAIL: no $d/$m in the package"; exit 1; }
+            done
+        done
+        echo "man pages: virtstratovirtd(8), virt-host-validate-stratovirt(1), English and zh_CN"
         unitdir=$(dirname "$(dpkg -L libvirt-daemon-driver-stratovirt | grep "/virtstratovirtd.service$")")
         for u in virtstratovirtd.service virtstratovirtd.socket virtstratovirtd-ro.socket \
                  virtstratovirtd-admin.socket; do
@@ -96,6 +119,9 @@ one_release() {
             { echo "FAIL: virsh version: $out"; cat /tmp/daemon.log; exit 1; }
         echo "$out" | grep -q "Using API: StratoVirt" ||
             { echo "FAIL: virsh version did not reach the driver: $out"; exit 1; }
+        vmmver=$(/usr/bin/stratovirt -V | sed -n "s/^StratoVirt \([0-9.]*\).*/\1/p")
+        echo "$out" | grep -q "Running hypervisor: StratoVirt $vmmver" ||
+            { echo "FAIL: virsh version does not show the VMM ($vmmver): $out"; exit 1; }
         echo "$out" | sed "s/^/  virsh: /"
         out=$(LANG=C virsh -c stratovirt:///system uri 2>&1)
         [ "$out" = "stratovirt:///system" ] || { echo "FAIL: virsh uri: $out"; exit 1; }
