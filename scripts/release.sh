@@ -84,8 +84,17 @@ enter() {
     [ -x "$dir/bin/bash" ] || die "$dir is not a root"
     cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
     mkdir -p "$dir/$TOP"
+    # the real StratoVirt binaries scripts/test.sh runs the e2e suite on, at
+    # the same path (read-only), so that a release root runs what the host does
+    local real="${STRATOVIRT_DIR:-$TOP/../shared/stratovirt}"
+    if [ -d "$real" ]; then
+        real=$(realpath "$real")
+        mkdir -p "$dir/$real"
+    else
+        real=""
+    fi
     unshare --mount --propagation private -- /bin/bash -euc '
-        dir=$1 top=$2; shift 2
+        dir=$1 top=$2 real=$3; shift 3
         # the root a mount point of its own, so that unshare(1) inside can
         # make its propagation private
         mount --bind "$dir" "$dir"
@@ -98,11 +107,15 @@ enter() {
         mount -t tmpfs -o mode=755 release-run "$dir/run"
         mkdir -p "$dir/run/lock"
         mount --bind "$top" "$dir/$top"
+        if [ -n "$real" ]; then
+            mount --bind "$real" "$dir/$real"
+            mount -o remount,bind,ro "$dir/$real"
+        fi
         exec chroot "$dir" /usr/bin/env -i \
             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
             ${RELEASE_ENV:-} "$@"
-    ' release-enter "$dir" "$TOP" "$@"
+    ' release-enter "$dir" "$TOP" "$real" "$@"
 }
 
 verb=${1:-}
