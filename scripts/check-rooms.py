@@ -41,6 +41,8 @@ COMPAT_WRAPPED = [
     'virNetDevBandwidthSet', 'virNetDevOpenvswitchRemovePort',
     'virDomainNetReleaseActualDevice', 'virDomainHostdevSubsysPCIBackendTypeToString',
     'virDeviceHostdevPCIDriverNameTypeToString',
+    'virDomainNetInsert', 'virSecurityManagerSetImageLabel',
+    'virSecurityManagerRestoreImageLabel',
 ]
 COMPAT = re.compile(r'\b(%s)\s*\(|\bu\.pci\.backend\b|\bpci->backend\b|\borigstates\b|'
                     r'\bslic_table\b|\bacpiTables\b|->clusters\b|'

@@ -351,6 +351,32 @@ virStratoVirtCompatSecurityRestoreAllLabel(virSecurityManager *mgr,
 }
 
 static inline int
+virStratoVirtCompatSecuritySetImageLabel(virSecurityManager *mgr,
+                                         virDomainDef *def,
+                                         virStorageSource *src,
+                                         virSecurityDomainImageLabelFlags flags)
+{
+#if WITH_LIBVIRT_SECURITY_SHARED_FILESYSTEMS
+    return virSecurityManagerSetImageLabel(mgr, NULL, def, src, flags);
+#else
+    return virSecurityManagerSetImageLabel(mgr, def, src, flags);
+#endif
+}
+
+static inline int
+virStratoVirtCompatSecurityRestoreImageLabel(virSecurityManager *mgr,
+                                             virDomainDef *def,
+                                             virStorageSource *src,
+                                             virSecurityDomainImageLabelFlags flags)
+{
+#if WITH_LIBVIRT_SECURITY_SHARED_FILESYSTEMS
+    return virSecurityManagerRestoreImageLabel(mgr, NULL, def, src, flags);
+#else
+    return virSecurityManagerRestoreImageLabel(mgr, def, src, flags);
+#endif
+}
+
+static inline int
 virStratoVirtCompatSecuritySetChildProcessLabel(virSecurityManager *mgr,
                                                 virDomainDef *def,
                                                 virCommand *cmd)
@@ -453,4 +479,18 @@ virStratoVirtCompatInputOnUSB(const virDomainDef *def,
     (void)def;
 #endif
     return input->bus == VIR_DOMAIN_INPUT_BUS_USB;
+}
+
+
+/* 17. virDomainNetInsert cannot fail (returns void) in 10.x+. */
+static inline int
+virStratoVirtCompatDomainNetInsert(virDomainDef *def,
+                                   virDomainNetDef *net)
+{
+#if WITH_LIBVIRT_NET_INSERT_VOID
+    virDomainNetInsert(def, net);
+    return 0;
+#else
+    return virDomainNetInsert(def, net);
+#endif
 }

@@ -519,7 +519,7 @@ virStratoVirtConfigAttachDevice(virDomainDef *vmdef,
             DUPLICATE(_("the domain's definition already has an interface with MAC address %1$s"),
                       virMacAddrFormat(&dev->data.net->mac, macstr));
         virResetLastError();
-        if (virDomainNetInsert(vmdef, dev->data.net) < 0)
+        if (virStratoVirtCompatDomainNetInsert(vmdef, dev->data.net) < 0)
             return -1;
         dev->data.net = NULL;
         return 0;

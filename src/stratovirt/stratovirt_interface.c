@@ -1023,7 +1023,8 @@ virStratoVirtInterfaceAttachLive(virStratoVirtDriver *driver,
         return -1;
     }
     virDomainAuditNet(vm, NULL, net, "attach", true);
-    virDomainNetInsert(vm->def, net);
+    /* cannot fail: 9.0's int is always 0 (its array growth aborts on OOM) */
+    ignore_value(virStratoVirtCompatDomainNetInsert(vm->def, net));
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventDeviceAddedNewFromObj(vm, net->info.alias));
     return 0;

@@ -208,8 +208,8 @@ virStratoVirtSecuritySetDisk(virStratoVirtDriver *driver,
 
     if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0)
         return -1;
-    if (virSecurityManagerSetImageLabel(mgr, vm->def, disk->src,
-                                        VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
+    if (virStratoVirtCompatSecuritySetImageLabel(mgr, vm->def, disk->src,
+                                                 VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
         virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
         goto cleanup;
     ret = 0;
@@ -232,8 +232,8 @@ virStratoVirtSecurityRestoreDisk(virStratoVirtDriver *driver,
 
     virErrorPreserveLast(&orig);
     if (virStratoVirtCompatSecurityTransactionStart(mgr) < 0 ||
-        virSecurityManagerRestoreImageLabel(mgr, vm->def, disk->src,
-                                            VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
+        virStratoVirtCompatSecurityRestoreImageLabel(mgr, vm->def, disk->src,
+                                                     VIR_SECURITY_DOMAIN_IMAGE_LABEL_BACKING_CHAIN) < 0 ||
         virStratoVirtCompatSecurityTransactionCommit(mgr, -1, true) < 0)
         VIR_WARN("cannot restore the labels of disk %s of domain %s",
                  disk->dst, vm->def->name);
