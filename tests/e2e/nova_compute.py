@@ -47,6 +47,7 @@ CONF = cfg.CONF
 SB = os.environ["SANDBOX_DIR"]
 RESULTS = []
 KNOWN = []
+LOOPS = []      # loop devices of the scenario's volume, detached at exit
 
 
 def step(name, status, detail=""):
@@ -319,6 +320,7 @@ def scenario(drv, work):
         loop = None
     else:
         loop = loopdev.stdout.strip()
+        LOOPS.append(loop)
         bdms = [BDM(connection_info={"driver_volume_type": "local",
                                      "serial": str(uuidlib.uuid4()),
                                      "data": {"device_path": loop}},
@@ -513,8 +515,6 @@ def cleanup(drv, ctx, inst, nw, block_device_info, loop):
         traceback.print_exc()
         step("destroy", "fail", "%s: %s" % (type(e).__name__, e))
         good = False
-    if loop:
-        subprocess.run(["losetup", "-d", loop])
     return good
 
 
@@ -527,7 +527,13 @@ def main():
         sys.exit(0)
     work = os.path.join(SB, "nova-work")
     os.makedirs(work, exist_ok=True)
-    sys.exit(0 if scenario(drv, work) else 1)
+    try:
+        ok = scenario(drv, work)
+    finally:
+        # whatever step failed, the host's loop devices are given back
+        for loop in LOOPS:
+            subprocess.run(["losetup", "-d", loop])
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
