@@ -118,7 +118,20 @@ def steps_of(out):
     return res
 
 
+def nova_version():
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "python3-nova"],
+                       capture_output=True, text=True)
+    return p.stdout.strip()
+
+
+# contrib/nova's patch is made against Nova 26 (Zed, Debian 12); a later
+# Nova (another release's python3-nova) needs the patch rebased first
+NOVA_26 = re.match(r"^(\d+:)?26\.", nova_version() or "") is not None
+
+
 @unittest.skipUnless(os.path.isdir(NOVA_PKG), "python3-nova is not installed (./run setup installs it)")
+@unittest.skipUnless(NOVA_26, "contrib/nova's patch is for Nova 26 (Zed, Debian 12's python3-nova), "
+                     "this release has python3-nova %s" % (nova_version() or "none"))
 class NovaTest(unittest.TestCase):
     def test_without_the_patch_init_host_refuses(self):
         p = run_helper(private_nova("nova-unpatched", False), "init-host")
