@@ -29,6 +29,7 @@ struct _virStratoVirtBuildParams {
     /* the binary's version and features; NULL: the newest StratoVirt
      * with every feature */
     const virStratoVirtCaps *caps;
+    const char *incoming;   /* a snapshot directory to restore, or NULL */
 };
 
 int virStratoVirtAssignAliases(virDomainDef *def);

@@ -58,6 +58,7 @@ stratovirtDomainObjPrivateFree(void *data)
     g_free(priv->cgroupPartition);
     virCgroupFree(priv->cgroup);
     g_free(priv->unplugAlias);
+    g_free(priv->restorePath);
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
     g_free(priv->logfile);

@@ -35,6 +35,7 @@ struct _virStratoVirtDomainObjPrivate {
     bool fakeReboot;        /* a reboot asked the guest to power off: start
                              * the VMM again when it has */
     int rebootId;           /* the domain id a fake reboot keeps */
+    char *restorePath;      /* the next start restores this save image */
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
     off_t logOffset;        /* where this run's part of the domain log starts */
     int exitStatus;         /* the VMM's wait status once reaped, else -1 */

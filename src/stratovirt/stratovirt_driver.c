@@ -33,6 +33,7 @@
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_power.h"
 #include "stratovirt_process.h"
+#include "stratovirt_save.h"
 #include "stratovirt_security.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_command.h"
@@ -262,6 +263,7 @@ stratovirtStateInitialize(bool privileged,
                                        driver->xmlopt, NULL, NULL) < 0)
         goto error;
 
+    virStratoVirtSaveScanManaged(driver);
     virStratoVirtProcessReconnectAll(driver);
     virStratoVirtProcessCleanStale(driver);
     stratovirtAutostartAll(driver);
@@ -832,6 +834,16 @@ stratovirtDomainUndefineFlags(virDomainPtr dom,
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
         goto cleanup;
 
+    if (vm->hasManagedSave) {
+        if (!(flags & VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)) {
+            virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                           _("the domain has a managed save image: pass --managed-save to delete it, or start the domain first"));
+            goto endjob;
+        }
+        if (virStratoVirtSaveRemoveManaged(driver, vm) < 0)
+            goto endjob;
+    }
+
     if (vm->def->os.loader && vm->def->os.loader->nvram &&
         vm->def->os.loader->nvram->path &&
         virFileExists(vm->def->os.loader->nvram->path)) {
@@ -886,7 +898,8 @@ stratovirtDomainCreateWithFlags(virDomainPtr dom,
     int ret = -1;
 
     virCheckFlags(VIR_DOMAIN_START_PAUSED |
-                  VIR_DOMAIN_START_AUTODESTROY, -1);
+                  VIR_DOMAIN_START_AUTODESTROY |
+                  VIR_DOMAIN_START_FORCE_BOOT, -1);
 
     if (!(vm = stratovirtDomObjFromDomain(dom)))
         return -1;
@@ -899,6 +912,21 @@ stratovirtDomainCreateWithFlags(virDomainPtr dom,
         virReportError(VIR_ERR_OPERATION_INVALID, "%s",
                        _("domain is already running"));
         goto endjob;
+    }
+    if (vm->hasManagedSave) {
+        /* resume from the managed save image, unless told to boot */
+        if (flags & VIR_DOMAIN_START_FORCE_BOOT) {
+            if (virStratoVirtSaveRemoveManaged(driver, vm) < 0)
+                goto endjob;
+        } else {
+            if (virStratoVirtSaveStartManaged(driver, vm, dom->conn,
+                                              stratovirtStartFlags(flags & ~VIR_DOMAIN_START_PAUSED),
+                                              !!(flags & VIR_DOMAIN_START_PAUSED)) < 0)
+                goto endjob;
+            dom->id = vm->def->id;
+            ret = 0;
+            goto endjob;
+        }
     }
     if (virStratoVirtProcessStart(driver, vm, dom->conn, VIR_DOMAIN_RUNNING_BOOTED,
                                   stratovirtStartFlags(flags)) < 0)
@@ -1201,6 +1229,188 @@ stratovirtDomainReset(virDomainPtr dom,
 
  endjob:
     virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainSaveFlags(virDomainPtr dom,
+                          const char *path,
+                          const char *dxml,
+                          unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED, -1);
+    if (dxml) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       _("StratoVirt restores a guest onto the devices it was saved with: a replacement XML (--xml) is not supported"));
+        return -1;
+    }
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainSaveFlagsEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = virStratoVirtSaveDomain(driver, vm, path, false, flags);
+
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainSave(virDomainPtr dom,
+                     const char *path)
+{
+    return stratovirtDomainSaveFlags(dom, path, NULL, 0);
+}
+
+
+static int
+stratovirtDomainRestoreFlags(virConnectPtr conn,
+                             const char *path,
+                             const char *dxml,
+                             unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    g_autoptr(virDomainDef) def = NULL;
+    bool paused = false;
+
+    virCheckFlags(VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED, -1);
+    if (dxml) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       _("StratoVirt restores a guest onto the devices it was saved with: a replacement XML (--xml) is not supported"));
+        return -1;
+    }
+
+    if (!(def = virStratoVirtSaveReadImage(driver, path, &paused)))
+        return -1;
+    if (virDomainRestoreFlagsEnsureACL(conn, def) < 0)
+        return -1;
+    if (flags & VIR_DOMAIN_SAVE_RUNNING)
+        paused = false;
+    else if (flags & VIR_DOMAIN_SAVE_PAUSED)
+        paused = true;
+    return virStratoVirtSaveRestore(conn, &def, path, paused);
+}
+
+
+static int
+stratovirtDomainRestore(virConnectPtr conn,
+                        const char *path)
+{
+    return stratovirtDomainRestoreFlags(conn, path, NULL, 0);
+}
+
+
+static char *
+stratovirtDomainSaveImageGetXMLDesc(virConnectPtr conn,
+                                    const char *path,
+                                    unsigned int flags)
+{
+    virStratoVirtDriver *driver = conn->privateData;
+    g_autoptr(virDomainDef) def = NULL;
+
+    virCheckFlags(VIR_DOMAIN_SAVE_IMAGE_XML_SECURE, NULL);
+
+    if (!(def = virStratoVirtSaveReadImage(driver, path, NULL)))
+        return NULL;
+    if (virDomainSaveImageGetXMLDescEnsureACL(conn, def) < 0)
+        return NULL;
+    return virDomainDefFormat(def, driver->xmlopt,
+                              virDomainDefFormatConvertXMLFlags(flags));
+}
+
+
+static int
+stratovirtDomainManagedSave(virDomainPtr dom,
+                            unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autofree char *dir = g_strdup_printf("%s/save", cfg->libDir);
+    g_autofree char *path = NULL;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainManagedSaveEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (!vm->persistent) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("a transient domain has no managed save: define it first, or use 'virsh save' with a path"));
+        goto cleanup;
+    }
+    if (g_mkdir_with_parents(dir, 0711) < 0) {
+        virReportSystemError(errno, _("cannot create the managed save directory '%1$s'"), dir);
+        goto cleanup;
+    }
+    path = virStratoVirtSaveManagedPath(driver, vm);
+    if (vm->hasManagedSave || virFileExists(path)) {
+        /* an image the domain did not start from: replaced */
+        if (virFileDeleteTree(path) < 0)
+            goto cleanup;
+        vm->hasManagedSave = false;
+    }
+    ret = virStratoVirtSaveDomain(driver, vm, path, true, flags);
+
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainHasManagedSaveImage(virDomainPtr dom,
+                                    unsigned int flags)
+{
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(0, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainHasManagedSaveImageEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    ret = vm->hasManagedSave;
+
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+static int
+stratovirtDomainManagedSaveRemove(virDomainPtr dom,
+                                  unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(0, -1);
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    if (virDomainManagedSaveRemoveEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    ret = virStratoVirtSaveRemoveManaged(driver, vm);
+    if (ret == 0 && !virDomainObjIsActive(vm))
+        virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN);
+    virDomainObjEndJob(vm);
+
  cleanup:
     virDomainObjEndAPI(&vm);
     return ret;
@@ -1545,27 +1755,6 @@ stratovirtDomainIsUpdated(virDomainPtr dom)
     if (virDomainIsUpdatedEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
     ret = vm->updated;
- cleanup:
-    virDomainObjEndAPI(&vm);
-    return ret;
-}
-
-
-static int
-stratovirtDomainHasManagedSaveImage(virDomainPtr dom,
-                                    unsigned int flags)
-{
-    virDomainObj *vm;
-    int ret = -1;
-
-    virCheckFlags(0, -1);
-
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
-        return -1;
-    if (virDomainHasManagedSaveImageEnsureACL(dom->conn, vm->def) < 0)
-        goto cleanup;
-    /* the driver has no managed save: never an image */
-    ret = 0;
  cleanup:
     virDomainObjEndAPI(&vm);
     return ret;
@@ -2957,6 +3146,13 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainShutdownFlags = stratovirtDomainShutdownFlags,
     .domainReboot = stratovirtDomainReboot,
     .domainReset = stratovirtDomainReset,
+    .domainSave = stratovirtDomainSave,
+    .domainSaveFlags = stratovirtDomainSaveFlags,
+    .domainRestore = stratovirtDomainRestore,
+    .domainRestoreFlags = stratovirtDomainRestoreFlags,
+    .domainSaveImageGetXMLDesc = stratovirtDomainSaveImageGetXMLDesc,
+    .domainManagedSave = stratovirtDomainManagedSave,
+    .domainManagedSaveRemove = stratovirtDomainManagedSaveRemove,
     .domainSuspend = stratovirtDomainSuspend,
     .domainResume = stratovirtDomainResume,
     .domainGetXMLDesc = stratovirtDomainGetXMLDesc,

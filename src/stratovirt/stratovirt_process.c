@@ -1197,6 +1197,7 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     params.startPaused = paused;
     params.netfds = netfds;
     params.caps = priv->caps;
+    params.incoming = priv->restorePath;
 
     if (!(cmd = virStratoVirtBuildCommandLine(vm->def, &params)))
         goto error;
