@@ -34,7 +34,7 @@ per=$(( SECONDS_TOTAL / 3 ))
 [ "$per" -ge 1 ] || per=1
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-export LSAN_OPTIONS="suppressions=$TOP/tests/fuzz/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0"
 
 declare -A EXECS CRASHES
 rc=0

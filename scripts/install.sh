@@ -5,9 +5,21 @@
 # lets the daemon reach Debian 12's libvirtd for node devices.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BUILD="${BUILD:-$TOP/build}"
+TEST_BUILD="${BUILD:-$TOP/build}"
+# a build of its own without the test suite's fault hooks (build/ has them)
+BUILD="$TOP/build-install"
 
 [ "$(id -u)" -eq 0 ] || { echo "install: run as root" >&2; exit 1; }
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+    meson setup "$BUILD" "$TOP" -Dtest_hooks=false \
+        -Dlibvirt_src="$(meson introspect --buildoptions "$TEST_BUILD" |
+            python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "libvirt_src"][0])')" \
+        -Dlibvirt_build="$(meson introspect --buildoptions "$TEST_BUILD" |
+            python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "libvirt_build"][0])')" \
+        >/dev/null
+fi
+ninja -C "$BUILD" >/dev/null
 
 # Keep an existing configuration.
 for f in stratovirt.conf virtstratovirtd.conf; do

@@ -195,6 +195,9 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
         mount --bind "$SB/etc" /etc/libvirt 2>/dev/null || {
             mkdir -p /etc/libvirt && mount --bind "$SB/etc" /etc/libvirt; }
         mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt
+        # /run is a tmpfs on a real host: the run directories, QMP sockets,
+        # pidfiles and status XML live in memory there, and here as well
+        mount -t tmpfs -o mode=0755 sandbox-run "$SB/run"
         mount --bind "$SB/run" /run/libvirt
         mount --bind "$SB/lib" /var/lib/libvirt
         mount --bind "$SB/log" /var/log/libvirt

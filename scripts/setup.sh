@@ -249,7 +249,10 @@ fetch_tree() {
 build_project() {
     if [ ! -f "$BUILD/build.ninja" ]; then
         log "configuring libvirt-stratovirt in $BUILD"
-        meson setup "$BUILD" "$TOP" -Dlibvirt_src="$SRC" -Dlibvirt_build="$LVBUILD"
+        # the test build: ./run test kills the daemon at named start steps
+        # through its hooks (./run install and the .deb build without them)
+        meson setup "$BUILD" "$TOP" -Dlibvirt_src="$SRC" -Dlibvirt_build="$LVBUILD" \
+            -Dtest_hooks=true
     fi
     log "building"
     ninja -C "$BUILD"

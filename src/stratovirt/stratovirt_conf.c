@@ -715,6 +715,33 @@ stratovirtProbeFeatures(virStratoVirtDriverConfig *cfg,
 }
 
 
+static virStratoVirtCaps *stratovirtCapsProbe(virStratoVirtDriver *driver,
+                                              virStratoVirtDriverConfig *cfg,
+                                              const char *binary,
+                                              struct stat *sb);
+
+
+/* the cached caps of @binary, a new reference, if it has not changed */
+static virStratoVirtCaps *
+stratovirtCapsLookup(virStratoVirtDriver *driver,
+                     const char *binary,
+                     struct stat *sb)
+{
+    virStratoVirtCaps *cached;
+    virStratoVirtCaps *caps = NULL;
+
+    stratovirtDriverLock(driver);
+    if (!driver->binaryCaps)
+        driver->binaryCaps = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                   g_free, g_object_unref);
+    cached = g_hash_table_lookup(driver->binaryCaps, binary);
+    if (cached && cached->mtime == (long long) sb->st_mtime)
+        caps = g_object_ref(cached);
+    stratovirtDriverUnlock(driver);
+    return caps;
+}
+
+
 /**
  * virStratoVirtGetCaps:
  * @binary: a StratoVirt binary, or NULL for the configured one
@@ -729,11 +756,7 @@ virStratoVirtGetCaps(virStratoVirtDriver *driver,
 {
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     g_autoptr(virStratoVirtCaps) caps = NULL;
-    g_autoptr(virCommand) cmd = NULL;
-    g_autofree char *output = NULL;
-    virStratoVirtCaps *cached;
     struct stat sb;
-    unsigned long ver;
 
     if (!binary)
         binary = cfg->emulator;
@@ -745,17 +768,29 @@ virStratoVirtGetCaps(virStratoVirtDriver *driver,
         return NULL;
     }
 
-    stratovirtDriverLock(driver);
-    if (!driver->binaryCaps)
-        driver->binaryCaps = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                   g_free, g_object_unref);
-    cached = g_hash_table_lookup(driver->binaryCaps, binary);
-    if (cached && cached->mtime == (long long) sb.st_mtime) {
-        caps = g_object_ref(cached);
-        stratovirtDriverUnlock(driver);
+    if ((caps = stratovirtCapsLookup(driver, binary, &sb)))
         return g_steal_pointer(&caps);
+
+    /* one probe at a time; whoever waited finds its result */
+    VIR_WITH_MUTEX_LOCK_GUARD(&driver->probeLock) {
+        if ((caps = stratovirtCapsLookup(driver, binary, &sb)))
+            return g_steal_pointer(&caps);
+        caps = stratovirtCapsProbe(driver, cfg, binary, &sb);
     }
-    stratovirtDriverUnlock(driver);
+    return g_steal_pointer(&caps);
+}
+
+
+static virStratoVirtCaps *
+stratovirtCapsProbe(virStratoVirtDriver *driver,
+                    virStratoVirtDriverConfig *cfg,
+                    const char *binary,
+                    struct stat *sb)
+{
+    g_autoptr(virStratoVirtCaps) caps = NULL;
+    g_autoptr(virCommand) cmd = NULL;
+    g_autofree char *output = NULL;
+    unsigned long ver;
 
     cmd = virCommandNewArgList(binary, "-V", NULL);
     virStratoVirtCommandSetEnv(cmd, cfg);
@@ -769,7 +804,7 @@ virStratoVirtGetCaps(virStratoVirtDriver *driver,
 
     caps = virStratoVirtCapsNewForVersion(ver, 0);
     caps->binary = g_strdup(binary);
-    caps->mtime = sb.st_mtime;
+    caps->mtime = sb->st_mtime;
     if (cfg->features) {
         if (virStratoVirtCapsParseFeatures(cfg->features, &caps->features) < 0)
             return NULL;

@@ -84,6 +84,10 @@ struct _virStratoVirtDriver {
 
     /* Guarded by lock: what each StratoVirt binary is (path -> caps) */
     GHashTable *binaryCaps;
+    /* Held while a binary is probed: callers that miss the cache at once
+     * (a reconnect thread per domain at a restart) wait for one probe
+     * rather than each running its own */
+    virMutex probeLock;
 
     /* pid file FD, ensures two daemons do not share one state dir */
     int lockFD;

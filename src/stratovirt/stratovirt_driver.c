@@ -111,6 +111,7 @@ stratovirtStateCleanup(void)
     g_clear_pointer(&driver->binaryCaps, g_hash_table_unref);
     if (driver->lockFD != -1)
         VIR_FORCE_CLOSE(driver->lockFD);
+    virMutexDestroy(&driver->probeLock);
     virMutexDestroy(&driver->lock);
     g_clear_pointer(&stratovirt_driver, g_free);
     return 0;
@@ -190,6 +191,11 @@ stratovirtStateInitialize(bool privileged,
     driver = g_new0(virStratoVirtDriver, 1);
     driver->lockFD = -1;
     if (virMutexInit(&driver->lock) < 0) {
+        g_free(driver);
+        return VIR_DRV_STATE_INIT_ERROR;
+    }
+    if (virMutexInit(&driver->probeLock) < 0) {
+        virMutexDestroy(&driver->lock);
         g_free(driver);
         return VIR_DRV_STATE_INIT_ERROR;
     }

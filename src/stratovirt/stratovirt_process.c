@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <linux/capability.h>
 
+#include "stratovirt-config.h"
 #include "datatypes.h"
 #include "domain_audit.h"
 #include "stratovirt_compat.h"
@@ -973,7 +974,9 @@ stratovirtProcessSetPtys(virDomainDef *def,
         if (chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL &&
             def->nserials > 0)
             path = g_hash_table_lookup(ptys, "serial_chardev");
-        if (path) {
+        /* only a pty has a path to fill in: the union's other members
+         * would not be freed as one (LSan found that leak) */
+        if (path && chr->source->type == VIR_DOMAIN_CHR_TYPE_PTY) {
             g_free(chr->source->data.file.path);
             chr->source->data.file.path = g_strdup(path);
         }
@@ -982,7 +985,7 @@ stratovirtProcessSetPtys(virDomainDef *def,
         virDomainChrDef *chr = def->serials[i];
         const char *path = g_hash_table_lookup(ptys, "serial_chardev");
 
-        if (path) {
+        if (path && chr->source->type == VIR_DOMAIN_CHR_TYPE_PTY) {
             g_free(chr->source->data.file.path);
             chr->source->data.file.path = g_strdup(path);
         }
@@ -1062,37 +1065,90 @@ stratovirtProcessAutoDestroy(virDomainObj *vm,
 }
 
 
-/**
- * virStratoVirtProcessStart:
- * @conn: the client connection (for AUTODESTROY), or NULL
- * @flags: VIR_STRATOVIRT_START_PAUSED, VIR_STRATOVIRT_START_AUTODESTROY
+/*
+ * A start is a sequence of named steps, as qemuProcessStart's (Init,
+ * PrepareDomain, PrepareHost, Launch, FinishStartup), each of which can be
+ * read, timed and fault-injected on its own:
  *
- * Called with @vm locked and its job held.  On failure the domain is left
- * as it was: inactive, no process, hostdevs on their host drivers, no
- * status file.
+ *   init            the domain counts as active: id, caps, its state reset
+ *   prepare-domain  what the definition needs: paths, aliases, hugepages,
+ *                   the VNC port (nothing on the host yet)
+ *   prepare-host    the host: run directory and log, NVRAM, vsock, then
+ *                   (recorded in the status XML first, so that a daemon
+ *                   killed from here on undoes it when it comes back)
+ *                   hostdevs detached, labels, taps and ports
+ *   launch          the command line; libvirt forks the VMM, writes its
+ *                   pidfile, puts it in its cgroup (status saved) and only
+ *                   then lets it exec StratoVirt
+ *   connect         the QMP monitor, with the domain lock dropped
+ *   finish          ptys, balloon, state, autodestroy, status saved
+ *
+ * Each step undoes what it holds only in memory (the forked child still
+ * waiting to exec, the tap fds) when it fails; what it recorded in the
+ * domain (devices taken, labels, taps, cgroup, pid) is given back by
+ * virStratoVirtProcessStop, the one place that knows how, which the
+ * caller runs on any failure, exactly as recovery does after a crash.
+ * Each step logs its duration at debug level ('start step X done in Y
+ * ms': ./run bench sums them); a build with -Dtest_hooks=true can be told
+ * to SIGKILL the daemon after any step (tests/e2e/test_startsteps.py).
  */
-int
-virStratoVirtProcessStart(virStratoVirtDriver *driver,
-                          virDomainObj *vm,
-                          virConnectPtr conn,
-                          virDomainRunningReason reason,
-                          unsigned int flags)
+typedef struct {
+    virConnectPtr conn;
+    virDomainRunningReason reason;
+    unsigned int flags;
+    bool paused;
+    char *memPath;
+    virStratoVirtNetFDs *netfds;
+    virCommand *cmd;
+    bool released;              /* the VMM was let exec StratoVirt */
+    gint64 since;               /* when the current step began (us) */
+} stratovirtProcessStartCtx;
+
+
+/* Test builds only: STRATOVIRT_TEST_KILL_AT_FILE names a file holding a
+ * step name; the daemon kills itself (SIGKILL, as kill -9 would) when a
+ * start reaches that point. */
+static void
+stratovirtProcessTestHook(virDomainObj *vm,
+                          const char *point)
+{
+#if WITH_STRATOVIRT_TEST_HOOKS
+    const char *path = getenv("STRATOVIRT_TEST_KILL_AT_FILE");
+    g_autofree char *want = NULL;
+
+    if (!path || virFileReadAllQuiet(path, 256, &want) < 0)
+        return;
+    g_strstrip(want);
+    if (STREQ(want, point)) {
+        VIR_WARN("test hook: killing the daemon at start point %s of domain %s",
+                 point, vm->def->name);
+        raise(SIGKILL);
+    }
+#endif
+}
+
+
+static void
+stratovirtProcessStepDone(virDomainObj *vm,
+                          stratovirtProcessStartCtx *ctx,
+                          const char *step)
+{
+    gint64 now = g_get_monotonic_time();
+
+    VIR_DEBUG("domain %s: start step %s done in %.3f ms",
+              vm->def->name, step, (now - ctx->since) / 1000.0);
+    stratovirtProcessTestHook(vm, step);
+    ctx->since = g_get_monotonic_time();
+}
+
+
+/* init: checks, then the domain counts as active (Stop releases this) */
+static int
+stratovirtProcessInit(virStratoVirtDriver *driver,
+                      virDomainObj *vm,
+                      unsigned int flags)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
-    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    g_autoptr(virCommand) cmd = NULL;
-    g_autofree char *memPath = NULL;
-    g_autofree char *cmdstr = NULL;
-    g_autoptr(GHashTable) ptys = NULL;
-    virStratoVirtBuildParams params = { 0 };
-    virStratoVirtNetFDs *netfds = NULL;
-    VIR_AUTOCLOSE logfd = -1;
-    off_t logoffset = 0;
-    bool vmmGone = false;
-    bool released = false;
-    bool paused = !!(flags & VIR_STRATOVIRT_START_PAUSED);
-    pid_t pid = 0;
-    int rc;
 
     if (virDomainObjIsActive(vm)) {
         virReportError(VIR_ERR_OPERATION_INVALID, "%s",
@@ -1110,7 +1166,8 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     if (virDomainObjSetDefTransient(driver->xmlopt, vm, NULL) < 0)
         return -1;
 
-    /* From here on the domain counts as active (Stop releases this) */
+    /* From here on the domain counts as active (Stop releases this); a
+     * fake reboot keeps the domain's id */
     if ((flags & VIR_STRATOVIRT_START_REBOOT) && priv->rebootId > 0)
         vm->def->id = priv->rebootId;
     else
@@ -1126,20 +1183,29 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     priv->exitStatus = -1;
     g_clear_object(&priv->caps);
     if (!(priv->caps = virStratoVirtGetCaps(driver, vm->def->emulator)))
-        goto error;
+        return -1;
+    return 0;
+}
+
+
+/* prepare-domain: what the definition needs; nothing on the host yet */
+static int
+stratovirtProcessPrepareDomain(virStratoVirtDriver *driver,
+                               virDomainObj *vm,
+                               virStratoVirtDriverConfig *cfg,
+                               stratovirtProcessStartCtx *ctx)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    char uuidstr[VIR_UUID_STRING_BUFLEN];
 
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
     g_free(priv->logfile);
     g_free(priv->runDir);
-    {
-        char uuidstr[VIR_UUID_STRING_BUFLEN];
-
-        /* StratoVirt creates its QMP socket and pidfile itself: they live
-         * in a directory of their own that its user can write to */
-        virUUIDFormat(vm->def->uuid, uuidstr);
-        priv->runDir = g_strdup_printf("%s/%s", cfg->stateDir, uuidstr);
-    }
+    /* StratoVirt creates its QMP socket itself: it lives in a directory of
+     * its own that its user can write to */
+    virUUIDFormat(vm->def->uuid, uuidstr);
+    priv->runDir = g_strdup_printf("%s/%s", cfg->stateDir, uuidstr);
     g_free(priv->machineName);
     priv->machineName = virDomainDriverGenerateMachineName(STRATOVIRT_CGROUP_DRIVER, NULL,
                                                            vm->def->id, vm->def->name,
@@ -1147,68 +1213,104 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
     priv->qmpPath = g_strdup_printf("%s/qmp.sock", priv->runDir);
     priv->pidfile = g_strdup_printf("%s/stratovirt.pid", priv->runDir);
     priv->logfile = g_strdup_printf("%s/%s.log", cfg->logDir, vm->def->name);
+
+    if (virStratoVirtAssignAliases(vm->def) < 0 ||
+        stratovirtProcessFindHugepages(vm->def, &ctx->memPath) < 0)
+        return -1;
+    if (vm->def->ngraphics == 1 &&
+        stratovirtProcessPickVNCPort(driver, vm->def->graphics[0]) < 0)
+        return -1;
+    return 0;
+}
+
+
+/* prepare-host: files, then devices, labels and taps, each recorded in
+ * the status XML as it is taken */
+static int
+stratovirtProcessPrepareHost(virStratoVirtDriver *driver,
+                             virDomainObj *vm,
+                             virStratoVirtDriverConfig *cfg,
+                             stratovirtProcessStartCtx *ctx)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
     if (virFileDeleteTree(priv->runDir) < 0 || g_mkdir(priv->runDir, 0700) < 0) {
         virReportSystemError(errno, _("cannot create the run directory '%1$s'"), priv->runDir);
-        goto error;
+        return -1;
     }
     if (!virFileExists(priv->logfile) &&
         virFileWriteStr(priv->logfile, "", 0600) < 0) {
         virReportSystemError(errno, _("cannot create the domain log '%1$s'"), priv->logfile);
-        goto error;
+        return -1;
     }
-
-    if (virStratoVirtAssignAliases(vm->def) < 0 ||
-        stratovirtProcessFindHugepages(vm->def, &memPath) < 0 ||
-        stratovirtProcessPrepareNVRAM(vm->def) < 0 ||
+    if (stratovirtProcessPrepareNVRAM(vm->def) < 0 ||
         stratovirtProcessPrepareVsock(vm->def) < 0)
-        goto error;
-    if (vm->def->ngraphics == 1 &&
-        stratovirtProcessPickVNCPort(driver, vm->def->graphics[0]) < 0)
-        goto error;
+        return -1;
 
     /* From here on the start leaves traces (detached devices, a VMM): say
      * so in the status XML, so that a daemon killed in the middle cleans
      * them up when it comes back rather than forgetting them. */
     priv->starting = true;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-        goto error;
+        return -1;
 
     /* Detach, bind to vfio-pci, reset, check groups: all or nothing. */
     if (virStratoVirtHostdevPrepareDomain(driver, vm) < 0)
-        goto error;
+        return -1;
 
     /* What the VMM's user must open, handed to it for the run */
     if (virStratoVirtSecuritySetAll(driver, vm) < 0 ||
         virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-        goto error;
+        return -1;
 
     /* Taps, bridge and OVS ports, network ports: the VMM gets open fds.
      * All or nothing; saved at once, so that a daemon killed from now on
      * removes them when it comes back. */
-    if (virStratoVirtInterfacePrepareAll(driver, vm, &netfds) < 0)
-        goto error;
+    if (virStratoVirtInterfacePrepareAll(driver, vm, &ctx->netfds) < 0)
+        return -1;
     priv->netsPrepared = true;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-        goto error;
+        return -1;
+    return 0;
+}
+
+
+/* launch: the VMM forked, in its cgroup, its pid saved, then released to
+ * exec StratoVirt.  On failure a child not yet released is killed here;
+ * the tap fds are ours to close in any case. */
+static int
+stratovirtProcessLaunch(virStratoVirtDriver *driver,
+                        virDomainObj *vm,
+                        virStratoVirtDriverConfig *cfg,
+                        stratovirtProcessStartCtx *ctx)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virStratoVirtBuildParams params = { 0 };
+    g_autofree char *cmdstr = NULL;
+    VIR_AUTOCLOSE logfd = -1;
+    off_t logoffset = 0;
+    pid_t pid = 0;
+    int ret = -1;
+    int rc;
 
     params.qmpPath = priv->qmpPath;
     params.logfile = priv->logfile;
-    params.memPath = memPath;
-    params.startPaused = paused;
-    params.netfds = netfds;
+    params.memPath = ctx->memPath;
+    params.startPaused = ctx->paused;
+    params.netfds = ctx->netfds;
     params.caps = priv->caps;
     params.incoming = priv->restorePath;
 
-    if (!(cmd = virStratoVirtBuildCommandLine(vm->def, &params)))
-        goto error;
+    if (!(ctx->cmd = virStratoVirtBuildCommandLine(vm->def, &params)))
+        goto cleanup;
     {
         size_t i, j;
 
         for (i = 0; i < vm->def->nnets; i++) {
-            for (j = 0; j < netfds[i].ntapfd; j++)
-                virCommandPassFD(cmd, netfds[i].tapfd[j], 0);
-            for (j = 0; j < netfds[i].nvhostfd; j++)
-                virCommandPassFD(cmd, netfds[i].vhostfd[j], 0);
+            for (j = 0; j < ctx->netfds[i].ntapfd; j++)
+                virCommandPassFD(ctx->cmd, ctx->netfds[i].tapfd[j], 0);
+            for (j = 0; j < ctx->netfds[i].nvhostfd; j++)
+                virCommandPassFD(ctx->cmd, ctx->netfds[i].vhostfd[j], 0);
         }
     }
     if (virStratoVirtDomainNsGet(vm->def) &&
@@ -1226,23 +1328,23 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
         unsigned long long bytes = (virDomainDefGetMemoryTotal(vm->def) + 1024 * 1024) * 1024;
 
         if (stratovirtProcessCheckMemlock(bytes) < 0)
-            goto error;
-        virCommandSetMaxMemLock(cmd, bytes);
+            goto cleanup;
+        virCommandSetMaxMemLock(ctx->cmd, bytes);
     }
     /* the VMM's user and group: the domain's <seclabel>, else stratovirt.conf's */
-    if (virStratoVirtSecuritySetChildProcess(driver, vm, cmd) < 0)
-        goto error;
-    virCommandClearCaps(cmd);
-    virCommandSetUmask(cmd, 0002);
-    virStratoVirtCommandSetEnv(cmd, cfg);
+    if (virStratoVirtSecuritySetChildProcess(driver, vm, ctx->cmd) < 0)
+        goto cleanup;
+    virCommandClearCaps(ctx->cmd);
+    virCommandSetUmask(ctx->cmd, 0002);
+    virStratoVirtCommandSetEnv(ctx->cmd, cfg);
 
-    if (!(cmdstr = virCommandToString(cmd, false)))
-        goto error;
+    if (!(cmdstr = virCommandToString(ctx->cmd, false)))
+        goto cleanup;
     if ((logfd = stratovirtProcessOpenLog(priv->logfile, cmdstr, &logoffset)) < 0)
-        goto error;
+        goto cleanup;
     priv->logOffset = logoffset;
-    virCommandSetOutputFD(cmd, &logfd);
-    virCommandSetErrorFD(cmd, &logfd);
+    virCommandSetOutputFD(ctx->cmd, &logfd);
+    virCommandSetErrorFD(ctx->cmd, &logfd);
 
     /* libvirt's process code daemonizes the VMM and writes its pidfile
      * before exec; the child then waits (handshake) until it is in its
@@ -1250,123 +1352,213 @@ virStratoVirtProcessStart(virStratoVirtDriver *driver,
      * StratoVirt.  A daemon killed at any instant of this leaves a VMM it
      * can find again, or none (a child whose parent died during the
      * handshake exits without exec). */
-    virCommandDaemonize(cmd);
-    virCommandSetPidFile(cmd, priv->pidfile);
-    virCommandRequireHandshake(cmd);
+    virCommandDaemonize(ctx->cmd);
+    virCommandSetPidFile(ctx->cmd, priv->pidfile);
+    virCommandRequireHandshake(ctx->cmd);
 
     VIR_DEBUG("starting domain %s: %s", vm->def->name, cmdstr);
     /* The launch does not hold the domain lock (the job keeps other
      * changes out): listing domains never waits on a start, and a destroy
      * can mark it to be given up. */
     virObjectUnlock(vm);
-    rc = virCommandRun(cmd, NULL);
+    rc = virCommandRun(ctx->cmd, NULL);
     virObjectLock(vm);
     if (rc < 0)
-        goto error;
+        goto cleanup;
     /* the VMM holds the taps now; ours are closed so that the kernel
      * removes them when it goes */
-    virStratoVirtNetFDsFreeAll(netfds, vm->def->nnets);
-    netfds = NULL;
+    virStratoVirtNetFDsFreeAll(ctx->netfds, vm->def->nnets);
+    ctx->netfds = NULL;
     if (virPidFileReadPath(priv->pidfile, &pid) < 0 || pid <= 0) {
         virReportSystemError(errno ? errno : EINVAL,
                              _("cannot read the pid of the StratoVirt process of domain '%1$s' from '%2$s'"),
                              vm->def->name, priv->pidfile);
-        goto error;
+        goto cleanup;
     }
     vm->pid = pid;
     VIR_DEBUG("domain %s: VMM pid %lld, waiting for its handshake",
               vm->def->name, (long long) pid);
-    if (virCommandHandshakeWait(cmd) < 0)
-        goto error;
+    stratovirtProcessTestHook(vm, "launch-forked");
+    if (virCommandHandshakeWait(ctx->cmd) < 0)
+        goto cleanup;
     if (stratovirtProcessSetupCgroup(driver, vm) < 0 ||
         virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-        goto error;
-    if (virCommandHandshakeNotify(cmd) < 0)
-        goto error;
-    released = true;
+        goto cleanup;
+    stratovirtProcessTestHook(vm, "launch-cgroup");
+    if (virCommandHandshakeNotify(ctx->cmd) < 0)
+        goto cleanup;
+    ctx->released = true;
     VIR_DEBUG("domain %s: VMM pid %lld released to exec StratoVirt",
               vm->def->name, (long long) pid);
+    ret = 0;
 
-    /* The domain lock is dropped while we wait on the VMM (the job keeps
-     * others out): the event loop must be able to deliver its events. */
-    {
-        virStratoVirtMonitor *mon;
+ cleanup:
+    if (ret < 0) {
+        if (vm->pid > 0 && !ctx->released) {
+            virErrorPtr orig;
 
-        virObjectUnlock(vm);
-        mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, pid,
-                                       cfg->qmpTimeout * 1000,
-                                       &stratovirtMonitorCallbacks, driver,
-                                       &vmmGone);
-        virObjectLock(vm);
-        priv->mon = mon;
+            /* our child, still waiting to exec StratoVirt */
+            virErrorPreserveLast(&orig);
+            kill(vm->pid, SIGKILL);
+            stratovirtProcessWaitExit(vm->pid, 5000);
+            vm->pid = 0;
+            virErrorRestore(&orig);
+        }
+        virStratoVirtNetFDsFreeAll(ctx->netfds, vm->def->nnets);
+        ctx->netfds = NULL;
     }
+    return ret;
+}
+
+
+/* connect: the QMP monitor, the domain lock dropped while we wait on the
+ * VMM (the job keeps others out): the event loop must be able to deliver
+ * its events. */
+static int
+stratovirtProcessConnectMonitor(virStratoVirtDriver *driver,
+                                virDomainObj *vm,
+                                virStratoVirtDriverConfig *cfg)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virStratoVirtMonitor *mon;
+    bool vmmGone = false;
+
+    virObjectUnlock(vm);
+    mon = virStratoVirtMonitorOpen(vm, priv->qmpPath, vm->pid,
+                                   cfg->qmpTimeout * 1000,
+                                   &stratovirtMonitorCallbacks, driver,
+                                   &vmmGone);
+    virObjectLock(vm);
+    priv->mon = mon;
     if (priv->beingDestroyed) {
         virResetLastError();
         virReportError(VIR_ERR_OPERATION_ABORTED,
                        _("the start of domain '%1$s' was interrupted by a destroy"),
                        vm->def->name);
-        goto error;
+        return -1;
     }
     if (!priv->mon) {
         stratovirtProcessStartFailed(vm, vmmGone);
-        goto error;
+        return -1;
     }
+    return 0;
+}
 
-    {
-        virStratoVirtMonitor *mon;
-        unsigned long long balloon = 0;
 
-        if (vm->def->memballoon &&
-            vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO &&
-            vm->def->mem.cur_balloon < virDomainDefGetMemoryTotal(vm->def))
-            balloon = vm->def->mem.cur_balloon * 1024;
+/* finish: what the running VMM says (ptys), the balloon, the state */
+static int
+stratovirtProcessFinishStartup(virStratoVirtDriver *driver,
+                               virDomainObj *vm,
+                               virStratoVirtDriverConfig *cfg,
+                               stratovirtProcessStartCtx *ctx)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(GHashTable) ptys = NULL;
+    virStratoVirtMonitor *mon;
+    unsigned long long balloon = 0;
+    int rc;
 
-        if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
-            goto error;
-        rc = virStratoVirtMonitorQueryPtys(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &ptys);
-        if (rc == 0 && balloon)
-            rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, balloon);
-        virStratoVirtDomainObjExitMonitor(vm, mon);
-        if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
-            if (rc == 0)
-                virReportError(VIR_ERR_OPERATION_FAILED,
-                               _("StratoVirt exited while starting domain '%1$s'"),
-                               vm->def->name);
-            stratovirtProcessStartFailed(vm, false);
-            goto error;
-        }
+    if (vm->def->memballoon &&
+        vm->def->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO &&
+        vm->def->mem.cur_balloon < virDomainDefGetMemoryTotal(vm->def))
+        balloon = vm->def->mem.cur_balloon * 1024;
+
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        return -1;
+    rc = virStratoVirtMonitorQueryPtys(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &ptys);
+    if (rc == 0 && balloon)
+        rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, balloon);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
+        if (rc == 0)
+            virReportError(VIR_ERR_OPERATION_FAILED,
+                           _("StratoVirt exited while starting domain '%1$s'"),
+                           vm->def->name);
+        stratovirtProcessStartFailed(vm, false);
+        return -1;
     }
     stratovirtProcessSetPtys(vm->def, ptys);
 
-    if (paused)
+    if (ctx->paused)
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
     else
-        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, reason);
+        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, ctx->reason);
 
-    if (flags & VIR_STRATOVIRT_START_AUTODESTROY && conn)
-        virCloseCallbacksDomainAdd(vm, conn, stratovirtProcessAutoDestroy);
+    if (ctx->flags & VIR_STRATOVIRT_START_AUTODESTROY && ctx->conn)
+        virCloseCallbacksDomainAdd(vm, ctx->conn, stratovirtProcessAutoDestroy);
 
     priv->starting = false;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-        goto error;
+        return -1;
     return 0;
+}
+
+
+/**
+ * virStratoVirtProcessStart:
+ * @conn: the client connection (for AUTODESTROY), or NULL
+ * @flags: VIR_STRATOVIRT_START_PAUSED, VIR_STRATOVIRT_START_AUTODESTROY
+ *
+ * Called with @vm locked and its job held.  Runs the steps above; on
+ * failure the domain is left as it was: inactive, no process, hostdevs on
+ * their host drivers, no status file.
+ */
+int
+virStratoVirtProcessStart(virStratoVirtDriver *driver,
+                          virDomainObj *vm,
+                          virConnectPtr conn,
+                          virDomainRunningReason reason,
+                          unsigned int flags)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    stratovirtProcessStartCtx ctx = {
+        .conn = conn,
+        .reason = reason,
+        .flags = flags,
+        .paused = !!(flags & VIR_STRATOVIRT_START_PAUSED),
+        .since = g_get_monotonic_time(),
+    };
+    int ret = -1;
+
+    /* nothing to undo when init refuses before the domain became active */
+    if (virDomainObjIsActive(vm) || !virFileIsExecutable(vm->def->emulator))
+        return stratovirtProcessInit(driver, vm, flags);
+    if (stratovirtProcessInit(driver, vm, flags) < 0)
+        goto error;
+    stratovirtProcessStepDone(vm, &ctx, "init");
+    if (stratovirtProcessPrepareDomain(driver, vm, cfg, &ctx) < 0)
+        goto error;
+    stratovirtProcessStepDone(vm, &ctx, "prepare-domain");
+    if (stratovirtProcessPrepareHost(driver, vm, cfg, &ctx) < 0)
+        goto error;
+    stratovirtProcessStepDone(vm, &ctx, "prepare-host");
+    if (stratovirtProcessLaunch(driver, vm, cfg, &ctx) < 0)
+        goto error;
+    stratovirtProcessStepDone(vm, &ctx, "launch");
+    if (stratovirtProcessConnectMonitor(driver, vm, cfg) < 0)
+        goto error;
+    stratovirtProcessStepDone(vm, &ctx, "connect");
+    if (stratovirtProcessFinishStartup(driver, vm, cfg, &ctx) < 0)
+        goto error;
+    stratovirtProcessStepDone(vm, &ctx, "finish");
+    ret = 0;
+    goto cleanup;
 
  error:
     {
         virErrorPtr orig;
 
+        /* what the steps recorded in the domain: given back in one place */
         virErrorPreserveLast(&orig);
-        if (vm->pid > 0 && !released) {
-            /* our child, still waiting to exec StratoVirt */
-            kill(vm->pid, SIGKILL);
-            stratovirtProcessWaitExit(vm->pid, 5000);
-            vm->pid = 0;
-        }
-        virStratoVirtNetFDsFreeAll(netfds, vm->def->nnets);
+        virStratoVirtNetFDsFreeAll(ctx.netfds, vm->def->nnets);
+        ctx.netfds = NULL;
         virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_FAILED);
         virErrorRestore(&orig);
     }
-    return -1;
+ cleanup:
+    virCommandFree(ctx.cmd);
+    g_free(ctx.memPath);
+    return ret;
 }
 
 
@@ -1689,23 +1881,24 @@ virStratoVirtProcessReconnectAll(virStratoVirtDriver *driver)
 }
 
 
-/* Whether a live domain uses @dir as its run directory */
-static bool
-stratovirtProcessRunDirInUse(virStratoVirtDriver *driver,
-                             const char *dir)
+/* The run directories the domains use, collected once (a set of paths):
+ * asking every domain for every directory was O(N^2) at a restart */
+static GHashTable *
+stratovirtProcessRunDirsInUse(virStratoVirtDriver *driver)
 {
+    GHashTable *used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     virDomainObj **vms = NULL;
     size_t nvms = 0;
     size_t i;
-    bool used = false;
 
     virDomainObjListCollect(driver->domains, NULL, &vms, &nvms, NULL, 0);
-    for (i = 0; i < nvms && !used; i++) {
+    for (i = 0; i < nvms; i++) {
         virStratoVirtDomainObjPrivate *priv;
 
         virObjectLock(vms[i]);
         priv = vms[i]->privateData;
-        used = priv->runDir && STREQ(priv->runDir, dir);
+        if (priv->runDir)
+            g_hash_table_add(used, g_strdup(priv->runDir));
         virObjectUnlock(vms[i]);
     }
     virObjectListFreeCount(vms, nvms);
@@ -1714,9 +1907,8 @@ stratovirtProcessRunDirInUse(virStratoVirtDriver *driver,
 
 
 static void
-stratovirtProcessCleanDir(virStratoVirtDriver *driver,
-                          const char *path,
-                          bool runDirs)
+stratovirtProcessCleanDir(const char *path,
+                          GHashTable *runDirsInUse)
 {
     g_autoptr(DIR) dir = NULL;
     struct dirent *ent;
@@ -1734,8 +1926,8 @@ stratovirtProcessCleanDir(virStratoVirtDriver *driver,
             VIR_DEBUG("removing the stale %s", file);
             if (unlink(file) < 0)
                 VIR_WARN("cannot remove %s: %s", file, g_strerror(errno));
-        } else if (runDirs && virUUIDParse(ent->d_name, uuid) == 0 &&
-                   virFileIsDir(file) && !stratovirtProcessRunDirInUse(driver, file)) {
+        } else if (runDirsInUse && virUUIDParse(ent->d_name, uuid) == 0 &&
+                   virFileIsDir(file) && !g_hash_table_contains(runDirsInUse, file)) {
             /* the run directory of a start cut short before its status
              * named it, or of a domain long gone */
             VIR_DEBUG("removing the stale run directory %s", file);
@@ -1758,7 +1950,8 @@ void
 virStratoVirtProcessCleanStale(virStratoVirtDriver *driver)
 {
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(GHashTable) inUse = stratovirtProcessRunDirsInUse(driver);
 
-    stratovirtProcessCleanDir(driver, cfg->stateDir, true);
-    stratovirtProcessCleanDir(driver, cfg->configBaseDir, false);
+    stratovirtProcessCleanDir(cfg->stateDir, inUse);
+    stratovirtProcessCleanDir(cfg->configBaseDir, NULL);
 }

@@ -23,6 +23,11 @@ BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
 # a real StratoVirt binary (./run test --stratovirt PATH), or "" for the stand-in
 STRATOVIRT = os.environ.get("STRATOVIRT", "")
 REAL = bool(STRATOVIRT)
+# ./run test --sanitize: the daemon runs several times slower under ASan,
+# so latency bounds are multiplied by SLOW and floods divided by it (the
+# same code paths run, for the leak checker; the latency goals themselves
+# are measured by the plain build)
+SLOW = float(os.environ.get("SVTEST_SLOW", "1"))
 # the project's guest kernels (tests/images): the real q35 rejects a
 # zero-filled file, microvm wants a flat image
 KERNELS = {

@@ -732,13 +732,11 @@ main(int argc, char **argv)
     if (recordings && virFileIsDir(recordings)) {
         for (i = 0; i < G_N_ELEMENTS(versions); i++) {
             for (j = 0; j < G_N_ELEMENTS(scenarios); j++) {
-                Recording *r = g_new0(Recording, 1);
+                Recording r = { versions[i], scenarios[j].scenario };
                 g_autofree char *title = NULL;
 
-                r->version = versions[i];
-                r->scenario = scenarios[j].scenario;
-                title = g_strdup_printf("StratoVirt %s %s", r->version, r->scenario);
-                svTestRun(title, scenarios[j].func, r);
+                title = g_strdup_printf("StratoVirt %s %s", r.version, r.scenario);
+                svTestRun(title, scenarios[j].func, &r);
             }
         }
         {
@@ -770,7 +768,7 @@ main(int argc, char **argv)
 
     if (argc >= 3 && virDirOpenIfExists(&dir, argv[2]) > 0) {
         while (virDirRead(dir, &ent, argv[2]) > 0) {
-            char *path = g_strdup_printf("%s/%s", argv[2], ent->d_name);
+            g_autofree char *path = g_strdup_printf("%s/%s", argv[2], ent->d_name);
             g_autofree char *title = g_strdup_printf("fuzz regression %s", ent->d_name);
 
             svTestRun(title, testRegression, path);
