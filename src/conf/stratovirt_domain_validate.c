@@ -1011,15 +1011,19 @@ stratovirtValidateDomainDef(const virDomainDef *def,
             def->cpu->cores * def->cpu->threads != maxvcpus)
             UNSUPPORTED(_("<cpu><topology>: sockets * dies * clusters * cores * threads must equal the number of vCPUs"));
     }
+    /* <vcpupin>, <emulatorpin> and <vcpu cpuset> are thread affinities */
     if (def->cputune.sharesSpecified || def->cputune.period || def->cputune.quota ||
-        def->cputune.emulatorpin || def->cpumask || def->placement_mode ==
-        VIR_DOMAIN_CPU_PLACEMENT_MODE_AUTO)
-        UNSUPPORTED(_("<cputune> and vCPU placement are not supported by this driver"));
+        def->cputune.emulator_period || def->cputune.emulator_quota ||
+        def->cputune.global_period || def->cputune.global_quota ||
+        def->cputune.iothread_period || def->cputune.iothread_quota ||
+        def->cputune.emulatorsched ||
+        def->placement_mode == VIR_DOMAIN_CPU_PLACEMENT_MODE_AUTO)
+        UNSUPPORTED(_("<cputune>: of its settings this driver supports <vcpupin> and <emulatorpin>; CPU shares, quotas, scheduler settings and automatic placement are not supported"));
     for (i = 0; i < maxvcpus; i++) {
         virDomainVcpuDef *vcpu = virDomainDefGetVcpu((virDomainDef *) def, i);
 
-        if (vcpu && vcpu->cpumask)
-            UNSUPPORTED(_("<vcpupin> is not supported by this driver"));
+        if (vcpu && vcpu->sched.policy != VIR_PROC_POLICY_NONE)
+            UNSUPPORTED(_("<cputune><vcpusched> is not supported by this driver"));
     }
     if (def->niothreadids && virStratoVirtDomainIsMicrovm(def))
         UNSUPPORTED(_("<iothreads>: iothreads are for standard machines"));

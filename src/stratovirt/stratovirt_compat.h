@@ -258,6 +258,18 @@ virStratoVirtCompatProcessGetStatInfo(unsigned long long *cpuTime,
 }
 
 
+/* The user and system parts of a process's (or thread's) CPU time, in ns;
+ * the RSS argument, which differs (see above), is not asked for. */
+static inline int
+virStratoVirtCompatProcessGetCpuTimes(unsigned long long *cpuTime,
+                                      unsigned long long *userTime,
+                                      unsigned long long *sysTime,
+                                      pid_t pid,
+                                      pid_t tid)
+{
+    return virProcessGetStatInfo(cpuTime, userTime, sysTime, NULL, NULL, pid, tid);
+}
+
 /* 11. virStringParseVersion: unsigned long * in 9.0, unsigned long long *
  * in 10.x+.  The helper always hands out unsigned long long. */
 static inline int

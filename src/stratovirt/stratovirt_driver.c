@@ -30,6 +30,8 @@
 #include "virnetdevvlan.h"
 #include "virtypedparam.h"
 #include "stratovirt_hotplug.h"
+#include "stratovirt_stats.h"
+#include "stratovirt_tuning.h"
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_power.h"
 #include "stratovirt_process.h"
@@ -1559,7 +1561,7 @@ stratovirtDomainGetInfo(virDomainPtr dom,
 
     info->state = virDomainObjGetState(vm, NULL);
     info->maxMem = virDomainDefGetMemoryTotal(vm->def);
-    info->memory = virDomainObjIsActive(vm) ? vm->def->mem.cur_balloon : 0;
+    info->memory = vm->def->mem.cur_balloon;
     info->nrVirtCpu = virDomainDefGetVcpus(vm->def);
     info->cpuTime = virDomainObjIsActive(vm) ? stratovirtDomainCPUTime(vm) : 0;
     ret = 0;
@@ -1703,8 +1705,14 @@ stratovirtDomainGetVcpus(virDomainPtr dom,
             virResetLastError();
         info[i].cpuTime = cputime;
         info[i].cpu = lastcpu;
-        if (cpumaps && lastcpu >= 0 && lastcpu / 8 < maplen)
-            VIR_USE_CPU(VIR_GET_CPUMAP(cpumaps, maplen, i), lastcpu);
+        if (cpumaps && tid > 0) {
+            g_autoptr(virBitmap) map = virProcessGetAffinity(tid);
+
+            if (map)
+                virBitmapToDataBuf(map, VIR_GET_CPUMAP(cpumaps, maplen, i), maplen);
+            else
+                virResetLastError();
+        }
     }
     ret = i;
 
@@ -1912,52 +1920,92 @@ stratovirtDomainSetMemoryFlags(virDomainPtr dom,
     virStratoVirtDriver *driver = dom->conn->privateData;
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     virStratoVirtMonitor *mon;
+    virDomainDef *def = NULL;
+    virDomainDef *persistentDef = NULL;
     virDomainObj *vm;
     int ret = -1;
     int rc;
 
-    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
+                  VIR_DOMAIN_MEM_MAXIMUM, -1);
 
     if (!(vm = stratovirtDomObjFromDomain(dom)))
         return -1;
     if (virDomainSetMemoryFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
-    if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
-        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
-                       _("changing the memory of the persistent definition is done with 'virsh edit'"));
-        goto cleanup;
-    }
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
         goto cleanup;
-    if (virDomainObjCheckActive(vm) < 0)
+    if (virDomainObjGetDefs(vm, flags, &def, &persistentDef) < 0)
         goto endjob;
-    if (!vm->def->memballoon ||
-        vm->def->memballoon->model != VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
-                       _("the domain has no virtio memballoon to change its memory with"));
-        goto endjob;
-    }
-    if (newmem > virDomainDefGetMemoryTotal(vm->def)) {
-        virReportError(VIR_ERR_INVALID_ARG, "%s",
-                       _("cannot set memory higher than the maximum memory"));
+
+    if (def && (flags & VIR_DOMAIN_MEM_MAXIMUM)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       _("StratoVirt cannot change the maximum memory of a running domain (no memory hot-plug); use setmaxmem --config and restart the domain"));
         goto endjob;
     }
-    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+    if (def) {
+        if (!def->memballoon ||
+            def->memballoon->model != VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO) {
+            virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                           _("the domain has no virtio memballoon to change its memory with"));
+            goto endjob;
+        }
+        if (newmem > virDomainDefGetMemoryTotal(def)) {
+            virReportError(VIR_ERR_INVALID_ARG, "%s",
+                           _("cannot set memory higher than the maximum memory"));
+            goto endjob;
+        }
+    }
+    /* the definition first: it is checked before the guest is touched */
+    if (persistentDef &&
+        virStratoVirtDomainSetMemoryConfig(driver, persistentDef, newmem,
+                                           !!(flags & VIR_DOMAIN_MEM_MAXIMUM)) < 0)
         goto endjob;
-    rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
-                                        (unsigned long long) newmem * 1024);
-    virStratoVirtDomainObjExitMonitor(vm, mon);
-    if (rc < 0)
-        goto endjob;
-    vm->def->mem.cur_balloon = newmem;
-    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-        goto endjob;
+    if (def) {
+        if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+            goto endjob;
+        rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                            (unsigned long long) newmem * 1024);
+        virStratoVirtDomainObjExitMonitor(vm, mon);
+        if (rc < 0)
+            goto endjob;
+        vm->def->mem.cur_balloon = newmem;
+        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            goto endjob;
+    }
     ret = 0;
  endjob:
     virDomainObjEndJob(vm);
  cleanup:
     virDomainObjEndAPI(&vm);
     return ret;
+}
+
+
+static int
+stratovirtDomainSetMaxMemory(virDomainPtr dom,
+                             unsigned long memory)
+{
+    return stratovirtDomainSetMemoryFlags(dom, memory, VIR_DOMAIN_MEM_MAXIMUM);
+}
+
+
+static int
+stratovirtDomainSetVcpus(virDomainPtr dom,
+                         unsigned int nvcpus)
+{
+    return virStratoVirtDomainSetVcpusFlags(dom, nvcpus, VIR_DOMAIN_AFFECT_LIVE);
+}
+
+
+static int
+stratovirtDomainPinVcpu(virDomainPtr dom,
+                        unsigned int vcpu,
+                        unsigned char *cpumap,
+                        int maplen)
+{
+    return virStratoVirtDomainPinVcpuFlags(dom, vcpu, cpumap, maplen,
+                                           VIR_DOMAIN_AFFECT_LIVE);
 }
 
 
@@ -3100,6 +3148,11 @@ stratovirtNodeDeviceReset(virNodeDevicePtr dev)
 
 static virHypervisorDriver stratovirtHypervisorDriver = {
     .name = STRATOVIRT_DRIVER_NAME,
+    .connectGetAllDomainStats = virStratoVirtConnectGetAllDomainStats,
+    .domainGetCPUStats = virStratoVirtDomainGetCPUStats,
+    .domainGetBlockInfo = virStratoVirtDomainGetBlockInfo,
+    .domainBlockPeek = virStratoVirtDomainBlockPeek,
+    .domainBlockStats = virStratoVirtDomainBlockStats,
     .domainInterfaceStats = stratovirtDomainInterfaceStats,
     .domainInterfaceAddresses = stratovirtDomainInterfaceAddresses,
     .domainUpdateDeviceFlags = stratovirtDomainUpdateDeviceFlags,
@@ -3176,6 +3229,15 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainSetAutostart = stratovirtDomainSetAutostart,
     .domainOpenConsole = stratovirtDomainOpenConsole,
     .domainSetMemoryFlags = stratovirtDomainSetMemoryFlags,
+    .domainSetMaxMemory = stratovirtDomainSetMaxMemory,
+    .connectGetMaxVcpus = virStratoVirtConnectGetMaxVcpus,
+    .domainSetVcpus = stratovirtDomainSetVcpus,
+    .domainSetVcpusFlags = virStratoVirtDomainSetVcpusFlags,
+    .domainPinVcpu = stratovirtDomainPinVcpu,
+    .domainPinVcpuFlags = virStratoVirtDomainPinVcpuFlags,
+    .domainGetVcpuPinInfo = virStratoVirtDomainGetVcpuPinInfo,
+    .domainPinEmulator = virStratoVirtDomainPinEmulator,
+    .domainGetEmulatorPinInfo = virStratoVirtDomainGetEmulatorPinInfo,
     .domainSetMemory = stratovirtDomainSetMemory,
     .domainMemoryStats = stratovirtDomainMemoryStats,
     .domainGetMetadata = stratovirtDomainGetMetadata,

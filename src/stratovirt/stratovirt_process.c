@@ -36,6 +36,7 @@
 #include "stratovirt_hostdev.h"
 #include "stratovirt_interface.h"
 #include "stratovirt_hotplug.h"
+#include "stratovirt_tuning.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_power.h"
 #include "stratovirt_process.h"
@@ -1476,6 +1477,11 @@ stratovirtProcessFinishStartup(virStratoVirtDriver *driver,
                            vm->def->name);
         stratovirtProcessStartFailed(vm, false);
         return -1;
+    }
+    /* <vcpupin>, <emulatorpin>: the affinity of the VMM's threads */
+    if (virStratoVirtTuningApply(vm) < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
+        stratovirtProcessStartFailed(vm, false);
+        goto error;
     }
     stratovirtProcessSetPtys(vm->def, ptys);
 

@@ -7,6 +7,7 @@ memory and CPU settings."""
 import json
 import os
 import re
+import subprocess
 import threading
 import time
 import unittest
@@ -363,6 +364,254 @@ class Disks(unittest.TestCase):
         self.assertIn("--config", p.stderr)
         virsh("attach-disk", "dk9", os.path.join(IMG, "d1.raw"), "vdb", "--config")
         self.assertEqual(targets("dk9", inactive=True), ["vda", "vdb"])
+
+
+
+def stats_of(conn, name, flags):
+    for dom, rec in conn.getAllDomainStats(flags, 0):
+        if dom.name() == name:
+            return rec
+    return None
+
+
+VIRT_MANAGER_STATS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL |
+                      libvirt.VIR_DOMAIN_STATS_VCPU | libvirt.VIR_DOMAIN_STATS_BALLOON |
+                      libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE)
+
+
+def affinity(pid, tid=None):
+    path = "/proc/%d/task/%d/status" % (pid, tid or pid)
+    with open(path) as f:
+        for line in f:
+            if line.startswith("Cpus_allowed_list:"):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
+@unittest.skipUnless(STATE, "the statistics tests need the system instance (root sandbox)")
+class Stats(unittest.TestCase):
+    """The figures virt-manager, Nova and exporters poll, from the VMM's
+    threads, the balloon and the images; they move when the VMM works."""
+
+    def setUp(self):
+        set_faults({})
+        self.names = []
+        self.conn = libvirt.open(URI)
+
+    def tearDown(self):
+        set_faults({})
+        for n in self.names:
+            virsh("destroy", n, check=False)
+            virsh("undefine", n, check=False)
+        self.conn.close()
+
+    def define(self, name, **kw):
+        self.names.append(name)
+        virsh("define", write(os.path.join(SB, name + ".xml"), domxml(name, **kw)))
+
+    def test_virt_manager_polling_figures_move(self):
+        img = images()
+        d1 = os.path.join(img, "stat1.raw")
+        with open(d1, "wb") as f:
+            f.truncate(8 << 20)  # sparse: nothing allocated yet
+        self.define("st1", extra="\n    <disk type='file' device='disk'><driver name='stratovirt' type='raw'/>"
+                    "<source file='%s'/><target dev='vdb' bus='virtio'/></disk>" % d1)
+        set_faults({"st1": {"vcpu_burn": True, "disk_write": 256}})
+        virsh("start", "st1")
+        dom = self.conn.lookupByName("st1")
+        first = stats_of(self.conn, "st1", VIRT_MANAGER_STATS)
+        self.assertTrue(first)
+        self.assertEqual(first["state.state"], libvirt.VIR_DOMAIN_RUNNING)
+        for key in ("cpu.time", "cpu.user", "cpu.system", "vcpu.current", "vcpu.maximum",
+                    "vcpu.0.time", "vcpu.1.time", "balloon.current", "balloon.maximum",
+                    "balloon.rss", "block.count", "block.1.capacity", "block.1.allocation",
+                    "block.1.physical"):
+            self.assertIn(key, first)
+        self.assertEqual(first["vcpu.current"], 2)
+        self.assertEqual(first["balloon.maximum"], 512 * 1024)
+        self.assertEqual(first["block.1.name"], "vdb")
+        self.assertEqual(first["block.1.capacity"], 8 << 20)
+        # no I/O counters: StratoVirt has none, and none are made up
+        self.assertFalse([k for k in first if re.match(r"block\.\d+\.(rd|wr|fl)\.", k)])
+        # virt-manager's memory graph asks memoryStats as well
+        mem = dom.memoryStats()
+        self.assertEqual(mem["actual"], 512 * 1024)
+        self.assertGreater(mem["rss"], 0)
+        time.sleep(2)
+        second = stats_of(self.conn, "st1", VIRT_MANAGER_STATS)
+        self.assertGreater(second["cpu.time"], first["cpu.time"])
+        self.assertGreater(second["vcpu.0.time"], first["vcpu.0.time"])
+        self.assertGreater(second["block.1.allocation"], first["block.1.allocation"])
+        # the same through stock virsh
+        out = virsh("domstats", "st1", "--cpu-total", "--vcpu", "--balloon", "--block",
+                    "--state").stdout
+        self.assertRegex(out, r"cpu\.time=\d+")
+        self.assertRegex(out, r"vcpu\.1\.time=\d+")
+        self.assertIn("block.1.path=%s" % d1, out)
+        # a shut-off domain still gives what its definition knows
+        virsh("destroy", "st1")
+        off = stats_of(self.conn, "st1", VIRT_MANAGER_STATS)
+        self.assertEqual(off["state.state"], libvirt.VIR_DOMAIN_SHUTOFF)
+        self.assertEqual(off["balloon.current"], 512 * 1024)
+        self.assertNotIn("cpu.time", off)
+
+    def test_cpu_stats_blkinfo_blockpeek_and_blockstats(self):
+        img = images()
+        d1 = os.path.join(img, "stat2.raw")
+        with open(d1, "wb") as f:
+            f.write(b"StratoVirt peek\n")
+            f.truncate(4 << 20)
+        self.define("st2", extra="\n    <disk type='file' device='disk'><driver name='stratovirt' type='raw'/>"
+                    "<source file='%s'/><target dev='vdb' bus='virtio'/></disk>" % d1)
+        set_faults({"st2": {"vcpu_burn": True}})
+        virsh("start", "st2")
+        dom = self.conn.lookupByName("st2")
+
+        def total():
+            out = virsh("cpu-stats", "st2", "--total").stdout
+            return int(re.search(r"cpu_time\s+([\d.]+)", out).group(1).replace(".", ""))
+        t0 = total()
+        time.sleep(1.5)
+        self.assertGreater(total(), t0)
+        tot = dom.getCPUStats(True)[0]
+        self.assertGreater(tot["user_time"] + tot["system_time"], 0)
+        # per host CPU from the VMM's cgroup, or a refusal saying why
+        try:
+            per = dom.getCPUStats(False)
+            self.assertTrue(per and "cpu_time" in per[0])
+        except libvirt.libvirtError as e:
+            self.assertIn("cgroup", str(e))
+
+        out = virsh("domblkinfo", "st2", "vdb").stdout
+        self.assertRegex(out, r"Capacity:\s+%d" % (4 << 20))
+        self.assertRegex(out, r"Physical:\s+%d" % (4 << 20))
+        self.assertEqual(dom.blockInfo(d1)[0], 4 << 20)
+        self.assertEqual(dom.blockPeek("vdb", 0, 16, 0), b"StratoVirt peek\n")
+        with self.assertRaises(libvirt.libvirtError) as cm:
+            dom.blockPeek("vdb", (4 << 20) - 8, 16, 0)
+        self.assertEqual(cm.exception.get_error_code(), libvirt.VIR_ERR_INVALID_ARG)
+        with self.assertRaises(libvirt.libvirtError) as cm:
+            dom.blockPeek("/etc/shadow", 0, 16, 0)
+        self.assertIn("no disk", str(cm.exception))
+        p = virsh("domblkstat", "st2", "vdb", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no I/O counters", p.stderr)
+        # a qcow2 image: its virtual size, not the file's
+        if os.path.exists("/usr/bin/qemu-img"):
+            q = os.path.join(img, "stat2.qcow2")
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", q, "64M"], check=True)
+            virsh("attach-device", "st2", write(os.path.join(SB, "q.xml"),
+                  "<disk type='file' device='disk'><driver name='stratovirt' type='qcow2'/>"
+                  "<source file='%s'/><target dev='vdc' bus='virtio'/></disk>" % q),
+                  "--config")
+            virsh("destroy", "st2")
+            out = virsh("domblkinfo", "st2", "vdc").stdout
+            self.assertRegex(out, r"Capacity:\s+%d" % (64 << 20))
+            self.assertLess(int(re.search(r"Physical:\s+(\d+)", out).group(1)), 64 << 20)
+        else:
+            print("qcow2 capacity not checked: qemu-img is not installed")
+
+
+@unittest.skipUnless(STATE, "the tuning tests need the system instance (root sandbox)")
+class Tuning(unittest.TestCase):
+    """Memory and vCPU settings: the definition, and pinning of the VMM's threads."""
+
+    def setUp(self):
+        set_faults({})
+        self.names = []
+        self.conn = libvirt.open(URI)
+
+    def tearDown(self):
+        for n in self.names:
+            virsh("destroy", n, check=False)
+            virsh("undefine", n, check=False)
+        self.conn.close()
+
+    def define(self, name, **kw):
+        self.names.append(name)
+        virsh("define", write(os.path.join(SB, name + ".xml"), domxml(name, **kw)))
+
+    def inactive(self, name):
+        return virsh("dumpxml", name, "--inactive").stdout
+
+    def test_memory_settings(self):
+        self.define("tm1")
+        # shut off: dominfo shows the definition's memory
+        out = virsh("dominfo", "tm1").stdout
+        self.assertRegex(out, r"Used memory:\s+524288 KiB")
+        virsh("setmaxmem", "tm1", "1024M", "--config")
+        self.assertIn("<memory unit='KiB'>1048576</memory>", self.inactive("tm1"))
+        virsh("setmem", "tm1", "768M", "--config")
+        self.assertIn("<currentMemory unit='KiB'>786432</currentMemory>", self.inactive("tm1"))
+        self.assertRegex(virsh("dominfo", "tm1").stdout, r"Used memory:\s+786432 KiB")
+        # SetMaxMemory of a shut-off domain is its definition
+        dom = self.conn.lookupByName("tm1")
+        dom.setMaxMemory(640 * 1024)
+        self.assertEqual(dom.maxMemory(), 640 * 1024)
+        self.assertIn("<currentMemory unit='KiB'>655360</currentMemory>", self.inactive("tm1"))
+        p = virsh("setmem", "tm1", "2G", "--config", check=False)
+        self.assertIn("higher than the maximum", p.stderr)
+        # running: the balloon takes the current memory; the maximum is refused live
+        virsh("setmem", "tm1", "512M", "--config")
+        virsh("start", "tm1")
+        self.assertEqual(dom.memoryStats()["actual"], 512 * 1024)
+        p = virsh("setmaxmem", "tm1", "2G", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--config", p.stderr)
+        with self.assertRaises(libvirt.libvirtError) as cm:
+            dom.setMaxMemory(2 << 20)
+        self.assertEqual(cm.exception.get_error_code(), libvirt.VIR_ERR_CONFIG_UNSUPPORTED)
+        virsh("setmaxmem", "tm1", "2G", "--config")
+        self.assertIn("<memory unit='KiB'>2097152</memory>", self.inactive("tm1"))
+        self.assertEqual(dom.info()[1], 640 * 1024)  # the live maximum is unchanged
+        virsh("setmem", "tm1", "384M", "--live")
+        self.assertEqual(dom.memoryStats()["actual"], 384 * 1024)
+        # no balloon: the current memory is the maximum
+        self.define("tm2")
+        xml = self.inactive("tm2").replace("<memballoon model='virtio'>",
+                                           "<memballoon model='none'>")
+        xml = re.sub(r"<currentMemory[^<]*</currentMemory>", "", xml)
+        virsh("define", write(os.path.join(SB, "tm2.xml"), xml))
+        p = virsh("setmem", "tm2", "256M", "--config", check=False)
+        self.assertIn("no virtio memballoon", p.stderr)
+        virsh("setmaxmem", "tm2", "256M", "--config")
+        self.assertIn("<currentMemory unit='KiB'>262144</currentMemory>", self.inactive("tm2"))
+
+    def test_vcpus_and_pinning(self):
+        self.assertEqual(self.conn.getMaxVcpus("kvm"), 254)
+        self.assertIn("254", virsh("maxvcpus", "--type", "kvm").stdout)
+        self.define("tc1")
+        virsh("setvcpus", "tc1", "3", "--config", "--maximum")
+        self.assertIn(">3</vcpu>", self.inactive("tc1"))
+        virsh("setvcpus", "tc1", "2", "--config")
+        self.assertIn(">2</vcpu>", self.inactive("tc1"))
+        cpus = os.cpu_count()
+        last = cpus - 1
+        virsh("vcpupin", "tc1", "1", str(last), "--config")
+        self.assertIn("<vcpupin vcpu='1' cpuset='%d'/>" % last, self.inactive("tc1"))
+        virsh("start", "tc1")
+        pid = status_pid("tc1")
+        tids = [t for t in map(int, os.listdir("/proc/%d/task" % pid)) if t != pid]
+        dom = self.conn.lookupByName("tc1")
+        # the pin from the definition is on vCPU 1's thread at start
+        out = virsh("vcpuinfo", "tc1").stdout
+        self.assertRegex(out, r"VCPU:\s+1[\s\S]*CPU Affinity:\s+-*y" if last == 0 else
+                         r"VCPU:\s+1[\s\S]*CPU Affinity:\s+%sy" % ("-" * last))
+        self.assertEqual(dom.vcpuPinInfo(libvirt.VIR_DOMAIN_AFFECT_LIVE)[1][last], True)
+        self.assertTrue(any(affinity(pid, t) == str(last) for t in tids), "no thread pinned")
+        # live: vCPU 0 to CPU 0, the emulator to CPU 0
+        virsh("vcpupin", "tc1", "0", "0")
+        self.assertEqual(sorted(affinity(pid, t) for t in tids).count("0"), 1)
+        virsh("emulatorpin", "tc1", "0")
+        self.assertEqual(affinity(pid), "0")
+        self.assertIn("0", virsh("emulatorpin", "tc1").stdout)
+        # vCPU 1 kept its own
+        self.assertTrue(any(affinity(pid, t) == str(last) for t in tids))
+        p = virsh("vcpupin", "tc1", "5", "0", check=False)
+        self.assertIn("no vCPU 5", p.stderr)
+        p = virsh("setvcpus", "tc1", "1", "--live", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("hot-plug", p.stderr)
 
 
 if __name__ == "__main__":

@@ -327,6 +327,11 @@ class Network(unittest.TestCase):
         self.assertTrue(low["tx_bytes"] <= now["rx_bytes"] <= high["tx_bytes"], (low, now, high))
         self.assertTrue(low["rx_bytes"] <= now["tx_bytes"] <= high["rx_bytes"], (low, now, high))
         self.assertNotEqual(now["rx_bytes"], now["tx_bytes"], "rx and tx cannot be told apart")
+        # the same counters in domstats (virt-manager's network graph)
+        out = virsh("domstats", "net-traffic", "--interface").stdout
+        self.assertIn("net.0.name=%s" % tap, out)
+        self.assertGreaterEqual(int(re.search(r"net\.0\.rx\.pkts=(\d+)", out).group(1)),
+                                after["rx_packets"])
         arp = virsh("domifaddr", "net-traffic", "--source", "arp").stdout
         self.assertIn(ip, arp)
         self.assertIn(mac, arp)

@@ -1,0 +1,503 @@
+/*
+ * stratovirt_tuning.c: memory and vCPU settings of a domain: maximum and
+ * current memory, the vCPU count, vCPU and emulator pinning
+ *
+ * Pinning is the affinity (sched_setaffinity) of StratoVirt's threads: a
+ * vCPU's thread is the one query-cpus names, the emulator is every other
+ * thread of the VMM.  It is applied at start and by vcpupin/emulatorpin on
+ * a running domain.  StratoVirt has no memory hot-plug, and this driver no
+ * vCPU hot-plug, so the maximum memory and the vCPU count change in the
+ * definition only.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "stratovirt_compat.h"
+#include "stratovirt_domain.h"
+#include "stratovirt_monitor.h"
+#include "stratovirt_tuning.h"
+#include "datatypes.h"
+#include "viraccessapicheck.h"
+#include "viralloc.h"
+#include "virbitmap.h"
+#include "virerror.h"
+#include "virhostcpu.h"
+#include "virlog.h"
+#include "virprocess.h"
+#include "stratovirt_i18n.h"
+
+#include "stratovirt_error.h"
+
+#define VIR_FROM_THIS VIR_STRATOVIRT_ERROR_DOMAIN
+
+VIR_LOG_INIT("stratovirt.stratovirt_tuning");
+
+
+static virDomainObj *
+stratovirtTuningObjFromDomain(virDomainPtr dom)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    char uuidstr[VIR_UUID_STRING_BUFLEN];
+
+    if (!(vm = virDomainObjListFindByUUID(driver->domains, dom->uuid))) {
+        virUUIDFormat(dom->uuid, uuidstr);
+        virReportError(VIR_ERR_NO_DOMAIN,
+                       _("no domain with matching uuid '%1$s' (%2$s)"),
+                       uuidstr, dom->name);
+        return NULL;
+    }
+    return vm;
+}
+
+
+/* The vCPU thread ids from query-cpus.  Job held, @vm active. */
+static int
+stratovirtTuningVcpuThreads(virDomainObj *vm,
+                            virStratoVirtMonitorCpuInfo **cpus,
+                            size_t *ncpus)
+{
+    virStratoVirtMonitor *mon;
+    int rc;
+
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        return -1;
+    rc = virStratoVirtMonitorQueryCpus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, cpus, ncpus);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (rc == 0 && !virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("the domain stopped while its vCPU threads were being looked up"));
+        return -1;
+    }
+    return rc;
+}
+
+
+static pid_t
+stratovirtTuningVcpuTid(virDomainObj *vm,
+                        virStratoVirtMonitorCpuInfo *cpus,
+                        size_t ncpus,
+                        unsigned int vcpu)
+{
+    if (vcpu >= ncpus || cpus[vcpu].tid <= 0 || cpus[vcpu].tid == vm->pid) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("StratoVirt did not name the thread of vCPU %1$u (query-cpus), so it cannot be pinned"),
+                       vcpu);
+        return -1;
+    }
+    return cpus[vcpu].tid;
+}
+
+
+/* Every thread of the VMM that is not a vCPU gets @map */
+static int
+stratovirtTuningPinEmulator(virDomainObj *vm,
+                            virStratoVirtMonitorCpuInfo *cpus,
+                            size_t ncpus,
+                            virBitmap *map)
+{
+    g_autofree pid_t *tids = NULL;
+    size_t ntids = 0;
+    size_t i;
+    size_t j;
+
+    if (virProcessGetPids(vm->pid, &ntids, &tids) < 0)
+        return -1;
+    for (i = 0; i < ntids; i++) {
+        for (j = 0; j < ncpus; j++) {
+            if (cpus[j].tid == tids[i] && tids[i] != vm->pid)
+                break;
+        }
+        if (j < ncpus)
+            continue;
+        /* a thread may have ended meanwhile */
+        if (virProcessSetAffinity(tids[i], map, tids[i] != vm->pid) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
+/**
+ * virStratoVirtTuningApply:
+ *
+ * At start, once QMP is up: the <vcpupin>, <emulatorpin> and <vcpu
+ * cpuset> of the definition.  Job held (or the start's lock).
+ */
+int
+virStratoVirtTuningApply(virDomainObj *vm)
+{
+    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
+    virBitmap *emulator = vm->def->cputune.emulatorpin ? vm->def->cputune.emulatorpin :
+                          vm->def->cpumask;
+    size_t ncpus = 0;
+    size_t i;
+    bool any = !!emulator;
+
+    for (i = 0; i < virDomainDefGetVcpusMax(vm->def) && !any; i++) {
+        virDomainVcpuDef *vcpu = virDomainDefGetVcpu(vm->def, i);
+
+        any = vcpu && vcpu->cpumask;
+    }
+    if (!any)
+        return 0;
+
+    if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0)
+        return -1;
+    if (emulator && stratovirtTuningPinEmulator(vm, cpus, ncpus, emulator) < 0)
+        return -1;
+    for (i = 0; i < virDomainDefGetVcpusMax(vm->def); i++) {
+        virDomainVcpuDef *vcpu = virDomainDefGetVcpu(vm->def, i);
+        virBitmap *map = vcpu && vcpu->cpumask ? vcpu->cpumask : vm->def->cpumask;
+        pid_t tid;
+
+        if (!map)
+            continue;
+        if ((tid = stratovirtTuningVcpuTid(vm, cpus, ncpus, i)) < 0 ||
+            virProcessSetAffinity(tid, map, false) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
+static virBitmap *
+stratovirtTuningMap(unsigned char *cpumap,
+                    int maplen)
+{
+    g_autoptr(virBitmap) map = virBitmapNewData(cpumap, maplen);
+    g_autoptr(virBitmap) online = virHostCPUGetOnlineBitmap();
+
+    if (!map)
+        return NULL;
+    if (virBitmapIsAllClear(map)) {
+        virReportError(VIR_ERR_INVALID_ARG, "%s",
+                       _("the CPU list is empty: give at least one host CPU"));
+        return NULL;
+    }
+    if (online) {
+        ssize_t pos = -1;
+
+        while ((pos = virBitmapNextSetBit(map, pos)) >= 0) {
+            if (!virBitmapIsBitSet(online, pos)) {
+                virReportError(VIR_ERR_INVALID_ARG,
+                               _("host CPU %1$zd is not online; virsh nodecpumap shows the online CPUs"),
+                               pos);
+                return NULL;
+            }
+        }
+    }
+    return g_steal_pointer(&map);
+}
+
+
+int
+virStratoVirtDomainPinVcpuFlags(virDomainPtr dom,
+                                unsigned int vcpu,
+                                unsigned char *cpumap,
+                                int maplen,
+                                unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virBitmap) map = NULL;
+    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
+    virDomainDef *def = NULL;
+    virDomainDef *persistentDef = NULL;
+    virDomainVcpuDef *vcpuinfo;
+    size_t ncpus = 0;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+        return -1;
+    if (virDomainPinVcpuFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (!(map = stratovirtTuningMap(cpumap, maplen)))
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjGetDefs(vm, flags, &def, &persistentDef) < 0)
+        goto endjob;
+
+    if ((def && !virDomainDefGetVcpu(def, vcpu)) ||
+        (persistentDef && !virDomainDefGetVcpu(persistentDef, vcpu))) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       _("the domain has no vCPU %1$u"), vcpu);
+        goto endjob;
+    }
+
+    if (def) {
+        pid_t tid;
+
+        if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0 ||
+            (tid = stratovirtTuningVcpuTid(vm, cpus, ncpus, vcpu)) < 0 ||
+            virProcessSetAffinity(tid, map, false) < 0)
+            goto endjob;
+        vcpuinfo = virDomainDefGetVcpu(def, vcpu);
+        virBitmapFree(vcpuinfo->cpumask);
+        vcpuinfo->cpumask = virBitmapNewCopy(map);
+        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            goto endjob;
+    }
+    if (persistentDef) {
+        vcpuinfo = virDomainDefGetVcpu(persistentDef, vcpu);
+        virBitmapFree(vcpuinfo->cpumask);
+        vcpuinfo->cpumask = virBitmapNewCopy(map);
+        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+            goto endjob;
+    }
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+int
+virStratoVirtDomainGetVcpuPinInfo(virDomainPtr dom,
+                                  int ncpumaps,
+                                  unsigned char *cpumaps,
+                                  int maplen,
+                                  unsigned int flags)
+{
+    virDomainObj *vm;
+    virDomainDef *def;
+    g_autoptr(virBitmap) hostcpus = NULL;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetVcpuPinInfoEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (!(def = virDomainObjGetOneDef(vm, flags)))
+        goto cleanup;
+    if (!(hostcpus = virHostCPUGetAvailableCPUsBitmap()))
+        goto cleanup;
+    ret = virDomainDefGetVcpuPinInfoHelper(def, maplen, ncpumaps, cpumaps,
+                                           hostcpus, NULL);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+int
+virStratoVirtDomainPinEmulator(virDomainPtr dom,
+                               unsigned char *cpumap,
+                               int maplen,
+                               unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virBitmap) map = NULL;
+    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
+    virDomainDef *def = NULL;
+    virDomainDef *persistentDef = NULL;
+    size_t ncpus = 0;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+        return -1;
+    if (virDomainPinEmulatorEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (!(map = stratovirtTuningMap(cpumap, maplen)))
+        goto cleanup;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjGetDefs(vm, flags, &def, &persistentDef) < 0)
+        goto endjob;
+
+    if (def) {
+        if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0 ||
+            stratovirtTuningPinEmulator(vm, cpus, ncpus, map) < 0)
+            goto endjob;
+        virBitmapFree(def->cputune.emulatorpin);
+        def->cputune.emulatorpin = virBitmapNewCopy(map);
+        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+            goto endjob;
+    }
+    if (persistentDef) {
+        virBitmapFree(persistentDef->cputune.emulatorpin);
+        persistentDef->cputune.emulatorpin = virBitmapNewCopy(map);
+        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+            goto endjob;
+    }
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+int
+virStratoVirtDomainGetEmulatorPinInfo(virDomainPtr dom,
+                                      unsigned char *cpumaps,
+                                      int maplen,
+                                      unsigned int flags)
+{
+    virDomainObj *vm;
+    virDomainDef *def;
+    g_autoptr(virBitmap) hostcpus = NULL;
+    virBitmap *map;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+        return -1;
+    if (virDomainGetEmulatorPinInfoEnsureACL(dom->conn, vm->def) < 0)
+        goto cleanup;
+    if (!(def = virDomainObjGetOneDef(vm, flags)))
+        goto cleanup;
+    if (!(hostcpus = virHostCPUGetAvailableCPUsBitmap()))
+        goto cleanup;
+    map = def->cputune.emulatorpin ? def->cputune.emulatorpin :
+          def->cpumask ? def->cpumask : hostcpus;
+    memset(cpumaps, 0, maplen);
+    virBitmapToDataBuf(map, cpumaps, maplen);
+    ret = 1;
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+/* ---------------------------------------------------------------------
+ * vCPU count
+ */
+
+int
+virStratoVirtConnectGetMaxVcpus(virConnectPtr conn,
+                                const char *type)
+{
+    if (virConnectGetMaxVcpusEnsureACL(conn) < 0)
+        return -1;
+    if (type && STRCASENEQ(type, "kvm") && STRCASENEQ(type, "stratovirt")) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       _("unknown domain type '%1$s': StratoVirt runs type 'kvm'"), type);
+        return -1;
+    }
+    return VIR_STRATOVIRT_MAX_VCPUS;
+}
+
+
+int
+virStratoVirtDomainSetVcpusFlags(virDomainPtr dom,
+                                 unsigned int nvcpus,
+                                 unsigned int flags)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    virDomainDef *def = NULL;
+    virDomainDef *persistentDef = NULL;
+    virDomainObj *vm;
+    int ret = -1;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
+                  VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST |
+                  VIR_DOMAIN_VCPU_HOTPLUGGABLE, -1);
+
+    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+        return -1;
+    if (virDomainSetVcpusFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
+        goto cleanup;
+    if (flags & VIR_DOMAIN_VCPU_GUEST) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       _("setting the vCPUs the guest uses (--guest) needs the guest agent"));
+        goto cleanup;
+    }
+    if (nvcpus < 1 || nvcpus > VIR_STRATOVIRT_MAX_VCPUS) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       _("%1$u vCPUs: StratoVirt runs 1 to %2$d"),
+                       nvcpus, VIR_STRATOVIRT_MAX_VCPUS);
+        goto cleanup;
+    }
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
+        goto cleanup;
+    if (virDomainObjGetDefs(vm, flags, &def, &persistentDef) < 0)
+        goto endjob;
+
+    if (def) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       _("the vCPUs of a running StratoVirt domain cannot be changed by this driver (no vCPU hot-plug); use setvcpus --config and restart the domain"));
+        goto endjob;
+    }
+
+    /* StratoVirt starts every vCPU it is given (-smp cpus=): the count
+     * and the maximum are one number */
+    if (persistentDef->cpu && persistentDef->cpu->sockets) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("the definition gives a CPU topology (sockets * cores * threads = %1$u); change it and the vCPU count together with 'virsh edit'"),
+                       virDomainDefGetVcpusMax(persistentDef));
+        goto endjob;
+    }
+    if (virDomainDefSetVcpusMax(persistentDef, nvcpus, driver->xmlopt) < 0 ||
+        virDomainDefSetVcpus(persistentDef, nvcpus) < 0)
+        goto endjob;
+    if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
+        goto endjob;
+    ret = 0;
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+    return ret;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Memory
+ */
+
+int
+virStratoVirtDomainSetMemoryConfig(virStratoVirtDriver *driver,
+                                   virDomainDef *persistentDef,
+                                   unsigned long newmem,
+                                   bool maximum)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    bool balloon = persistentDef->memballoon &&
+                   persistentDef->memballoon->model == VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO;
+
+    if (maximum) {
+        if (newmem < 128 * 1024 || newmem % 1024) {
+            virReportError(VIR_ERR_INVALID_ARG,
+                           _("%1$lu KiB: StratoVirt takes whole MiB, at least 128 MiB"),
+                           newmem);
+            return -1;
+        }
+        virDomainDefSetMemoryTotal(persistentDef, newmem);
+        if (persistentDef->mem.cur_balloon > newmem || !balloon)
+            persistentDef->mem.cur_balloon = newmem;
+    } else {
+        if (newmem > virDomainDefGetMemoryTotal(persistentDef)) {
+            virReportError(VIR_ERR_INVALID_ARG, "%s",
+                           _("cannot set memory higher than the maximum memory; raise it first with setmaxmem --config"));
+            return -1;
+        }
+        if (!balloon && newmem != virDomainDefGetMemoryTotal(persistentDef)) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                           _("the domain has no virtio memballoon, so StratoVirt gives the guest all of its memory; change the maximum with setmaxmem --config, or add <memballoon model='virtio'/>"));
+            return -1;
+        }
+        persistentDef->mem.cur_balloon = newmem;
+    }
+    return virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir);
+}
