@@ -1986,26 +1986,16 @@ static int
 stratovirtDomainSetMaxMemory(virDomainPtr dom,
                              unsigned long memory)
 {
+    virDomainObj *vm;
+    int rc;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    rc = virDomainSetMaxMemoryEnsureACL(dom->conn, vm->def);
+    virDomainObjEndAPI(&vm);
+    if (rc < 0)
+        return -1;
     return stratovirtDomainSetMemoryFlags(dom, memory, VIR_DOMAIN_MEM_MAXIMUM);
-}
-
-
-static int
-stratovirtDomainSetVcpus(virDomainPtr dom,
-                         unsigned int nvcpus)
-{
-    return virStratoVirtDomainSetVcpusFlags(dom, nvcpus, VIR_DOMAIN_AFFECT_LIVE);
-}
-
-
-static int
-stratovirtDomainPinVcpu(virDomainPtr dom,
-                        unsigned int vcpu,
-                        unsigned char *cpumap,
-                        int maplen)
-{
-    return virStratoVirtDomainPinVcpuFlags(dom, vcpu, cpumap, maplen,
-                                           VIR_DOMAIN_AFFECT_LIVE);
 }
 
 
@@ -3231,9 +3221,7 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainSetMemoryFlags = stratovirtDomainSetMemoryFlags,
     .domainSetMaxMemory = stratovirtDomainSetMaxMemory,
     .connectGetMaxVcpus = virStratoVirtConnectGetMaxVcpus,
-    .domainSetVcpus = stratovirtDomainSetVcpus,
     .domainSetVcpusFlags = virStratoVirtDomainSetVcpusFlags,
-    .domainPinVcpu = stratovirtDomainPinVcpu,
     .domainPinVcpuFlags = virStratoVirtDomainPinVcpuFlags,
     .domainGetVcpuPinInfo = virStratoVirtDomainGetVcpuPinInfo,
     .domainPinEmulator = virStratoVirtDomainPinEmulator,
