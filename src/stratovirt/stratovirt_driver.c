@@ -1983,6 +1983,43 @@ stratovirtDomainSetMemoryFlags(virDomainPtr dom,
 
 
 static int
+stratovirtDomainSetVcpus(virDomainPtr dom,
+                         unsigned int nvcpus)
+{
+    virDomainObj *vm;
+    int rc;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    rc = virDomainSetVcpusEnsureACL(dom->conn, vm->def);
+    virDomainObjEndAPI(&vm);
+    if (rc < 0)
+        return -1;
+    return virStratoVirtDomainSetVcpusFlags(dom, nvcpus, VIR_DOMAIN_AFFECT_LIVE);
+}
+
+
+static int
+stratovirtDomainPinVcpu(virDomainPtr dom,
+                        unsigned int vcpu,
+                        unsigned char *cpumap,
+                        int maplen)
+{
+    virDomainObj *vm;
+    int rc;
+
+    if (!(vm = stratovirtDomObjFromDomain(dom)))
+        return -1;
+    rc = virDomainPinVcpuEnsureACL(dom->conn, vm->def);
+    virDomainObjEndAPI(&vm);
+    if (rc < 0)
+        return -1;
+    return virStratoVirtDomainPinVcpuFlags(dom, vcpu, cpumap, maplen,
+                                           VIR_DOMAIN_AFFECT_LIVE);
+}
+
+
+static int
 stratovirtDomainSetMaxMemory(virDomainPtr dom,
                              unsigned long memory)
 {
@@ -3220,6 +3257,8 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainOpenConsole = stratovirtDomainOpenConsole,
     .domainSetMemoryFlags = stratovirtDomainSetMemoryFlags,
     .domainSetMaxMemory = stratovirtDomainSetMaxMemory,
+    .domainSetVcpus = stratovirtDomainSetVcpus,
+    .domainPinVcpu = stratovirtDomainPinVcpu,
     .connectGetMaxVcpus = virStratoVirtConnectGetMaxVcpus,
     .domainSetVcpusFlags = virStratoVirtDomainSetVcpusFlags,
     .domainPinVcpuFlags = virStratoVirtDomainPinVcpuFlags,

@@ -151,6 +151,8 @@ def ro_calls(conn, dom, ndev):
         "domainSetMaxMemory": (lambda: dom.setMaxMemory(262144), True),
         "domainSetVcpusFlags": (lambda: dom.setVcpusFlags(1, libvirt.VIR_DOMAIN_AFFECT_CONFIG),
                                 True),
+        "domainSetVcpus": (lambda: dom.setVcpus(1), True),
+        "domainPinVcpu": (lambda: dom.pinVcpu(0, (True,)), True),
         "domainPinVcpuFlags": (lambda: dom.pinVcpuFlags(0, (True,),
                                                         libvirt.VIR_DOMAIN_AFFECT_CONFIG), True),
         "domainPinEmulator": (lambda: dom.pinEmulator((True,), libvirt.VIR_DOMAIN_AFFECT_CONFIG),
