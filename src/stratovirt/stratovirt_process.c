@@ -1481,7 +1481,7 @@ stratovirtProcessFinishStartup(virStratoVirtDriver *driver,
     /* <vcpupin>, <emulatorpin>: the affinity of the VMM's threads */
     if (virStratoVirtTuningApply(vm) < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
         stratovirtProcessStartFailed(vm, false);
-        goto error;
+        return -1;
     }
     stratovirtProcessSetPtys(vm->def, ptys);
 
