@@ -221,7 +221,18 @@ class AArch64Virt(unittest.TestCase):
         wait_for(lambda: dom.state() == [libvirt.VIR_DOMAIN_RUNNING,
                                          libvirt.VIR_DOMAIN_RUNNING_BOOTED],
                  what="pa2 to run again")
-        self.assertNotEqual(tl.vmm_pid("pa2"), old)
+
+        # the status file is written once the new VMM is up; read it then
+        def new_vmm():
+            try:
+                pid = tl.vmm_pid("pa2")
+            except (OSError, AttributeError):
+                return None
+            return pid if pid != old and pid_alive(pid) else None
+        wait_for(new_vmm, what="a new VMM for pa2")
+        wait_for(lambda: dom.state() == [libvirt.VIR_DOMAIN_RUNNING,
+                                         libvirt.VIR_DOMAIN_RUNNING_BOOTED],
+                 what="pa2 to run on its new VMM")
         dom.destroy()
         conn.close()
 
