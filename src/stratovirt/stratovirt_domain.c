@@ -8,6 +8,7 @@
 
 #include "stratovirt_compat.h"
 #include "stratovirt_domain.h"
+#include "datatypes.h"
 #include "stratovirt_firmware.h"
 #include "stratovirt_security.h"
 #include "stratovirt_domain_addr.h"
@@ -460,4 +461,28 @@ virStratoVirtDomainDelDeviceWait(virDomainObj *vm,
         return 2;
     }
     return 0;
+}
+
+
+/**
+ * virStratoVirtDomainObjFromDomain:
+ *
+ * The locked, referenced domain object of the public @dom, or NULL with
+ * VIR_ERR_NO_DOMAIN reported.
+ */
+virDomainObj *
+virStratoVirtDomainObjFromDomain(virDomainPtr dom)
+{
+    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainObj *vm;
+    char uuidstr[VIR_UUID_STRING_BUFLEN];
+
+    if (!(vm = virDomainObjListFindByUUID(driver->domains, dom->uuid))) {
+        virUUIDFormat(dom->uuid, uuidstr);
+        virReportError(VIR_ERR_NO_DOMAIN,
+                       _("no domain with matching uuid '%1$s' (%2$s)"),
+                       uuidstr, dom->name);
+        return NULL;
+    }
+    return vm;
 }

@@ -51,6 +51,8 @@ struct _virStratoVirtDomainObjPrivate {
 
 virDomainXMLOption *virStratoVirtDomainXMLConfInit(virStratoVirtDriver *driver);
 
+virDomainObj *virStratoVirtDomainObjFromDomain(virDomainPtr dom);
+
 extern virDomainXMLPrivateDataCallbacks virStratoVirtDriverPrivateDataCallbacks;
 extern virDomainDefParserConfig virStratoVirtDriverDomainDefParserConfig;
 

@@ -588,24 +588,6 @@ stratovirtConnectListAllDomains(virConnectPtr conn,
  * Domains
  */
 
-static virDomainObj *
-stratovirtDomObjFromDomain(virDomainPtr domain)
-{
-    virStratoVirtDriver *driver = domain->conn->privateData;
-    virDomainObj *vm;
-    char uuidstr[VIR_UUID_STRING_BUFLEN];
-
-    if (!(vm = virDomainObjListFindByUUID(driver->domains, domain->uuid))) {
-        virUUIDFormat(domain->uuid, uuidstr);
-        virReportError(VIR_ERR_NO_DOMAIN,
-                       _("no domain with matching uuid '%1$s' (%2$s)"),
-                       uuidstr, domain->name);
-        return NULL;
-    }
-    return vm;
-}
-
-
 static unsigned int
 stratovirtStartFlags(unsigned int flags)
 {
@@ -830,7 +812,7 @@ stratovirtDomainUndefineFlags(virDomainPtr dom,
         return -1;
     }
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainUndefineFlagsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -909,7 +891,7 @@ stratovirtDomainCreateWithFlags(virDomainPtr dom,
                   VIR_DOMAIN_START_AUTODESTROY |
                   VIR_DOMAIN_START_FORCE_BOOT, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainCreateWithFlagsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -976,7 +958,7 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_DESTROY_GRACEFUL, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainDestroyFlagsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1072,7 +1054,7 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
                   VIR_DOMAIN_SHUTDOWN_SIGNAL |
                   VIR_DOMAIN_SHUTDOWN_PARAVIRT, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     priv = vm->privateData;
     if (virDomainShutdownFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
@@ -1157,7 +1139,7 @@ stratovirtDomainReboot(virDomainPtr dom,
                   VIR_DOMAIN_REBOOT_SIGNAL |
                   VIR_DOMAIN_REBOOT_PARAVIRT, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     priv = vm->privateData;
     if (virDomainRebootEnsureACL(dom->conn, vm->def, flags) < 0)
@@ -1208,7 +1190,7 @@ stratovirtDomainReset(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainResetEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1260,7 +1242,7 @@ stratovirtDomainSaveFlags(virDomainPtr dom,
         return -1;
     }
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainSaveFlagsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1349,7 +1331,7 @@ stratovirtDomainManagedSave(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainManagedSaveEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1386,7 +1368,7 @@ stratovirtDomainHasManagedSaveImage(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainHasManagedSaveImageEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1408,7 +1390,7 @@ stratovirtDomainManagedSaveRemove(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainManagedSaveRemoveEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1434,7 +1416,7 @@ stratovirtDomainSuspend(virDomainPtr dom)
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     priv = vm->privateData;
     if (virDomainSuspendEnsureACL(dom->conn, vm->def) < 0)
@@ -1476,7 +1458,7 @@ stratovirtDomainResume(virDomainPtr dom)
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainResumeEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1518,7 +1500,7 @@ stratovirtDomainGetXMLDesc(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_XML_COMMON_FLAGS, NULL);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return NULL;
     if (virDomainGetXMLDescEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -1554,7 +1536,7 @@ stratovirtDomainGetInfo(virDomainPtr dom,
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetInfoEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1582,7 +1564,7 @@ stratovirtDomainGetState(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetStateEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1600,7 +1582,7 @@ stratovirtDomainGetOSType(virDomainPtr dom)
     virDomainObj *vm;
     char *ret = NULL;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return NULL;
     if (virDomainGetOSTypeEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1617,7 +1599,7 @@ stratovirtDomainGetMaxMemory(virDomainPtr dom)
     virDomainObj *vm;
     unsigned long long ret = 0;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return 0;
     if (virDomainGetMaxMemoryEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1639,7 +1621,7 @@ stratovirtDomainGetVcpusFlags(virDomainPtr dom,
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
                   VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetVcpusFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -1674,7 +1656,7 @@ stratovirtDomainGetVcpus(virDomainPtr dom,
     int rc;
     int i;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetVcpusEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1730,7 +1712,7 @@ stratovirtDomainIsActive(virDomainPtr dom)
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainIsActiveEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1747,7 +1729,7 @@ stratovirtDomainIsPersistent(virDomainPtr dom)
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainIsPersistentEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1764,7 +1746,7 @@ stratovirtDomainIsUpdated(virDomainPtr dom)
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainIsUpdatedEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1782,7 +1764,7 @@ stratovirtDomainGetAutostart(virDomainPtr dom,
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetAutostartEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1805,7 +1787,7 @@ stratovirtDomainSetAutostart(virDomainPtr dom,
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainSetAutostartEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -1859,7 +1841,7 @@ stratovirtDomainOpenConsole(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_CONSOLE_SAFE | VIR_DOMAIN_CONSOLE_FORCE, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     priv = vm->privateData;
     if (virDomainOpenConsoleEnsureACL(dom->conn, vm->def) < 0)
@@ -1929,7 +1911,7 @@ stratovirtDomainSetMemoryFlags(virDomainPtr dom,
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
                   VIR_DOMAIN_MEM_MAXIMUM, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainSetMemoryFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -1989,7 +1971,7 @@ stratovirtDomainSetVcpus(virDomainPtr dom,
     virDomainObj *vm;
     int rc;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     rc = virDomainSetVcpusEnsureACL(dom->conn, vm->def);
     virDomainObjEndAPI(&vm);
@@ -2008,7 +1990,7 @@ stratovirtDomainPinVcpu(virDomainPtr dom,
     virDomainObj *vm;
     int rc;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     rc = virDomainPinVcpuEnsureACL(dom->conn, vm->def);
     virDomainObjEndAPI(&vm);
@@ -2026,7 +2008,7 @@ stratovirtDomainSetMaxMemory(virDomainPtr dom,
     virDomainObj *vm;
     int rc;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     rc = virDomainSetMaxMemoryEnsureACL(dom->conn, vm->def);
     virDomainObjEndAPI(&vm);
@@ -2058,7 +2040,7 @@ stratovirtDomainMemoryStats(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainMemoryStatsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -2111,7 +2093,7 @@ stratovirtDomainGetMetadata(virDomainPtr dom,
     virDomainObj *vm;
     char *ret = NULL;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return NULL;
     if (virDomainGetMetadataEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -2137,7 +2119,7 @@ stratovirtDomainSetMetadata(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainSetMetadataEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -2500,7 +2482,7 @@ stratovirtDomainInterfaceStats(virDomainPtr dom,
     virDomainNetDef *net;
     int ret = -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainInterfaceStatsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -2526,7 +2508,7 @@ stratovirtDomainInterfaceAddresses(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainInterfaceAddressesEnsureACL(dom->conn, vm->def, source) < 0)
         goto cleanup;
@@ -2609,7 +2591,7 @@ stratovirtDomainUpdateInterface(virDomainPtr dom,
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
                   VIR_DOMAIN_DEVICE_MODIFY_FORCE, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainUpdateDeviceFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -2713,7 +2695,7 @@ stratovirtDomainSetInterfaceParameters(virDomainPtr dom,
                                NULL) < 0)
         return -1;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainSetInterfaceParametersEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -2806,7 +2788,7 @@ stratovirtDomainGetInterfaceParameters(virDomainPtr dom,
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
                   VIR_TYPED_PARAM_STRING_OKAY, -1);
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetInterfaceParametersEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -2973,7 +2955,7 @@ stratovirtDomainChangeDevice(virDomainPtr dom,
     if (op == STRATOVIRT_DEVICE_DETACH)
         parseFlags |= VIR_DOMAIN_DEF_PARSE_SKIP_VALIDATE;
 
-    if (!(vm = stratovirtDomObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     switch (op) {
     case STRATOVIRT_DEVICE_ATTACH:

@@ -44,24 +44,6 @@
 VIR_LOG_INIT("stratovirt.stratovirt_stats");
 
 
-static virDomainObj *
-stratovirtStatsObjFromDomain(virDomainPtr dom)
-{
-    virStratoVirtDriver *driver = dom->conn->privateData;
-    virDomainObj *vm;
-    char uuidstr[VIR_UUID_STRING_BUFLEN];
-
-    if (!(vm = virDomainObjListFindByUUID(driver->domains, dom->uuid))) {
-        virUUIDFormat(dom->uuid, uuidstr);
-        virReportError(VIR_ERR_NO_DOMAIN,
-                       _("no domain with matching uuid '%1$s' (%2$s)"),
-                       uuidstr, dom->name);
-        return NULL;
-    }
-    return vm;
-}
-
-
 /* The vCPU thread ids, from query-cpus.  Job held, @vm active. */
 static int
 stratovirtStatsVcpuThreads(virDomainObj *vm,
@@ -482,7 +464,7 @@ virStratoVirtDomainGetCPUStats(virDomainPtr dom,
 
     virCheckFlags(VIR_TYPED_PARAM_STRING_OKAY, -1);
 
-    if (!(vm = stratovirtStatsObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     priv = vm->privateData;
     if (virDomainGetCPUStatsEnsureACL(dom->conn, vm->def) < 0)
@@ -564,7 +546,7 @@ virStratoVirtDomainGetBlockInfo(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtStatsObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetBlockInfoEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -598,7 +580,7 @@ virStratoVirtDomainBlockPeek(virDomainPtr dom,
 
     virCheckFlags(0, -1);
 
-    if (!(vm = stratovirtStatsObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainBlockPeekEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -649,7 +631,7 @@ virStratoVirtDomainBlockStats(virDomainPtr dom,
     virDomainObj *vm;
     int ret = -1;
 
-    if (!(vm = stratovirtStatsObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainBlockStatsEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;

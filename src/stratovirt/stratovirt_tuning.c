@@ -35,24 +35,6 @@
 VIR_LOG_INIT("stratovirt.stratovirt_tuning");
 
 
-static virDomainObj *
-stratovirtTuningObjFromDomain(virDomainPtr dom)
-{
-    virStratoVirtDriver *driver = dom->conn->privateData;
-    virDomainObj *vm;
-    char uuidstr[VIR_UUID_STRING_BUFLEN];
-
-    if (!(vm = virDomainObjListFindByUUID(driver->domains, dom->uuid))) {
-        virUUIDFormat(dom->uuid, uuidstr);
-        virReportError(VIR_ERR_NO_DOMAIN,
-                       _("no domain with matching uuid '%1$s' (%2$s)"),
-                       uuidstr, dom->name);
-        return NULL;
-    }
-    return vm;
-}
-
-
 /* The vCPU thread ids from query-cpus.  Job held, @vm active. */
 static int
 stratovirtTuningVcpuThreads(virDomainObj *vm,
@@ -213,7 +195,7 @@ virStratoVirtDomainPinVcpuFlags(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
 
-    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainPinVcpuFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -275,7 +257,7 @@ virStratoVirtDomainGetVcpuPinInfo(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
 
-    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetVcpuPinInfoEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -309,7 +291,7 @@ virStratoVirtDomainPinEmulator(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
 
-    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainPinEmulatorEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
@@ -359,7 +341,7 @@ virStratoVirtDomainGetEmulatorPinInfo(virDomainPtr dom,
 
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
 
-    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainGetEmulatorPinInfoEnsureACL(dom->conn, vm->def) < 0)
         goto cleanup;
@@ -413,7 +395,7 @@ virStratoVirtDomainSetVcpusFlags(virDomainPtr dom,
                   VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST |
                   VIR_DOMAIN_VCPU_HOTPLUGGABLE, -1);
 
-    if (!(vm = stratovirtTuningObjFromDomain(dom)))
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
     if (virDomainSetVcpusFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
