@@ -5,8 +5,9 @@
 #
 # As root, the daemon and CMD run in private mount and PID namespaces in
 # which the sandbox's own folders are mounted over /etc/libvirt,
-# /run/libvirt, /var/lib/libvirt and /var/log/libvirt: the daemon is the
-# system instance (stratovirt:///system) and no system path is touched.
+# /run/libvirt, /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt:
+# the daemon is the system instance (stratovirt:///system) and no system
+# path is touched.
 # When the command ends the namespaces end, and every process started in
 # them (daemon, VMMs) with them.
 # As an unprivileged user, the daemon is the session instance
@@ -187,7 +188,7 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             fi
         fi
 
-        for d in etc run lib log; do mkdir -p "$SB/$d"; done
+        for d in etc run lib log cache; do mkdir -p "$SB/$d"; done
         # what libvirt-daemon-system ships under /var/lib/libvirt: boot/ is
         # virt-install's scratch pool for --location and --cloud-init
         mkdir -p -m 0711 "$SB/lib/boot"
@@ -201,6 +202,9 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
         mount --bind "$SB/run" /run/libvirt
         mount --bind "$SB/lib" /var/lib/libvirt
         mount --bind "$SB/log" /var/log/libvirt
+        # the driver's capabilities cache (what each StratoVirt binary is)
+        mkdir -p /var/cache/libvirt
+        mount --bind "$SB/cache" /var/cache/libvirt
         CONFDIR=/etc/libvirt
         SOCK=/run/libvirt/virtstratovirtd-sock
         export LIBVIRT_DEFAULT_URI="stratovirt:///system"

@@ -6,7 +6,9 @@
 
 #include <config.h>
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -22,10 +24,12 @@
 #include "vircgroup.h"
 #include "virerror.h"
 #include "virfile.h"
+#include "virfilecache.h"
 #include "virlog.h"
 #include "virstring.h"
 #include "virutil.h"
 #include "virtime.h"
+#include "virxml.h"
 #include "cpu/cpu.h"
 #include "stratovirt_i18n.h"
 
@@ -50,6 +54,7 @@ vir_stratovirt_driver_config_finalize(GObject *obj)
     g_free(cfg->stateDir);
     g_free(cfg->logDir);
     g_free(cfg->libDir);
+    g_free(cfg->cacheDir);
     g_free(cfg->nvramDir);
     g_strfreev(cfg->firmwareDirs);
     g_free(cfg->userName);
@@ -106,6 +111,7 @@ virStratoVirtDriverConfigNew(bool privileged)
         cfg->stateDir = g_strdup(RUNSTATEDIR "/libvirt/stratovirt");
         cfg->logDir = g_strdup(LOCALSTATEDIR "/log/libvirt/stratovirt");
         cfg->libDir = g_strdup(LOCALSTATEDIR "/lib/libvirt/stratovirt");
+        cfg->cacheDir = g_strdup(LOCALSTATEDIR "/cache/libvirt/stratovirt");
         cfg->userName = g_strdup("root");
         cfg->groupName = g_strdup("root");
         cfg->user = 0;
@@ -120,6 +126,7 @@ virStratoVirtDriverConfigNew(bool privileged)
         cfg->stateDir = g_strdup_printf("%s/stratovirt/run", rundir);
         cfg->logDir = g_strdup_printf("%s/stratovirt/log", cachedir);
         cfg->libDir = g_strdup_printf("%s/stratovirt/lib", cachedir);
+        cfg->cacheDir = g_strdup_printf("%s/stratovirt/cache", cachedir);
         cfg->user = geteuid();
         cfg->group = getegid();
     }
@@ -450,31 +457,32 @@ VIR_ENUM_IMPL(virStratoVirtFeature,
               "vnc", "virtio_gpu", "pvpanic",
 );
 
-G_DEFINE_TYPE(virStratoVirtCaps, vir_stratovirt_caps, G_TYPE_OBJECT);
+static virClass *virStratoVirtCapsClass;
 
 
 static void
-vir_stratovirt_caps_finalize(GObject *obj)
+virStratoVirtCapsDispose(void *obj)
 {
-    virStratoVirtCaps *caps = VIR_STRATOVIRT_CAPS(obj);
+    virStratoVirtCaps *caps = obj;
 
     g_free(caps->binary);
+    g_free(caps->driverId);
+    g_free(caps->hostArch);
+    g_free(caps->configured);
     g_free(caps->versionStr);
-    G_OBJECT_CLASS(vir_stratovirt_caps_parent_class)->finalize(obj);
 }
 
 
-static void
-vir_stratovirt_caps_init(virStratoVirtCaps *caps G_GNUC_UNUSED)
+static int
+virStratoVirtCapsOnceInit(void)
 {
+    if (!VIR_CLASS_NEW(virStratoVirtCaps, virClassForObject()))
+        return -1;
+    return 0;
 }
 
 
-static void
-vir_stratovirt_caps_class_init(virStratoVirtCapsClass *klass)
-{
-    G_OBJECT_CLASS(klass)->finalize = vir_stratovirt_caps_finalize;
-}
+VIR_ONCE_GLOBAL_INIT(virStratoVirtCaps);
 
 
 /* What each feature's probe adds to the probe VM's command line: a
@@ -507,12 +515,17 @@ static const char *const stratovirtFeatureProbe[VIR_STRATOVIRT_FEATURE_LAST][2] 
  * @features: bit mask of virStratoVirtFeature
  *
  * Caps of a binary known without probing it (tests, stratovirt.conf).
+ * Returns a new object, or NULL with an error.
  */
 virStratoVirtCaps *
 virStratoVirtCapsNewForVersion(unsigned long version,
                                unsigned int features)
 {
-    virStratoVirtCaps *caps = g_object_new(VIR_TYPE_STRATOVIRT_CAPS, NULL);
+    virStratoVirtCaps *caps;
+
+    if (virStratoVirtCapsInitialize() < 0 ||
+        !(caps = virObjectNew(virStratoVirtCapsClass)))
+        return NULL;
 
     caps->version = version;
     caps->versionStr = g_strdup_printf("%lu.%lu.%lu", version / 1000000,
@@ -715,82 +728,176 @@ stratovirtProbeFeatures(virStratoVirtDriverConfig *cfg,
 }
 
 
-static virStratoVirtCaps *stratovirtCapsProbe(virStratoVirtDriver *driver,
-                                              virStratoVirtDriverConfig *cfg,
-                                              const char *binary,
-                                              struct stat *sb);
+/* What finding this driver's build looks for: the object that holds
+ * @addr (the driver module, or a test program linking the driver) and,
+ * once found, its GNU build ID in hex. */
+typedef struct {
+    uintptr_t addr;
+    char *id;
+} stratovirtBuildIdData;
 
 
-/* the cached caps of @binary, a new reference, if it has not changed */
-static virStratoVirtCaps *
-stratovirtCapsLookup(virStratoVirtDriver *driver,
-                     const char *binary,
-                     struct stat *sb)
+static int
+stratovirtBuildIdFind(struct dl_phdr_info *info,
+                      size_t size G_GNUC_UNUSED,
+                      void *opaque)
 {
-    virStratoVirtCaps *cached;
-    virStratoVirtCaps *caps = NULL;
+    stratovirtBuildIdData *data = opaque;
+    bool ours = false;
+    size_t i;
 
-    stratovirtDriverLock(driver);
-    if (!driver->binaryCaps)
-        driver->binaryCaps = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                   g_free, g_object_unref);
-    cached = g_hash_table_lookup(driver->binaryCaps, binary);
-    if (cached && cached->mtime == (long long) sb->st_mtime)
-        caps = g_object_ref(cached);
-    stratovirtDriverUnlock(driver);
-    return caps;
+    for (i = 0; i < info->dlpi_phnum && !ours; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+        ours = ph->p_type == PT_LOAD &&
+               data->addr >= start && data->addr < start + ph->p_memsz;
+    }
+    if (!ours)
+        return 0;
+
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        const char *p = (const char *) (info->dlpi_addr + ph->p_vaddr);
+        const char *end = p + ph->p_memsz;
+
+        if (ph->p_type != PT_NOTE)
+            continue;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *) p;
+            const char *name = p + sizeof(*nh);
+            const unsigned char *desc;
+
+            desc = (const unsigned char *) name + VIR_ROUND_UP(nh->n_namesz, 4);
+            if ((const char *) desc + nh->n_descsz > end)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+                memcmp(name, "GNU", 4) == 0 && nh->n_descsz > 0) {
+                GString *hex = g_string_new(NULL);
+                size_t j;
+
+                for (j = 0; j < nh->n_descsz; j++)
+                    g_string_append_printf(hex, "%02x", desc[j]);
+                data->id = g_string_free(hex, FALSE);
+                return 1;
+            }
+            p = (const char *) desc + VIR_ROUND_UP(nh->n_descsz, 4);
+        }
+    }
+    return 1;
 }
 
 
 /**
- * virStratoVirtGetCaps:
- * @binary: a StratoVirt binary, or NULL for the configured one
+ * virStratoVirtDriverBuildId:
  *
- * What @binary is: its version (-V) and build features ('stratovirt_features'
- * in stratovirt.conf, or a probe), cached for as long as the binary is not
- * replaced.  Returns a reference (g_object_unref it), or NULL with an error.
+ * This driver's own build, as the capabilities cache records it: a new
+ * build may probe differently, so what an older one probed is not taken.
+ * The GNU build ID of the object the driver's code is in; without one,
+ * that file's size and times.
  */
-virStratoVirtCaps *
-virStratoVirtGetCaps(virStratoVirtDriver *driver,
-                     const char *binary)
+const char *
+virStratoVirtDriverBuildId(void)
 {
+    static char *id;
+
+    if (g_once_init_enter(&id)) {
+        stratovirtBuildIdData data = {
+            .addr = (uintptr_t) virStratoVirtDriverBuildId,
+        };
+        Dl_info dl;
+        struct stat sb;
+
+        dl_iterate_phdr(stratovirtBuildIdFind, &data);
+        if (!data.id) {
+            if (dladdr(virStratoVirtDriverBuildId, &dl) != 0 && dl.dli_fname &&
+                stat(dl.dli_fname, &sb) == 0)
+                data.id = g_strdup_printf("file:%lld.%09ld:%lld.%09ld:%lld",
+                                          (long long) sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+                                          (long long) sb.st_ctim.tv_sec, sb.st_ctim.tv_nsec,
+                                          (long long) sb.st_size);
+            else
+                data.id = g_strdup("unknown");
+        }
+        VIR_DEBUG("driver build: %s", data.id);
+        g_once_init_leave(&id, data.id);
+    }
+    return id;
+}
+
+
+#define STRATOVIRT_STAT_NS(ts) ((long long) (ts).tv_sec * 1000000000LL + (ts).tv_nsec)
+
+
+static char *
+stratovirtCapsConfigured(virStratoVirtDriverConfig *cfg)
+{
+    return cfg->features ? g_strjoinv(",", cfg->features) : NULL;
+}
+
+
+/* Whether @data (a virStratoVirtCaps) still says what its binary is:
+ * the binary, this driver's build, the host's architecture and the
+ * configured features are what they were when it was probed. */
+static bool
+stratovirtCapsIsValid(void *data,
+                      void *priv)
+{
+    virStratoVirtCaps *caps = data;
+    virStratoVirtDriver *driver = priv;
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    g_autoptr(virStratoVirtCaps) caps = NULL;
+    g_autofree char *configured = stratovirtCapsConfigured(cfg);
     struct stat sb;
 
-    if (!binary)
-        binary = cfg->emulator;
+    if (stat(caps->binary, &sb) < 0) {
+        VIR_DEBUG("'%s' is gone: %s", caps->binary, g_strerror(errno));
+        return false;
+    }
+    if (STRATOVIRT_STAT_NS(sb.st_mtim) != caps->mtime ||
+        STRATOVIRT_STAT_NS(sb.st_ctim) != caps->ctime ||
+        (long long) sb.st_size != caps->size) {
+        VIR_DEBUG("'%s' changed since it was probed", caps->binary);
+        return false;
+    }
+    if (STRNEQ_NULLABLE(caps->driverId, virStratoVirtDriverBuildId())) {
+        VIR_DEBUG("'%s' was probed by another build of the driver (%s)",
+                  caps->binary, NULLSTR(caps->driverId));
+        return false;
+    }
+    if (STRNEQ_NULLABLE(caps->hostArch, virArchToString(virArchFromHost()))) {
+        VIR_DEBUG("'%s' was probed on a %s host", caps->binary, NULLSTR(caps->hostArch));
+        return false;
+    }
+    if (STRNEQ_NULLABLE(caps->configured, configured)) {
+        VIR_DEBUG("'stratovirt_features' changed since '%s' was probed", caps->binary);
+        return false;
+    }
+    return true;
+}
 
+
+/* Runs @binary -V and, unless its features are configured or it has none
+ * (2.1.x), the feature probe.  Called with the cache locked: one at a time. */
+static void *
+stratovirtCapsNewData(const char *binary,
+                      void *priv)
+{
+    virStratoVirtDriver *driver = priv;
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+    g_autoptr(virStratoVirtCaps) caps = NULL;
+    g_autoptr(virCommand) cmd = NULL;
+    g_autofree char *output = NULL;
+    unsigned long ver;
+    struct stat sb;
+
+    /* what the binary is before it runs: if it is replaced while being
+     * probed, the next lookup sees the change */
     if (stat(binary, &sb) < 0) {
         virReportSystemError(errno,
                              _("cannot find the StratoVirt binary '%1$s'; install StratoVirt or set 'stratovirt_binary' in %2$s"),
                              binary, cfg->configFile);
         return NULL;
     }
-
-    if ((caps = stratovirtCapsLookup(driver, binary, &sb)))
-        return g_steal_pointer(&caps);
-
-    /* one probe at a time; whoever waited finds its result */
-    VIR_WITH_MUTEX_LOCK_GUARD(&driver->probeLock) {
-        if ((caps = stratovirtCapsLookup(driver, binary, &sb)))
-            return g_steal_pointer(&caps);
-        caps = stratovirtCapsProbe(driver, cfg, binary, &sb);
-    }
-    return g_steal_pointer(&caps);
-}
-
-
-static virStratoVirtCaps *
-stratovirtCapsProbe(virStratoVirtDriver *driver,
-                    virStratoVirtDriverConfig *cfg,
-                    const char *binary,
-                    struct stat *sb)
-{
-    g_autoptr(virStratoVirtCaps) caps = NULL;
-    g_autoptr(virCommand) cmd = NULL;
-    g_autofree char *output = NULL;
-    unsigned long ver;
 
     cmd = virCommandNewArgList(binary, "-V", NULL);
     virStratoVirtCommandSetEnv(cmd, cfg);
@@ -802,9 +909,15 @@ stratovirtCapsProbe(virStratoVirtDriver *driver,
     if (virStratoVirtParseVersionOutput(output, &ver) < 0)
         return NULL;
 
-    caps = virStratoVirtCapsNewForVersion(ver, 0);
+    if (!(caps = virStratoVirtCapsNewForVersion(ver, 0)))
+        return NULL;
     caps->binary = g_strdup(binary);
-    caps->mtime = sb->st_mtime;
+    caps->mtime = STRATOVIRT_STAT_NS(sb.st_mtim);
+    caps->ctime = STRATOVIRT_STAT_NS(sb.st_ctim);
+    caps->size = sb.st_size;
+    caps->driverId = g_strdup(virStratoVirtDriverBuildId());
+    caps->hostArch = g_strdup(virArchToString(virArchFromHost()));
+    caps->configured = stratovirtCapsConfigured(cfg);
     if (cfg->features) {
         if (virStratoVirtCapsParseFeatures(cfg->features, &caps->features) < 0)
             return NULL;
@@ -818,11 +931,194 @@ stratovirtCapsProbe(virStratoVirtDriver *driver,
     VIR_DEBUG("StratoVirt '%s': version %s, features 0x%x (%s)", binary,
               caps->versionStr, caps->features,
               caps->probed ? "probed" : "known or configured");
-
-    stratovirtDriverLock(driver);
-    g_hash_table_replace(driver->binaryCaps, g_strdup(binary), g_object_ref(caps));
-    stratovirtDriverUnlock(driver);
     return g_steal_pointer(&caps);
+}
+
+
+/* The cache file of one binary, e.g.
+ *   <stratovirtCaps>
+ *     <binary path='/usr/bin/stratovirt' mtime='...' ctime='...' size='...'/>
+ *     <driver build='d82b72d4...'/>
+ *     <host arch='x86_64'/>
+ *     <configured features='vfio'/>         (only with stratovirt_features)
+ *     <version number='2005000'/>
+ *     <features probed='yes'><feature name='vfio'/>...</features>
+ *   </stratovirtCaps>
+ */
+static void *
+stratovirtCapsLoadFile(const char *filename,
+                       const char *binary,
+                       void *priv G_GNUC_UNUSED,
+                       bool *outdated)
+{
+    g_autoptr(xmlDoc) xml = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autoptr(virStratoVirtCaps) caps = NULL;
+    g_autofree xmlNodePtr *nodes = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *driverId = NULL;
+    unsigned long long version = 0;
+    unsigned long long mtime = 0;
+    unsigned long long ctime = 0;
+    unsigned long long size = 0;
+    int n;
+    size_t i;
+
+    if (!(xml = virXMLParseFileCtxt(filename, &ctxt)))
+        return NULL;
+
+    /* another build may name features this one does not know */
+    driverId = virXPathString("string(/stratovirtCaps/driver/@build)", ctxt);
+    if (STRNEQ_NULLABLE(driverId, virStratoVirtDriverBuildId())) {
+        VIR_DEBUG("'%s' was written by another build of the driver (%s)",
+                  filename, NULLSTR(driverId));
+        *outdated = true;
+        return NULL;
+    }
+
+    path = virXPathString("string(/stratovirtCaps/binary/@path)", ctxt);
+    if (STRNEQ_NULLABLE(path, binary) ||
+        virXPathULongLong("string(/stratovirtCaps/binary/@mtime)", ctxt, &mtime) < 0 ||
+        virXPathULongLong("string(/stratovirtCaps/binary/@ctime)", ctxt, &ctime) < 0 ||
+        virXPathULongLong("string(/stratovirtCaps/binary/@size)", ctxt, &size) < 0 ||
+        virXPathULongLong("string(/stratovirtCaps/version/@number)", ctxt, &version) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       _("the capabilities cache '%1$s' does not describe '%2$s' completely"),
+                       filename, binary);
+        return NULL;
+    }
+
+    if (!(caps = virStratoVirtCapsNewForVersion(version, 0)))
+        return NULL;
+    caps->binary = g_steal_pointer(&path);
+    caps->mtime = mtime;
+    caps->ctime = ctime;
+    caps->size = size;
+    caps->driverId = g_steal_pointer(&driverId);
+    caps->hostArch = virXPathString("string(/stratovirtCaps/host/@arch)", ctxt);
+    caps->configured = virXPathString("string(/stratovirtCaps/configured/@features)", ctxt);
+    caps->probed = virXPathBoolean("boolean(/stratovirtCaps/features[@probed='yes'])", ctxt) > 0;
+
+    if ((n = virXPathNodeSet("/stratovirtCaps/features/feature", ctxt, &nodes)) < 0)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        g_autofree char *name = virXMLPropString(nodes[i], "name");
+        int f = name ? virStratoVirtFeatureTypeFromString(name) : -1;
+
+        if (f < 0) {
+            virReportError(VIR_ERR_INTERNAL_ERROR,
+                           _("unknown feature '%1$s' in the capabilities cache '%2$s'"),
+                           NULLSTR(name), filename);
+            return NULL;
+        }
+        caps->features |= 1U << f;
+    }
+    return g_steal_pointer(&caps);
+}
+
+
+/* A cache that cannot be written costs a probe at the next daemon start,
+ * nothing else: a failure is a warning. */
+static int
+stratovirtCapsSaveFile(void *data,
+                       const char *filename,
+                       void *priv G_GNUC_UNUSED)
+{
+    virStratoVirtCaps *caps = data;
+    g_auto(virBuffer) buf = VIR_BUFFER_INITIALIZER;
+    g_autofree char *xml = NULL;
+    size_t i;
+
+    virBufferAddLit(&buf, "<stratovirtCaps>\n");
+    virBufferAdjustIndent(&buf, 2);
+    virBufferEscapeString(&buf, "<binary path='%s'", caps->binary);
+    virBufferAsprintf(&buf, " mtime='%lld' ctime='%lld' size='%lld'/>\n",
+                      caps->mtime, caps->ctime, caps->size);
+    virBufferEscapeString(&buf, "<driver build='%s'/>\n", caps->driverId);
+    virBufferEscapeString(&buf, "<host arch='%s'/>\n", caps->hostArch);
+    virBufferEscapeString(&buf, "<configured features='%s'/>\n", caps->configured);
+    virBufferAsprintf(&buf, "<version number='%lu'/>\n", caps->version);
+    virBufferAsprintf(&buf, "<features probed='%s'>\n", caps->probed ? "yes" : "no");
+    virBufferAdjustIndent(&buf, 2);
+    for (i = 0; i < VIR_STRATOVIRT_FEATURE_LAST; i++) {
+        if (caps->features & (1U << i))
+            virBufferAsprintf(&buf, "<feature name='%s'/>\n",
+                              virStratoVirtFeatureTypeToString(i));
+    }
+    virBufferAdjustIndent(&buf, -2);
+    virBufferAddLit(&buf, "</features>\n");
+    virBufferAdjustIndent(&buf, -2);
+    virBufferAddLit(&buf, "</stratovirtCaps>\n");
+    xml = virBufferContentAndReset(&buf);
+
+    if (virFileRewriteStr(filename, 0600, xml) < 0) {
+        VIR_WARN("cannot keep what '%s' is in '%s': %s", caps->binary, filename,
+                 virGetLastErrorMessage());
+        virResetLastError();
+        return 0;
+    }
+    VIR_DEBUG("cached what '%s' is in '%s'", caps->binary, filename);
+    return 0;
+}
+
+
+/**
+ * virStratoVirtCapsCacheNew:
+ *
+ * The driver's cache of what each StratoVirt binary is, in memory and in
+ * @cfg's cache folder (capabilities/<sha256 of the path>.xml), so that a
+ * daemon restart does not run the binary again.
+ */
+virFileCache *
+virStratoVirtCapsCacheNew(virStratoVirtDriver *driver,
+                          virStratoVirtDriverConfig *cfg)
+{
+    g_autofree char *dir = g_strdup_printf("%s/capabilities", cfg->cacheDir);
+    virFileCacheHandlers handlers = {
+        .isValid = stratovirtCapsIsValid,
+        .newData = stratovirtCapsNewData,
+        .loadFile = stratovirtCapsLoadFile,
+        .saveFile = stratovirtCapsSaveFile,
+    };
+    virFileCache *cache;
+
+    if (!(cache = virFileCacheNew(dir, "xml", &handlers)))
+        return NULL;
+    virFileCacheSetPriv(cache, driver);
+    return cache;
+}
+
+
+/**
+ * virStratoVirtGetCaps:
+ * @binary: a StratoVirt binary, or NULL for the configured one
+ *
+ * What @binary is: its version (-V) and build features ('stratovirt_features'
+ * in stratovirt.conf, or a probe), cached (across daemon restarts too) for
+ * as long as the binary is not replaced.  Returns a reference (unref it),
+ * or NULL with an error.
+ */
+virStratoVirtCaps *
+virStratoVirtGetCaps(virStratoVirtDriver *driver,
+                     const char *binary)
+{
+    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
+
+    if (!binary)
+        binary = cfg->emulator;
+
+    if (!virFileExists(binary)) {
+        virReportSystemError(errno,
+                             _("cannot find the StratoVirt binary '%1$s'; install StratoVirt or set 'stratovirt_binary' in %2$s"),
+                             binary, cfg->configFile);
+        return NULL;
+    }
+    if (!driver->capsCache) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                       _("the StratoVirt driver has no capabilities cache"));
+        return NULL;
+    }
+    return virFileCacheLookup(driver->capsCache, binary);
 }
 
 

@@ -19,6 +19,8 @@
 #include "driver.h"
 #include "virenum.h"
 #include "vircommand.h"
+#include "virfilecache.h"
+#include "virobject.h"
 
 #define STRATOVIRT_DRIVER_NAME "StratoVirt"
 #define STRATOVIRT_URI_SCHEME "stratovirt"
@@ -35,6 +37,7 @@ struct _virStratoVirtDriverConfig {
     char *stateDir;         /* live status XML, pidfiles, QMP sockets */
     char *logDir;           /* one log per domain */
     char *libDir;           /* nvram copies and the like */
+    char *cacheDir;         /* what can be rebuilt: the binaries' capabilities */
     char *nvramDir;         /* per-domain UEFI variable stores */
     char **firmwareDirs;    /* firmware descriptor folders, best first */
 
@@ -82,12 +85,12 @@ struct _virStratoVirtDriver {
     virSecurityManager *securityManager;
     virPortAllocatorRange *vncPorts;
 
-    /* Guarded by lock: what each StratoVirt binary is (path -> caps) */
-    GHashTable *binaryCaps;
-    /* Held while a binary is probed: callers that miss the cache at once
-     * (a reconnect thread per domain at a restart) wait for one probe
-     * rather than each running its own */
-    virMutex probeLock;
+    /* Self-locking: what each StratoVirt binary is (path -> caps), kept
+     * across daemon restarts in cfg->cacheDir/capabilities.  One binary is
+     * probed at a time: callers that miss the cache at once (a reconnect
+     * thread per domain at a restart) wait for that probe rather than each
+     * running its own. */
+    virFileCache *capsCache;
 
     /* pid file FD, ensures two daemons do not share one state dir */
     int lockFD;
@@ -125,26 +128,35 @@ typedef enum {
 VIR_ENUM_DECL(virStratoVirtFeature);
 
 /* What one StratoVirt binary is: its version and build features, probed
- * once per binary (path and mtime) and cached by the driver. */
+ * once per binary and cached by the driver, in memory and on disk, for as
+ * long as the binary (path, mtime, ctime, size), this driver's build, the
+ * host's architecture and the configured 'stratovirt_features' stay. */
 typedef struct _virStratoVirtCaps virStratoVirtCaps;
 struct _virStratoVirtCaps {
-    GObject parent;
+    virObject parent;
 
     char *binary;
-    long long mtime;
+    long long mtime;        /* of the binary, in ns */
+    long long ctime;
+    long long size;
+    char *driverId;         /* the driver's build that probed it */
+    char *hostArch;
+    char *configured;       /* 'stratovirt_features' then, joined by ',' */
     unsigned long version;  /* major * 1,000,000 + minor * 1,000 + micro */
     char *versionStr;       /* "2.4.0" */
     unsigned int features;  /* 1 << virStratoVirtFeature */
     bool probed;            /* features probed, not from stratovirt.conf */
 };
 
-#define VIR_TYPE_STRATOVIRT_CAPS (vir_stratovirt_caps_get_type())
-G_DECLARE_FINAL_TYPE(virStratoVirtCaps, vir_stratovirt_caps, VIR, STRATOVIRT_CAPS, GObject);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStratoVirtCaps, virObjectUnref);
 
 virStratoVirtCaps *virStratoVirtCapsNewForVersion(unsigned long version,
                                                   unsigned int features);
 virStratoVirtCaps *virStratoVirtGetCaps(virStratoVirtDriver *driver,
                                         const char *binary);
+virFileCache *virStratoVirtCapsCacheNew(virStratoVirtDriver *driver,
+                                        virStratoVirtDriverConfig *cfg);
+const char *virStratoVirtDriverBuildId(void);
 bool virStratoVirtCapsHas(const virStratoVirtCaps *caps,
                           virStratoVirtFeature feature);
 bool virStratoVirtCapsHasFeature(const virStratoVirtCaps *caps,

@@ -110,10 +110,9 @@ stratovirtStateCleanup(void)
     virObjectUnref(driver->xmlopt);
     virObjectUnref(driver->caps);
     g_clear_object(&driver->config);
-    g_clear_pointer(&driver->binaryCaps, g_hash_table_unref);
+    virObjectUnref(driver->capsCache);
     if (driver->lockFD != -1)
         VIR_FORCE_CLOSE(driver->lockFD);
-    virMutexDestroy(&driver->probeLock);
     virMutexDestroy(&driver->lock);
     g_clear_pointer(&stratovirt_driver, g_free);
     return 0;
@@ -125,7 +124,7 @@ stratovirtStateMakeDirs(virStratoVirtDriverConfig *cfg)
 {
     const char *dirs[] = {
         cfg->configBaseDir, cfg->autostartDir, cfg->stateDir,
-        cfg->logDir, cfg->libDir,
+        cfg->logDir, cfg->libDir, cfg->cacheDir,
     };
     size_t i;
 
@@ -196,11 +195,6 @@ stratovirtStateInitialize(bool privileged,
         g_free(driver);
         return VIR_DRV_STATE_INIT_ERROR;
     }
-    if (virMutexInit(&driver->probeLock) < 0) {
-        virMutexDestroy(&driver->lock);
-        g_free(driver);
-        return VIR_DRV_STATE_INIT_ERROR;
-    }
     stratovirt_driver = driver;
     driver->privileged = privileged;
     driver->inhibitCallback = callback;
@@ -213,6 +207,9 @@ stratovirtStateInitialize(bool privileged,
     driver->config = g_object_ref(cfg);
 
     if (stratovirtStateMakeDirs(cfg) < 0)
+        goto error;
+
+    if (!(driver->capsCache = virStratoVirtCapsCacheNew(driver, cfg)))
         goto error;
 
     /* libvirt's process code daemonizes each VMM (stratovirt_process.c);

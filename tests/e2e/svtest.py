@@ -22,6 +22,10 @@ STANDIN = os.path.join(TOP, "tests", "standin", "stratovirt")
 BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
 # a real StratoVirt binary (./run test --stratovirt PATH), or "" for the stand-in
 STRATOVIRT = os.environ.get("STRATOVIRT", "")
+# the system instance's cache folder (the sandbox mounts its own there);
+# the session instance's is under XDG_CACHE_HOME
+CACHE_DIR = ("/var/cache/libvirt/stratovirt" if os.geteuid() == 0 else
+             os.path.join(os.environ.get("XDG_CACHE_HOME", ""), "libvirt", "stratovirt", "cache"))
 REAL = bool(STRATOVIRT)
 # ./run test --sanitize: the daemon runs several times slower under ASan,
 # so latency bounds are multiplied by SLOW and floods divided by it (the
@@ -210,6 +214,24 @@ def driver_conf_overriding(base, text):
     kept = [l for l in base.splitlines()
             if not (key.match(l) and key.match(l).group(1) in ours)]
     return "\n".join(kept) + "\n" + text
+
+
+def binary_replaced(path=None):
+    """What a package upgrade replacing the StratoVirt binary does to it
+    (a new mtime and ctime).  The driver keeps what each binary is (its
+    version and build features) across daemon restarts and probes it again
+    only when it changes: a test that makes the stand-in another build
+    (STANDIN_VERSION, STANDIN_FEATURES) calls this before the restart."""
+    os.utime(path or STRATOVIRT or STANDIN)
+
+
+def caps_cache_files():
+    """The driver's capabilities cache files (one per binary)."""
+    d = os.path.join(CACHE_DIR, "capabilities")
+    try:
+        return sorted(os.path.join(d, f) for f in os.listdir(d))
+    except FileNotFoundError:
+        return []
 
 
 def restart_daemon(sig=signal.SIGTERM):

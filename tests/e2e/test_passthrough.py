@@ -13,7 +13,7 @@ import time
 import unittest
 
 from svtest import make_images
-from svtest import driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, restart_daemon, pid_alive, status_pid
+from svtest import driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, restart_daemon, pid_alive, status_pid, binary_replaced
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
@@ -281,11 +281,13 @@ class Passthrough(unittest.TestCase):
         # the driver knows the version from the binary (-V, probed once):
         # a daemon whose StratoVirt is 2.3.0
         os.environ["STANDIN_VERSION"] = "2.3.0"
+        binary_replaced()
         restart_daemon()
         try:
             self.hotplug_and_unplug()
         finally:
             del os.environ["STANDIN_VERSION"]
+            binary_replaced()
             restart_daemon()
 
     def hotplug_and_unplug(self):

@@ -13,7 +13,7 @@ import unittest
 
 from svtest import (SB, URI, REAL, virsh, main, wait_for, status_pid, pid_alive,
                     make_images, kernel_name, real_version, restart_daemon,
-                    standin_only, driver_conf_path)
+                    standin_only, driver_conf_path, binary_replaced)
 
 IMG = os.path.join(SB, "real-images")
 VERSION = real_version() or tuple(int(x) for x in
@@ -240,10 +240,12 @@ class BuildFeatures(unittest.TestCase):
 
     def tearDown(self):
         os.environ.pop("STANDIN_FEATURES", None)
+        binary_replaced()
         restart_daemon()
 
     def test_probe_finds_a_build_without_vfio_and_vnc(self):
         os.environ["STANDIN_FEATURES"] = "virtio_rng,vhost_vsock,virtio_gpu"
+        binary_replaced()
         restart_daemon()
         out = virsh("domcapabilities", "--machine", "q35").stdout
         self.assertRegex(out, r"<hostdev supported='no'")

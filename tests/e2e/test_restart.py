@@ -22,7 +22,9 @@ import unittest
 import libvirt
 
 from svtest import (SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
-                    pid_alive, daemon_log, make_images, SLOW)
+                    pid_alive, daemon_log, make_images, SLOW, STRATOVIRT, STANDIN,
+                    driver_conf_path, set_driver_conf, driver_conf_overriding,
+                    binary_replaced, caps_cache_files, restart_daemon)
 
 LONG = os.environ.get("SVTEST_LONG") == "1"
 # 20 rounds each by default; --long runs 100
@@ -109,6 +111,113 @@ class Base(unittest.TestCase):
             virsh("destroy", n, check=False)
         for n in virsh("list", "--all", "--name").stdout.split():
             virsh("undefine", n, check=False)
+
+
+class CapsCache(Base):
+    """What each StratoVirt binary is (its version from -V, its build
+    features from the probe VMs) is kept across daemon restarts, as the
+    QEMU driver keeps its capabilities: a restart, with domains running or
+    not, runs the binary for nothing but their VMMs; a replaced binary, a
+    changed 'stratovirt_features' or a damaged cache file is probed again.
+    The binary here is a wrapper that logs each time it is run."""
+
+    def setUp(self):
+        super().setUp()
+        with open(driver_conf_path()) as f:
+            self.conf = f.read()
+        self.log = os.path.join(SB, "caps-execs.log")
+        self.wrapper = os.path.join(SB, "caps-bin", "stratovirt")
+        os.makedirs(os.path.dirname(self.wrapper), exist_ok=True)
+        with open(self.wrapper, "w") as f:
+            f.write('#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n'
+                    % (self.log, STRATOVIRT or STANDIN))
+        os.chmod(self.wrapper, 0o755)
+        set_driver_conf(driver_conf_overriding(self.conf,
+                                               'stratovirt_binary = "%s"' % self.wrapper))
+
+    def tearDown(self):
+        super().tearDown()
+        set_driver_conf(self.conf)
+        restart_daemon()
+
+    def execs(self):
+        """(version runs, probe runs, other runs) since the last call"""
+        try:
+            with open(self.log) as f:
+                lines = f.read().splitlines()
+            os.unlink(self.log)
+        except FileNotFoundError:
+            lines = []
+        version = sum(1 for l in lines if l.strip() == "-V")
+        probe = sum(1 for l in lines if "/probe." in l)
+        return version, probe, len(lines) - version - probe
+
+    def test_a_restart_does_not_run_the_binary_to_know_it(self):
+        restart_daemon()
+        self.execs()
+        virsh("domcapabilities")
+        version, probe, other = self.execs()
+        self.assertEqual(version, 1, "the first daemon runs -V once")
+        self.assertGreaterEqual(probe, 1 if not STRATOVIRT else 0,
+                                "the first daemon probes the build features")
+        files = caps_cache_files()
+        self.assertEqual(len(files), 1, files)
+        with open(files[0]) as f:
+            cached = f.read()
+        self.assertIn("path='%s'" % self.wrapper, cached)
+        self.assertRegex(cached, r"<driver build='[0-9a-f]{16,}'/>")
+
+        # a domain runs through the restarts: its reconnect needs the caps
+        virsh("create", xmlfile("cc1"))
+        self.execs()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            stop_daemon(sig)
+            start_daemon()
+            virsh("vcpuinfo", "cc1", timeout=30)
+            virsh("domcapabilities")
+            virsh("version")
+            self.assertEqual(self.execs(), (0, 0, 0),
+                             "after a restart (%s) the binary was run" % sig.name)
+        check_world(self, ["cc1"])
+
+        # a new domain's VMM is the only run
+        virsh("create", xmlfile("cc2"))
+        self.assertEqual(self.execs(), (0, 0, 1))
+
+        # the binary replaced (as an upgrade does): known again, once
+        binary_replaced(self.wrapper)
+        restart_daemon()
+        virsh("domcapabilities")
+        virsh("vcpuinfo", "cc1", timeout=30)
+        virsh("vcpuinfo", "cc2", timeout=30)
+        version, probe, other = self.execs()
+        self.assertEqual((version, other), (1, 0), "after the binary changed")
+        check_world(self, ["cc1", "cc2"])
+
+        # a damaged cache file: a warning and a probe, never a failure
+        with open(caps_cache_files()[0], "w") as f:
+            f.write("<stratovirtCaps><binary path=")
+        restart_daemon()
+        self.assertIn("<domainCapabilities>", virsh("domcapabilities").stdout)
+        self.assertEqual(self.execs()[0], 1, "after the cache file was damaged")
+        restart_daemon()
+        virsh("domcapabilities")
+        self.assertEqual(self.execs(), (0, 0, 0), "the cache file was written again")
+        check_world(self, ["cc1", "cc2"])
+
+    def test_configured_features_are_part_of_the_key(self):
+        restart_daemon()
+        self.assertRegex(virsh("domcapabilities").stdout, r"<rng supported='yes'")
+        self.execs()
+        set_driver_conf(driver_conf_overriding(self.conf,
+                                               'stratovirt_binary = "%s"\n'
+                                               'stratovirt_features = [ "vfio" ]' % self.wrapper))
+        restart_daemon()
+        self.assertRegex(virsh("domcapabilities").stdout, r"<rng supported='no'")
+        self.assertEqual(self.execs(), (1, 0, 0), "configured features: -V only")
+        restart_daemon()
+        self.assertRegex(virsh("domcapabilities").stdout, r"<rng supported='no'")
+        self.assertEqual(self.execs(), (0, 0, 0))
 
 
 class EventsAtReconnect(Base):
