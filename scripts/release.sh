@@ -93,8 +93,28 @@ enter() {
     else
         real=""
     fi
+    # what the suite reads from the environment passes through env -i: the
+    # real binaries (STRATOVIRT_DIR as its real path, the one mounted; a
+    # STRATOVIRT=/path binary is mounted read-only at its path too), the
+    # --long and slow-machine knobs, the sandbox's networking choice, CI.
+    # (Only for "run": tests/deb/test_deb.sh installs its own STRATOVIRT in
+    # the clean roots it enters.)
+    local pass=() one=""
+    [ -n "$real" ] && pass+=("STRATOVIRT_DIR=$real")
+    if [ "$verb" = run ] && [ -n "${STRATOVIRT:-}" ]; then
+        one=$(realpath "$STRATOVIRT") || die "STRATOVIRT=$STRATOVIRT does not exist"
+        [ -f "$one" ] || die "STRATOVIRT=$STRATOVIRT is not a file"
+        mkdir -p "$dir/$(dirname "$one")"
+        touch "$dir/$one"
+        pass+=("STRATOVIRT=$one")
+    fi
+    local v
+    for v in SVTEST_LONG SVTEST_SLOW SVTEST_ROUNDS SANDBOX_HOST_NET CI; do
+        [ -n "${!v:-}" ] && pass+=("$v=${!v}")
+    done
     unshare --mount --propagation private -- /bin/bash -euc '
-        dir=$1 top=$2 real=$3; shift 3
+        dir=$1 top=$2 real=$3 one=$4 npass=$5; shift 5
+        pass=("${@:1:$npass}"); shift "$npass"
         # the root a mount point of its own, so that unshare(1) inside can
         # make its propagation private
         mount --bind "$dir" "$dir"
@@ -111,11 +131,15 @@ enter() {
             mount --bind "$real" "$dir/$real"
             mount -o remount,bind,ro "$dir/$real"
         fi
+        if [ -n "$one" ]; then
+            mount --bind "$one" "$dir/$one"
+            mount -o remount,bind,ro "$dir/$one"
+        fi
         exec chroot "$dir" /usr/bin/env -i \
             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-            ${RELEASE_ENV:-} "$@"
-    ' release-enter "$dir" "$TOP" "$real" "$@"
+            ${RELEASE_ENV:-} "${pass[@]}" "$@"
+    ' release-enter "$dir" "$TOP" "$real" "$one" "${#pass[@]}" "${pass[@]}" "$@"
 }
 
 verb=${1:-}

@@ -109,6 +109,11 @@ def setup(conf_files):
     objects.BlockDeviceMappingList.get_by_instance_uuid = classmethod(
         lambda cls, context, instance_uuid, use_slave=False:
         objects.BlockDeviceMappingList(objects=[]))
+    # Nova 30+ (Debian 13's 31): no virtiofs shares (ShareMapping) either
+    if hasattr(objects, "ShareMappingList"):
+        objects.ShareMappingList.get_by_instance_uuid = classmethod(
+            lambda cls, context, instance_uuid:
+            objects.ShareMappingList(objects=[]))
 
     # saving an object writes the database: here it only clears changes
     def save(self, *args, **kwargs):

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""OpenStack Nova 26 (Debian 12's python3-nova) on StratoVirt.
+"""OpenStack Nova 26 (Debian 12's python3-nova) and 31 (Debian 13's) on StratoVirt.
 
 Nova's own LibvirtDriver runs in-process (tests/e2e/nova_compute.py, in a
 child /usr/bin/python3) against the sandbox's virtstratovirtd, with the
 nova.conf of contrib/nova/README.md, on a private copy of the installed
-nova package: with contrib/nova/*.patch applied for the scenario, and
+nova package: with contrib/nova's patch for that Nova release applied for
+the scenario (nova-26-*.patch on Debian 12, nova-31-*.patch on Debian 13), and
 without it to show init_host's refusal.  The system's nova package is
 never modified.
 """
@@ -59,10 +60,8 @@ def private_nova(name, patched):
     shutil.copytree(NOVA_PKG, os.path.join(root, "nova"), symlinks=True,
                     ignore=shutil.ignore_patterns("__pycache__", "tests"))
     if patched:
-        for p in sorted(os.listdir(CONTRIB)):
-            if p.endswith(".patch"):
-                subprocess.run(["patch", "-p1", "-s", "-d", root, "-i",
-                                os.path.join(CONTRIB, p)], check=True)
+        subprocess.run(["patch", "-p1", "-s", "-d", root, "-i", NOVA_PATCH],
+                       check=True)
     return root
 
 
@@ -128,19 +127,26 @@ def nova_version():
     return p.stdout.strip()
 
 
-# contrib/nova's patch is made against Nova 26 (Zed, Debian 12); a later
-# Nova (another release's python3-nova) needs the patch rebased first
-NOVA_26 = re.match(r"^(\d+:)?26\.", nova_version() or "") is not None
+# contrib/nova has one patch per Nova release the project is tested with:
+# nova-26-*.patch for Nova 26 (Zed, Debian 12), nova-31-*.patch for Nova 31
+# (2025.1 Epoxy, Debian 13); MIN_QEMU is the QEMU minimum each Nova refuses
+# StratoVirt with when unpatched
+_m = re.match(r"^(?:\d+:)?(\d+)\.", nova_version() or "")
+NOVA_MAJOR = _m.group(1) if _m else ""
+MIN_QEMU = {"26": "4.2.0", "31": "6.2.0"}
+NOVA_PATCH = os.path.join(CONTRIB, "nova-%s-non-qemu-kvm.patch" % NOVA_MAJOR)
 
 
 @unittest.skipUnless(os.path.isdir(NOVA_PKG), "python3-nova is not installed (./run setup installs it)")
-@unittest.skipUnless(NOVA_26, "contrib/nova's patch is for Nova 26 (Zed, Debian 12's python3-nova), "
-                     "this release has python3-nova %s" % (nova_version() or "none"))
+@unittest.skipUnless(os.path.isfile(NOVA_PATCH) and NOVA_MAJOR in MIN_QEMU,
+                     "contrib/nova has no patch for this release's python3-nova %s "
+                     "(only for Nova 26 and 31)" % (nova_version() or "none"))
 class NovaTest(unittest.TestCase):
     def test_without_the_patch_init_host_refuses(self):
         p = run_helper(private_nova("nova-unpatched", False), "init-host")
         self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn("Nova requires QEMU version 4.2.0 or greater.", p.stdout,
+        self.assertIn("Nova requires QEMU version %s or greater." % MIN_QEMU[NOVA_MAJOR],
+                      p.stdout,
                       p.stdout + p.stderr[-3000:])
 
     @standin_only("the scenario needs the simulated PCI host's devices and a guest that answers ACPI")
