@@ -98,7 +98,7 @@ for b in "${reals[@]}"; do
     STRATOVIRT="$b" meson test -C "$BUILD" --print-errorlogs --num-processes "$jobs" \
         --logbase "real-$name" "$@" \
         test_faults test_foundation test_security test_lifecycle test_virtinstall \
-        test_passthrough test_network test_real || rc=$?
+        test_passthrough test_network test_real test_console_log || rc=$?
     logs+=("$BUILD/meson-logs/real-$name.json")
 done
 

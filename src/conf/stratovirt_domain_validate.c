@@ -459,6 +459,8 @@ stratovirtValidateChr(const virDomainChrDef *chr,
         if (chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_VIRTIO) {
             if (chr->target.port != 0)
                 UNSUPPORTED(_("console: StratoVirt's virtconsole is port 0 only"));
+            if (chr->source->logfile)
+                UNSUPPORTED(_("console: a <log file> is supported on the serial port only; log <serial type='pty'> instead of the virtio console"));
             return 0;
         }
         UNSUPPORTED(_("console: target type '%1$s' is not supported by StratoVirt; use <target type='virtio'/>"),

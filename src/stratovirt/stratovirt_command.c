@@ -602,7 +602,7 @@ stratovirtBuildNets(virCommand *cmd,
 static int
 stratovirtBuildSerialAndConsoles(virCommand *cmd,
                                  const virDomainDef *def,
-                                 const virStratoVirtCaps *caps)
+                                 const virStratoVirtBuildParams *params)
 {
     size_t i;
 
@@ -632,7 +632,7 @@ stratovirtBuildSerialAndConsoles(virCommand *cmd,
         /* 2.1.x knows no nr= (port 0 is its only choice anyway) */
         virCommandAddArgFormat(cmd, "virtconsole,id=%s,chardev=char%s%s",
                                con->info.alias, con->info.alias,
-                               virStratoVirtCapsIsModern(caps) ? ",nr=0" : "");
+                               virStratoVirtCapsIsModern(params->caps) ? ",nr=0" : "");
     }
 
     /* '-serial pty', never '-chardev pty,id=X -serial chardev:X': 2.4 and
@@ -640,8 +640,20 @@ stratovirtBuildSerialAndConsoles(virCommand *cmd,
      * fail 'Chardev "X" not found'.  Every version takes '-serial pty'
      * (query-chardev then labels it "serial_chardev").  StratoVirt has
      * one serial port; validation refuses a second. */
-    if (def->nserials > 0)
+    if (def->nserials > 0 && def->serials[0]->source->logfile) {
+        /* a <log file>: the daemon's proxy is the socket's client (the
+         * inline socket form, for the same reason as above) */
+        if (!params->serialSocket) {
+            virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                           _("no socket path for the logged serial port"));
+            return -1;
+        }
+        virCommandAddArg(cmd, "-serial");
+        virCommandAddArgFormat(cmd, "socket,path=%s,server,nowait",
+                               params->serialSocket);
+    } else if (def->nserials > 0) {
         virCommandAddArgList(cmd, "-serial", "pty", NULL);
+    }
     return 0;
 }
 
@@ -985,6 +997,17 @@ virStratoVirtCheckCaps(const virDomainDef *def,
         return -1;
     }
 
+    /* 2.1's seccomp filter lacks sendto: its serial port writing to a
+     * socket kills it ('Received a bad system call, number: 44'), seen
+     * with the real 2.1.0 */
+    if (def->nserials > 0 && def->serials[0]->source->logfile &&
+        !virStratoVirtCapsIsModern(caps)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("StratoVirt %1$s cannot log its serial port: its seccomp filter kills it when the port writes to the socket the log is read from; use a later StratoVirt (2.4.0 and 2.5.0 log it), or remove the serial's <log file>"),
+                       caps->versionStr);
+        return -1;
+    }
+
     if (virStratoVirtCapsIsModern(caps))
         return 0;
 
@@ -1033,7 +1056,7 @@ virStratoVirtBuildCommandLine(const virDomainDef *def,
     if (stratovirtBuildRootPorts(cmd, def) < 0 ||
         stratovirtBuildDisks(cmd, def, params->caps) < 0 ||
         stratovirtBuildNets(cmd, def, params->netfds) < 0 ||
-        stratovirtBuildSerialAndConsoles(cmd, def, params->caps) < 0 ||
+        stratovirtBuildSerialAndConsoles(cmd, def, params) < 0 ||
         stratovirtBuildMisc(cmd, def, params) < 0 ||
         stratovirtBuildUSB(cmd, def) < 0 ||
         stratovirtBuildHostdevs(cmd, def) < 0)

@@ -30,6 +30,9 @@ struct _virStratoVirtBuildParams {
      * with every feature */
     const virStratoVirtCaps *caps;
     const char *incoming;   /* a snapshot directory to restore, or NULL */
+    /* the serial port's socket, for a serial with a <log file>
+     * (stratovirt_serial.c stands between it and a pty) */
+    const char *serialSocket;
 };
 
 int virStratoVirtAssignAliases(virDomainDef *def);

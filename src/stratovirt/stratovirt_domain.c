@@ -63,6 +63,8 @@ stratovirtDomainObjPrivateFree(void *data)
     g_free(priv->qmpPath);
     g_free(priv->pidfile);
     g_free(priv->logfile);
+    g_free(priv->serialSocket);
+    virStratoVirtSerialLogClose(priv->serialLog);
     g_clear_object(&priv->caps);
     g_free(priv);
 }
@@ -84,6 +86,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferEscapeString(buf, "<pidfile path='%s'/>\n", priv->pidfile);
     if (priv->logfile)
         virBufferEscapeString(buf, "<log path='%s'/>\n", priv->logfile);
+    if (priv->serialSocket)
+        virBufferEscapeString(buf, "<serial path='%s'/>\n", priv->serialSocket);
     if (priv->machineName) {
         virBufferEscapeString(buf, "<machine name='%s'", priv->machineName);
         virBufferEscapeString(buf, " cgroup='%s'", priv->cgroupPartition);
@@ -114,6 +118,7 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     priv->qmpPath = virXPathString("string(./qmp/@path)", ctxt);
     priv->pidfile = virXPathString("string(./pidfile/@path)", ctxt);
     priv->logfile = virXPathString("string(./log/@path)", ctxt);
+    priv->serialSocket = virXPathString("string(./serial/@path)", ctxt);
     priv->machineName = virXPathString("string(./machine/@name)", ctxt);
     priv->cgroupPartition = virXPathString("string(./machine/@cgroup)", ctxt);
     prepared = virXPathString("string(./hostdevs/@prepared)", ctxt);

@@ -9,6 +9,7 @@
 #include "stratovirt_conf.h"
 #include "virchrdev.h"
 #include "vircgroup.h"
+#include "stratovirt_serial.h"
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 
@@ -42,6 +43,8 @@ struct _virStratoVirtDomainObjPrivate {
     virStratoVirtCaps *caps; /* the running binary's version and features */
 
     virChrdevs *chrdevs;
+    char *serialSocket;     /* StratoVirt's serial socket, for a <log file> */
+    virStratoVirtSerialLog *serialLog; /* the proxy to the pty and the log */
     bool securityLabelled;  /* labels given for this run, to be given back */
     char *unplugAlias;      /* device_del sent, DEVICE_DELETED awaited */
 };

@@ -994,6 +994,38 @@ stratovirtProcessSetPtys(virDomainDef *def,
 }
 
 
+/* The serial port's <log file>: the daemon's proxy between StratoVirt's
+ * serial socket, the log and a pty, which the live XML names */
+static int
+stratovirtProcessOpenSerialLog(virDomainObj *vm,
+                               bool append)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virDomainChrDef *serial = vm->def->serials[0];
+    const char *pty;
+    size_t i;
+
+    virStratoVirtSerialLogClose(g_steal_pointer(&priv->serialLog));
+    if (!(priv->serialLog = virStratoVirtSerialLogOpen(priv->serialSocket,
+                                                       serial->source->logfile,
+                                                       append)))
+        return -1;
+    pty = virStratoVirtSerialLogGetPty(priv->serialLog);
+    g_free(serial->source->data.file.path);
+    serial->source->data.file.path = g_strdup(pty);
+    for (i = 0; i < vm->def->nconsoles; i++) {
+        virDomainChrDef *chr = vm->def->consoles[i];
+
+        if (chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL &&
+            chr->source->type == VIR_DOMAIN_CHR_TYPE_PTY) {
+            g_free(chr->source->data.file.path);
+            chr->source->data.file.path = g_strdup(pty);
+        }
+    }
+    return 0;
+}
+
+
 /**
  * stratovirtProcessStartFailed:
  * @vmmGone: the VMM is known to have exited
@@ -1214,6 +1246,9 @@ stratovirtProcessPrepareDomain(virStratoVirtDriver *driver,
     priv->qmpPath = g_strdup_printf("%s/qmp.sock", priv->runDir);
     priv->pidfile = g_strdup_printf("%s/stratovirt.pid", priv->runDir);
     priv->logfile = g_strdup_printf("%s/%s.log", cfg->logDir, vm->def->name);
+    g_clear_pointer(&priv->serialSocket, g_free);
+    if (vm->def->nserials > 0 && vm->def->serials[0]->source->logfile)
+        priv->serialSocket = g_strdup_printf("%s/serial.sock", priv->runDir);
 
     if (virStratoVirtAssignAliases(vm->def) < 0 ||
         stratovirtProcessFindHugepages(vm->def, &ctx->memPath) < 0)
@@ -1297,7 +1332,11 @@ stratovirtProcessLaunch(virStratoVirtDriver *driver,
     params.qmpPath = priv->qmpPath;
     params.logfile = priv->logfile;
     params.memPath = ctx->memPath;
-    params.startPaused = ctx->paused;
+    /* a logged serial port: the VMM waits paused until the proxy is
+     * connected, so the log has the guest's output from its first byte
+     * (StratoVirt drops what its serial socket has no client for) */
+    params.startPaused = ctx->paused || (priv->serialSocket && !priv->restorePath);
+    params.serialSocket = priv->serialSocket;
     params.netfds = ctx->netfds;
     params.caps = priv->caps;
     params.incoming = priv->restorePath;
@@ -1484,6 +1523,24 @@ stratovirtProcessFinishStartup(virStratoVirtDriver *driver,
         return -1;
     }
     stratovirtProcessSetPtys(vm->def, ptys);
+    if (priv->serialSocket) {
+        bool append = vm->def->serials[0]->source->logappend == VIR_TRISTATE_SWITCH_ON;
+
+        if (stratovirtProcessOpenSerialLog(vm, append) < 0) {
+            stratovirtProcessStartFailed(vm, false);
+            return -1;
+        }
+        if (!ctx->paused && !priv->restorePath) {
+            if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+                return -1;
+            rc = virStratoVirtMonitorCont(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT);
+            virStratoVirtDomainObjExitMonitor(vm, mon);
+            if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
+                stratovirtProcessStartFailed(vm, false);
+                return -1;
+            }
+        }
+    }
 
     if (ctx->paused)
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
@@ -1622,6 +1679,10 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
         priv->netsPrepared = false;
     }
 
+    /* the log file stays: it is the user's */
+    virStratoVirtSerialLogClose(g_steal_pointer(&priv->serialLog));
+    g_clear_pointer(&priv->serialSocket, g_free);
+
     if (priv->pidfile)
         unlink(priv->pidfile);
     if (priv->qmpPath)
@@ -1754,6 +1815,16 @@ stratovirtProcessReconnectThread(void *opaque)
     virObjectLock(vm);
     if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon)
         goto gone;
+
+    /* a new proxy and pty for the logged serial port (the old pty went
+     * with the old daemon); the log is appended to */
+    if (priv->serialSocket && vm->def->nserials > 0 &&
+        vm->def->serials[0]->source->logfile &&
+        stratovirtProcessOpenSerialLog(vm, true) < 0) {
+        VIR_WARN("domain %s: the serial console and its log are lost: %s",
+                 vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
+    }
 
     state = virDomainObjGetState(vm, NULL);
     if (running && state != VIR_DOMAIN_RUNNING)

@@ -406,6 +406,19 @@ def scenario(drv, work):
                                              " (%s)" % cause if cause else ""))
             ok = False
 
+    def console_output():
+        # 'nova console-log': Nova reads the serial's <log file> itself
+        # (get_console_output), which the driver fills from the guest
+        out = b""
+        end = time.monotonic() + 10
+        while b"login:" not in out and time.monotonic() < end:
+            out = drv.get_console_output(ctx, inst)
+            time.sleep(0.2)
+        if b"login:" not in out:
+            raise RuntimeError("the console log has no boot output: %r" % out[-200:])
+        return "%d bytes of the guest's serial output" % len(out)
+    run("console_output", console_output)
+
     run("reboot_soft", lambda: drv.reboot(ctx, inst, nw, "SOFT",
                                           block_device_info=block_device_info),
         power_state.RUNNING)

@@ -26,7 +26,7 @@ HELPER = os.path.join(TOP, "tests", "e2e", "nova_compute.py")
 
 # every step of the scenario, in order; each must pass, or (for what the
 # driver does not do yet) fail with the driver's own refusal, named here
-STEPS = ["init_host", "get_available_resource", "get_guest_xml", "spawn",
+STEPS = ["init_host", "get_available_resource", "get_guest_xml", "spawn", "console_output",
          "reboot_soft", "reboot_hard", "pause", "unpause", "power_off",
          "power_on", "suspend", "resume", "volume_detach", "volume_attach",
          "port_attach", "port_detach", "get_diagnostics", "destroy"]

@@ -98,6 +98,11 @@ testGood(const void *data)
         def->graphics[0]->data.vnc.port = 5900; /* as the start picks it */
     if (strstr(name, "paused"))
         params.startPaused = true;
+    if (def->nserials > 0 && def->serials[0]->source->logfile) {
+        /* as the start sets both for a logged serial port */
+        params.serialSocket = "/run/libvirt/stratovirt/1-dom/serial.sock";
+        params.startPaused = true;
+    }
 
     if (virStratoVirtAssignAliases(def) < 0)
         return -1;
@@ -150,7 +155,7 @@ testBad(const void *data)
          * line is built for it */
         virStratoVirtBuildParams params = {
             .qmpPath = "/run/q.sock", .logfile = "/var/log/l",
-            .caps = capsForCase(name),
+            .caps = capsForCase(name), .serialSocket = "/run/s.sock",
         };
         g_autoptr(virCommand) cmd = NULL;
 
