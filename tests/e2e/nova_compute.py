@@ -527,7 +527,42 @@ def scenario(drv, work):
 
     ok = cleanup(drv, ctx, inst, nw, block_device_info, loop) and ok
     ok = plain_instance(drv, ctx, image_meta, dp) and ok
+    sriov_boot(drv, ctx, image_meta)
     return ok
+
+
+def sriov_boot(drv, ctx, image_meta):
+    """spawn with an SR-IOV port (vnic_type=direct) on VF 0000:03:00.2:
+    Nova's <interface type='hostdev'> with the port's MAC and VLAN, which
+    libvirt's own virNetDevSetVfConfig sets through the PF's netdev.  The
+    simulated PCI host has no PF netdev (and this kernel no netdevsim), so
+    the step records what happens: the start fails with libvirt's message,
+    and the VF must be back on hinicvf with no domain left."""
+    inst = make_instance(ctx, None, image_meta, name="nova-sriov", db_id=9)
+    KNOWN.append(inst)
+    sv = sriov_vif("0000:03:00.2")
+    nw = network_model.NetworkInfo([sv])
+    inst.info_cache = objects.InstanceInfoCache(instance_uuid=inst.uuid, network_info=nw)
+    inst.obj_reset_changes()
+    bdi = {"root_device_name": "/dev/vda", "ephemerals": [], "swap": None,
+           "block_device_mapping": []}
+    try:
+        drv.spawn(ctx, inst, image_meta, injected_files=[], admin_password=None,
+                  allocations={}, network_info=nw, block_device_info=bdi)
+    except Exception as e:
+        cause = e.__cause__ or e.__context__
+        detail = "%s: %s%s" % (type(e).__name__, e, " (%s)" % cause if cause else "")
+        try:
+            drv.destroy(ctx, inst, nw, block_device_info=bdi, destroy_disks=True)
+        except Exception:
+            traceback.print_exc()
+        step("sriov_port_boot", "fail", "%s; VF 0000:03:00.2 on %s" % (
+            detail, sysfs_driver("0000:03:00.2")))
+        return
+    mac = "fa:16:3e:44:55:66" in domain_xml(drv, inst)
+    drv.destroy(ctx, inst, nw, block_device_info=bdi, destroy_disks=True)
+    step("sriov_port_boot", "ok", "running with the VF (MAC in the domain: %s); VF 0000:03:00.2 on %s"
+         % (mac, sysfs_driver("0000:03:00.2")))
 
 
 def plain_instance(drv, ctx, image_meta, dp):
