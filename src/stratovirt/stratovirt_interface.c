@@ -932,7 +932,7 @@ virStratoVirtInterfaceAttachLive(virStratoVirtDriver *driver,
     }
     if (net->type == VIR_DOMAIN_NET_TYPE_HOSTDEV) {
         virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
-                       _("an <interface type='hostdev'> cannot be hot-plugged; attach the device as <hostdev> or with --config"));
+                       _("an <interface type='hostdev'> cannot be hot-plugged: it is a VFIO device, and StratoVirt cannot hot-plug those; add it with --config and restart the domain"));
         return -1;
     }
     if (virDomainNetFindIdx(vm->def, net) >= 0) {

@@ -84,7 +84,7 @@ stratovirtSaveCheckDomain(virDomainObj *vm)
                 virPCIDeviceAddressAsString(&hostdev->source.subsys.u.pci.addr);
 
             virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                           _("domain '%1$s' has the PCI host device %2$s (%3$s) passed through with VFIO, and StratoVirt cannot save a VFIO device's state; detach it first (virsh detach-device)"),
+                           _("domain '%1$s' has the PCI host device %2$s (%3$s) passed through with VFIO, and StratoVirt cannot save a VFIO device's state nor hot-plug the device back after a restore; shut the domain down instead (virsh shutdown)"),
                            def->name, addr,
                            hostdev->info->alias ? hostdev->info->alias : "hostdev");
             return -1;

@@ -227,7 +227,7 @@ class SaveVFIO(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("PCI host device 0000:03:00.0 (hostdev0) passed through with VFIO",
                           p.stderr)
-            self.assertIn("virsh detach-device", p.stderr)
+            self.assertIn("shut the domain down instead (virsh shutdown)", p.stderr)
         # nothing changed: running, not paused, same VMM, no image
         self.assertEqual(tl.state("sv1"), "running (booted)")
         self.assertEqual(tl.vmm_pid("sv1"), pid)
