@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import unittest
 
-from svtest import TOP, URI, virsh, main
+from svtest import TOP, URI, REAL, virsh, main, real_version
 
 DOC = os.path.join(TOP, "docs", "virt-install.rst")
 OVMF_DESC = "/usr/share/qemu/firmware/60-edk2-x86_64.json"
@@ -51,12 +51,26 @@ class DocumentedCommandLines(unittest.TestCase):
             argv = shlex.split(line)
             name = argv[argv.index("--name") + 1]
             with self.subTest(name=name):
+                if REAL and "--hostdev" in argv:
+                    self.skipTest("on a real StratoVirt: VFIO needs an IOMMU and a device on "
+                                  "vfio-pci; this host has none (the stand-in runs this line "
+                                  "on the simulated PCI host)")
                 placeholder_files(argv)
                 p = subprocess.run(argv[:1] + ["--connect", URI] + argv[1:],
                                    capture_output=True, text=True, timeout=180)
                 self.addCleanup(virsh, "undefine", name, "--nvram",
                                 "--remove-all-storage", check=False)
                 self.addCleanup(virsh, "destroy", name, check=False)
+                if REAL and real_version() < (2, 2, 0) and p.returncode != 0:
+                    # 2.1.0 lacks virtio-gpu, vnc, usb, virtio-scsi and CPU
+                    # topology: the line must be refused by name at define
+                    # or start (CONFIG_UNSUPPORTED), never fail in the VMM
+                    self.assertIn("unsupported configuration", p.stderr, line)
+                    self.assertNotEqual(virsh("domstate", name, check=False).stdout.strip(),
+                                        "running")
+                    print("StratoVirt 2.1.0 refuses %s: %s" % (
+                        name, p.stderr.strip().splitlines()[0]))
+                    continue
                 self.assertEqual(p.returncode, 0, line + "\n" + p.stderr + p.stdout)
                 self.assertEqual(virsh("domstate", name).stdout.strip(), "running")
 

@@ -15,7 +15,7 @@ import unittest
 
 import libvirt
 
-from svtest import make_images, REAL, SLOW
+from svtest import make_images, REAL, SLOW, standin_only
 from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
                     pid_alive, daemon_pid, wait_daemon_gone, daemon_log)
 
@@ -28,18 +28,20 @@ IMG = os.path.join(SB, "ft-images")
 
 
 
-def domxml(name, devs=()):
-    make_images(IMG, ("vmlinux",))
+def domxml(name, devs=(), kernel="vmlinux"):
+    # (a real StratoVirt wants an initrd or a disk beside the kernel)
+    make_images(IMG, ("vmlinux", "initrd.img"))
     return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
-<os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
+<os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/{k}</kernel>
+<initrd>{img}/initrd.img</initrd></os>
 <devices><console type='pty'><target type='virtio' port='0'/></console>{hd}</devices>
-</domain>""".format(n=name, img=IMG, hd="".join(hostdev(d) for d in devs))
+</domain>""".format(n=name, img=IMG, k=kernel, hd="".join(hostdev(d) for d in devs))
 
 
-def xmlfile(name, devs=()):
+def xmlfile(name, devs=(), **kw):
     path = os.path.join(SB, name + ".xml")
     with open(path, "w") as f:
-        f.write(domxml(name, devs))
+        f.write(domxml(name, devs, **kw))
     return path
 
 
@@ -66,6 +68,7 @@ def simlog():
         return ""
 
 
+@standin_only("a real StratoVirt cannot open the simulated PCI host's /dev/vfio")
 @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
 class KilledDuringStart(unittest.TestCase):
     DEVS = ("0000:03:00.0", "0000:05:00.0")
@@ -260,6 +263,7 @@ def status_has(name, text):
         return False
 
 
+@standin_only("a real StratoVirt cannot open the simulated PCI host's /dev/vfio")
 @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
 class ContestedDevices(unittest.TestCase):
     """A restart while starts wait on the hostdev manager: undoing a start
@@ -355,6 +359,7 @@ class HostileVMM(unittest.TestCase):
     def tearDown(self):
         set_faults({})
 
+    @standin_only("a VMM that floods events is a stand-in fault switch")
     def test_event_flood_does_not_block_the_daemon(self):
         # under ASan the daemon reads events an order of magnitude slower
         set_faults({"fl1": {"flood_events": int(20000 / SLOW ** 2)}})
@@ -379,6 +384,7 @@ class HostileVMM(unittest.TestCase):
         virsh("undefine", "cq1")
 
 
+@standin_only("a real StratoVirt cannot open the simulated PCI host's /dev/vfio")
 @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
 class ReadOnlyStateDir(unittest.TestCase):
 
@@ -396,6 +402,7 @@ class ReadOnlyStateDir(unittest.TestCase):
         self.assertEqual(status_files(), [])
 
 
+@standin_only("a real StratoVirt cannot open the simulated PCI host's /dev/vfio")
 @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
 class FullStateDir(unittest.TestCase):
 
@@ -430,10 +437,19 @@ class IdleTimeout(unittest.TestCase):
     def test_failed_start_does_not_keep_an_idle_daemon_alive(self):
         stop_daemon()
         pid = start_daemon("--timeout", "2")
-        set_faults({"it1": {"realize_error": "it1 cannot realize its devices"}})
-        p = virsh("create", xmlfile("it1"), check=False)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("it1 cannot realize its devices", p.stderr)
+        if REAL:
+            # the real q35 refuses a kernel that is no ELF, after QMP is up
+            make_images(IMG, ("vmlinux",))
+            with open(os.path.join(IMG, "zero-kernel"), "wb") as f:
+                f.truncate(1 << 20)
+            p = virsh("create", xmlfile("it1", kernel="zero-kernel"), check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("StratoVirt exited while starting domain 'it1'", p.stderr)
+        else:
+            set_faults({"it1": {"realize_error": "it1 cannot realize its devices"}})
+            p = virsh("create", xmlfile("it1"), check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("it1 cannot realize its devices", p.stderr)
         self.assertEqual(vmms("it1"), [])
         # no domain runs and no client is connected: the daemon times out
         wait_daemon_gone(pid, timeout=20,
@@ -487,4 +503,4 @@ class Races(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    main(standin_only="every case needs the stand-in's fault switches or the simulated PCI host")
+    main()

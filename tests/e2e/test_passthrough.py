@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from svtest import make_images
+from svtest import make_images, REAL, standin_only, real_version
 from svtest import driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, restart_daemon, pid_alive, status_pid, binary_replaced
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
@@ -76,6 +76,7 @@ class Passthrough(unittest.TestCase):
     def setUp(self):
         set_faults({})
 
+    @standin_only("a VFIO device of the simulated PCI host cannot be opened by a real StratoVirt, so no domain with one runs")
     def test_managed_hostdev_goes_to_vfio_and_back(self):
         self.assertEqual(nodedev_driver("0000:03:00.0"), "hinic")
         virsh("create", xmlfile("pt1", [hostdev("0000:03:00.0")]))
@@ -100,6 +101,9 @@ class Passthrough(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("managed='no' but is bound to hinic", p.stderr)
         self.assertIn("virsh nodedev-detach pci_0000_04_00_0", p.stderr)
+        self.assertEqual(status_files(), [])
+        if REAL:
+            return  # (a real StratoVirt cannot open the simulated device)
         virsh("nodedev-detach", "pci_0000_04_00_0")
         virsh("create", xmlfile("um1", [hostdev("0000:04:00.0", "no")]))
         virsh("destroy", "um1")
@@ -107,6 +111,7 @@ class Passthrough(unittest.TestCase):
         virsh("nodedev-reattach", "pci_0000_04_00_0")
         self.assertEqual(driver_of("0000:04:00.0"), "hinic")
 
+    @standin_only("a VFIO device of the simulated PCI host cannot be opened by a real StratoVirt, so no domain with one runs")
     def test_device_busy_in_another_domain_is_refused_by_name(self):
         virsh("create", xmlfile("own1", [hostdev("0000:03:00.0")]))
         p = virsh("create", xmlfile("thief1", [hostdev("0000:03:00.0")]), check=False)
@@ -152,6 +157,8 @@ class Passthrough(unittest.TestCase):
                           p.stderr)
             self.assertEqual(driver_of("0000:03:00.0"), "hinic")  # nothing detached
             self.assertEqual(virsh("domstate", "qthief1", check=False).returncode, 1)
+            if REAL:
+                return  # (a real StratoVirt cannot open the simulated device)
             # another device is not the guest's
             virsh("create", xmlfile("qother1", [hostdev("0000:04:00.0")]))
             virsh("destroy", "qother1")
@@ -176,6 +183,8 @@ class Passthrough(unittest.TestCase):
         self.assertIn("0000:07:00.1 (bound to snd_hda_intel)", p.stderr)
         self.assertIn("virsh nodedev-detach pci_0000_07_00_1", p.stderr)
         self.assertEqual(driver_of("0000:07:00.0"), "nouveau")
+        if REAL:
+            return  # (a real StratoVirt cannot open the simulated device)
         # both functions together are fine
         virsh("create", xmlfile("gpu2", [hostdev("0000:07:00.0"), hostdev("0000:07:00.1")]))
         self.assertEqual(driver_of("0000:07:00.1"), "vfio-pci")
@@ -215,11 +224,18 @@ class Passthrough(unittest.TestCase):
         set_faults({"rb2": {"realize_error": "VFIO_MAP_DMA failed: Cannot allocate memory"}})
         p = virsh("create", xmlfile("rb2", [hostdev("0000:03:00.0"),
                                             hostdev("0000:05:00.0")]), check=False)
-        self.assertIn("VFIO_MAP_DMA failed", p.stderr)
+        self.assertNotEqual(p.returncode, 0)
+        if REAL:
+            # a real StratoVirt fails on the simulated device at realize,
+            # after both were moved to vfio-pci: its reason is quoted
+            self.assertIn("StratoVirt exited while starting domain 'rb2'", p.stderr)
+        else:
+            self.assertIn("VFIO_MAP_DMA failed", p.stderr)
         self.assertEqual(driver_of("0000:03:00.0"), "hinic")
         self.assertEqual(driver_of("0000:05:00.0"), "igb")
         self.assertEqual(status_files(), [])
 
+    @standin_only("a VFIO device of the simulated PCI host cannot be opened by a real StratoVirt, so no domain with one runs")
     def test_sriov_vf_to_a_second_domain(self):
         virsh("create", xmlfile("pf1", [hostdev("0000:03:00.0")]))
         with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
@@ -267,16 +283,26 @@ class Passthrough(unittest.TestCase):
                 f.write("0")
 
     def test_hotplug_refused_on_stratovirt_2_5_with_the_reason(self):
-        virsh("create", xmlfile("hp1", rootports=2))
+        # disk and console take two root ports, the third is free
+        virsh("create", xmlfile("hp1", rootports=3))
+        self.addCleanup(virsh, "destroy", "hp1", check=False)
         path = os.path.join(SB, "hd.xml")
         with open(path, "w") as f:
             f.write(hostdev("0000:04:00.0"))
         p = virsh("attach-device", "hp1", path, "--live", check=False)
-        self.assertIn("cannot hot-plug VFIO devices", p.stderr)
-        self.assertIn("--config", p.stderr)
+        self.assertNotEqual(p.returncode, 0)
+        if REAL and real_version() < (2, 4, 0):
+            # 2.1.0 tries: its seccomp filter kills it on the simulated
+            # device's sysfs (readlink, 'bad system call, number: 89'), and
+            # the device goes back to its host driver
+            print("StratoVirt 2.1.0 VFIO hot-plug: " + p.stderr.strip().splitlines()[-1])
+        else:
+            self.assertIn("cannot hot-plug VFIO devices", p.stderr)
+            self.assertIn("--config", p.stderr)
         self.assertEqual(driver_of("0000:04:00.0"), "hinic")
-        virsh("destroy", "hp1")
+        virsh("destroy", "hp1", check=False)
 
+    @standin_only("StratoVirt 2.3 is played by the stand-in (STANDIN_VERSION); no 2.3 binary is here")
     def test_hotplug_and_unplug_on_stratovirt_2_3(self):
         # the driver knows the version from the binary (-V, probed once):
         # a daemon whose StratoVirt is 2.3.0
@@ -323,6 +349,7 @@ class Passthrough(unittest.TestCase):
         self.assertIn("event 'device-added' for domain 'hp2': hostdev0", out)
         self.assertIn("event 'device-removed' for domain 'hp2': hostdev0", out)
 
+    @standin_only("a VFIO device of the simulated PCI host cannot be opened by a real StratoVirt, so no domain with one runs")
     def test_unplug_that_the_guest_never_completes_times_out(self):
         set_faults({"hp3": {"ignore_unplug": True}})
         virsh("create", xmlfile("hp3", [hostdev("0000:03:00.0")]))
@@ -335,6 +362,7 @@ class Passthrough(unittest.TestCase):
         virsh("destroy", "hp3")
         self.assertEqual(driver_of("0000:03:00.0"), "hinic")
 
+    @standin_only("a VFIO device of the simulated PCI host cannot be opened by a real StratoVirt, so no domain with one runs")
     def test_late_device_deleted_gives_the_device_back(self):
         """DEVICE_DELETED after the detach stopped waiting still finishes it."""
         set_faults({"hp4": {"unplug_delay": 12}})
@@ -364,6 +392,7 @@ class Passthrough(unittest.TestCase):
         virsh("destroy", "hp5")
         self.assertEqual(driver_of("0000:03:00.0"), "hinic")
 
+    @standin_only("a VFIO device of the simulated PCI host cannot be opened by a real StratoVirt, so no domain with one runs")
     def test_restarted_daemon_still_knows_devices_in_use(self):
         virsh("create", xmlfile("rc1", [hostdev("0000:03:00.0")]))
         restart_daemon(signal.SIGKILL)
@@ -374,5 +403,4 @@ class Passthrough(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    main(standin_only="VFIO needs an IOMMU and a device bound to vfio-pci; this host has none, "
-                      "and only the stand-in opens the simulated PCI host's /dev/vfio")
+    main()
