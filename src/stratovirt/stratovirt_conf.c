@@ -1169,7 +1169,7 @@ virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
 {
     g_autoptr(virDomainCaps) caps = NULL;
     bool standard = STRNEQ(machine, "microvm");
-    bool vnc, gpu, vfio, rng;
+    bool vnc, gpu, vfio, rng, scsi;
 
 #define STRATOVIRT_CAPS_ENUM(e, ...) \
     do { \
@@ -1211,11 +1211,22 @@ virStratoVirtDomainCapsBuild(virStratoVirtDriverConfig *cfg,
     caps->cpu.hostPassthrough = true;
     STRATOVIRT_CAPS_ENUM(caps->cpu.hostPassthroughMigratable, VIR_TRISTATE_SWITCH_OFF);
 
-    caps->disk.supported = VIR_TRISTATE_BOOL_YES;
-    STRATOVIRT_CAPS_ENUM(caps->disk.diskDevice, VIR_DOMAIN_DISK_DEVICE_DISK);
-    STRATOVIRT_CAPS_ENUM(caps->disk.bus, VIR_DOMAIN_DISK_BUS_VIRTIO);
-
     /* what the binary's build lacks is not offered (its features) */
+    scsi = standard && virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VIRTIO_SCSI);
+
+    /* cdroms, and scsi and sata disks (virt-install's q35 default), go on
+     * virtio-scsi: only where the build has it */
+    caps->disk.supported = VIR_TRISTATE_BOOL_YES;
+    if (scsi) {
+        STRATOVIRT_CAPS_ENUM(caps->disk.diskDevice, VIR_DOMAIN_DISK_DEVICE_DISK,
+                             VIR_DOMAIN_DISK_DEVICE_CDROM);
+        STRATOVIRT_CAPS_ENUM(caps->disk.bus, VIR_DOMAIN_DISK_BUS_VIRTIO,
+                             VIR_DOMAIN_DISK_BUS_SCSI, VIR_DOMAIN_DISK_BUS_SATA);
+    } else {
+        STRATOVIRT_CAPS_ENUM(caps->disk.diskDevice, VIR_DOMAIN_DISK_DEVICE_DISK);
+        STRATOVIRT_CAPS_ENUM(caps->disk.bus, VIR_DOMAIN_DISK_BUS_VIRTIO);
+    }
+
     vnc = standard && virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VNC);
     gpu = standard && virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VIRTIO_GPU);
     vfio = standard && virStratoVirtCapsHas(svcaps, VIR_STRATOVIRT_FEATURE_VFIO);

@@ -549,33 +549,54 @@ stratovirtProcessLogTail(const char *path,
 }
 
 
-/* Did StratoVirt log a panic or a seccomp kill since @offset?  Its panic
- * hook logs "Panic at [file: line]" (and then deletes the pidfile); a
- * seccomp violation logs "Received a bad system call". */
-static bool
-stratovirtProcessLogHasCrash(const char *logfile,
-                             off_t offset)
+typedef enum {
+    STRATOVIRT_LOG_EXIT_NONE,       /* the log says nothing of the exit */
+    STRATOVIRT_LOG_EXIT_CRASH,      /* a panic or a seccomp kill */
+    STRATOVIRT_LOG_EXIT_SIGNAL,     /* SIGTERM or SIGINT from the host, obeyed */
+} stratovirtLogExit;
+
+/* What StratoVirt logged about its exit since @offset.  Its panic hook
+ * logs "Panic at [file: line]" (and then deletes the pidfile); a seccomp
+ * violation logs "Received a bad system call"; SIGTERM and SIGINT, which
+ * every version handles by exiting in order (2.1.0 with exit status 1),
+ * log "Received kill signal, signal number: N".  A crash wins. */
+static stratovirtLogExit
+stratovirtProcessLogExit(const char *logfile,
+                         off_t offset)
 {
     g_autofree char *buf = NULL;
     VIR_AUTOCLOSE fd = -1;
+    const char *sig;
     off_t end;
     ssize_t got;
 
     if (!logfile || (fd = open(logfile, O_RDONLY | O_CLOEXEC)) < 0)
-        return false;
-    /* the crash is at the end: read the last 64 KiB of this run */
+        return STRATOVIRT_LOG_EXIT_NONE;
+    /* the exit is at the end: read the last 64 KiB of this run */
     if ((end = lseek(fd, 0, SEEK_END)) < 0)
-        return false;
+        return STRATOVIRT_LOG_EXIT_NONE;
     if (end - offset > 65536)
         offset = end - 65536;
     if (lseek(fd, offset, SEEK_SET) < 0)
-        return false;
+        return STRATOVIRT_LOG_EXIT_NONE;
     buf = g_new0(char, 65536 + 1);
     if ((got = saferead(fd, buf, 65536)) <= 0)
-        return false;
+        return STRATOVIRT_LOG_EXIT_NONE;
     buf[got] = '\0';
-    return strstr(buf, "Panic at") || strstr(buf, "bad system call") ||
-        strstr(buf, "seccomp violation");
+    if (strstr(buf, "Panic at") || strstr(buf, "bad system call") ||
+        strstr(buf, "seccomp violation"))
+        return STRATOVIRT_LOG_EXIT_CRASH;
+    if ((sig = strstr(buf, "Received kill signal, signal number: "))) {
+        char *rest = NULL;
+        int num = -1;
+
+        /* (the number is followed by a space and the line's end) */
+        if (virStrToLong_i(sig + strlen("Received kill signal, signal number: "),
+                           &rest, 10, &num) == 0 &&
+            (num == SIGTERM || num == SIGINT))
+            return STRATOVIRT_LOG_EXIT_SIGNAL;
+    }
+    return STRATOVIRT_LOG_EXIT_NONE;
 }
 
 
@@ -586,8 +607,9 @@ stratovirtProcessLogHasCrash(const char *logfile,
  * panic hook and a seccomp kill delete its pidfile as an orderly exit
  * does, so the pidfile alone does not tell.  In order: a panic or seccomp
  * line in this run's log is a crash; a SHUTDOWN event, or the VMM's reply
- * to our quit or system_powerdown before its EOF, is a shutdown; the exit
- * status, where the VMM was our child; last, a pidfile left behind (a
+ * to our quit or system_powerdown before its EOF, is a shutdown, and so is
+ * a SIGTERM or SIGINT it logged obeying (2.1.0 exits 1 after it); then the
+ * exit status, where the VMM was our child; last, a pidfile left behind (a
  * SIGKILL, which nothing cleans up after) is a crash.
  */
 static bool
@@ -595,12 +617,19 @@ stratovirtProcessCrashed(virDomainObj *vm)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
 
-    if (stratovirtProcessLogHasCrash(priv->logfile, priv->logOffset)) {
+    stratovirtLogExit logged = stratovirtProcessLogExit(priv->logfile, priv->logOffset);
+
+    if (logged == STRATOVIRT_LOG_EXIT_CRASH) {
         VIR_DEBUG("domain %s: StratoVirt logged a panic", vm->def->name);
         return true;
     }
     if (priv->guestShutdown)
         return false;
+    if (logged == STRATOVIRT_LOG_EXIT_SIGNAL) {
+        /* as QEMU's SHUTDOWN for a host signal: a shutdown */
+        VIR_DEBUG("domain %s: StratoVirt obeyed SIGTERM/SIGINT", vm->def->name);
+        return false;
+    }
     if (priv->exitStatus != -1) {
         VIR_DEBUG("domain %s: StratoVirt exit status 0x%x", vm->def->name,
                   priv->exitStatus);

@@ -195,12 +195,19 @@ class RealBinaries(unittest.TestCase):
     def test_build_features_in_domain_capabilities(self):
         """The features of the binary's build are known before a start."""
         out = virsh("domcapabilities", "--machine", "q35").stdout
+        disk = re.search(r"<disk supported='yes'>.*?</disk>", out, re.S).group(0)
         if OLD:
-            # 2.1.0 has no vnc and no virtio-gpu
+            # 2.1.0 has no vnc, no virtio-gpu and no virtio-scsi (so no
+            # cdrom, scsi or sata disk)
             self.assertRegex(out, r"<graphics supported='no'")
             self.assertRegex(out, r"<video supported='no'")
+            self.assertNotIn("<value>cdrom</value>", disk)
+            self.assertNotIn("<value>sata</value>", disk)
         else:
             self.assertRegex(out, r"<graphics supported='yes'")
+            self.assertIn("<value>cdrom</value>", disk)
+            self.assertIn("<value>scsi</value>", disk)
+            self.assertIn("<value>sata</value>", disk)
         self.assertRegex(out, r"<hostdev supported='yes'")
         self.assertRegex(out, r"<rng supported='yes'")
 
@@ -251,6 +258,9 @@ class BuildFeatures(unittest.TestCase):
         self.assertRegex(out, r"<hostdev supported='no'")
         self.assertRegex(out, r"<graphics supported='no'")
         self.assertRegex(out, r"<rng supported='yes'")
+        # no virtio_scsi: no cdrom, scsi or sata disks offered
+        self.assertNotIn("<value>cdrom</value>", out)
+        self.assertNotIn("<value>sata</value>", out)
         p = virsh("create", xmlfile("nf1", devs="<graphics type='vnc' port='5906'/>"),
                   check=False)
         self.assertNotEqual(p.returncode, 0)
