@@ -521,6 +521,7 @@ class Network(unittest.TestCase):
             stop.set()
             conn.close()
 
+    @standin_only("a guest that acknowledges an unplug late is a stand-in fault switch")
     def test_late_device_deleted_removes_the_tap(self):
         """DEVICE_DELETED after detach-interface stopped waiting still
         finishes the unplug: netdev_del, tap and network port gone, live XML."""
