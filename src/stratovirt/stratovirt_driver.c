@@ -1145,14 +1145,15 @@ stratovirtDomainReboot(virDomainPtr dom,
         goto cleanup;
     if (virDomainObjCheckActive(vm) < 0)
         goto endjob;
+    /* what the request asks first, then what this StratoVirt has */
+    if (virStratoVirtPowerChooseReboot(vm->def, flags, &method) < 0)
+        goto endjob;
     if (!virStratoVirtCapsIsModern(priv->caps)) {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
                        _("StratoVirt %1$s has no system_powerdown (it came in StratoVirt 2.2): it cannot reboot a domain; destroy and start it instead"),
                        priv->caps->versionStr);
         goto endjob;
     }
-    if (virStratoVirtPowerChooseReboot(vm->def, flags, &method) < 0)
-        goto endjob;
     if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_RUNNING) {
         virReportError(VIR_ERR_OPERATION_INVALID, "%s",
                        _("domain is not running; resume it before a reboot"));

@@ -51,8 +51,9 @@ VIR_LOG_INIT("stratovirt.stratovirt_save");
 #define SAVE_STATE "libvirt-state"
 
 
-/* StratoVirt's own version from its greeting ("StratoVirt-2.5.0"); 0 when
- * it did not say (2.1.0's greeting has an empty package) */
+/* StratoVirt's own version as major * 1000 + minor: the running binary's
+ * probed version (-V), else its greeting ("StratoVirt-2.5.0"); 0 when
+ * neither says (2.1.0's greeting has an empty package) */
 static unsigned int
 stratovirtSaveVMMVersion(virDomainObj *vm)
 {
@@ -61,6 +62,8 @@ stratovirtSaveVMMVersion(virDomainObj *vm)
     unsigned int major = 0;
     unsigned int minor = 0;
 
+    if (priv->caps && priv->caps->version)
+        return priv->caps->version / 1000000 * 1000 + priv->caps->version / 1000 % 1000;
     if (!pkg || sscanf(pkg, "StratoVirt-%u.%u", &major, &minor) != 2)
         return 0;
     return major * 1000 + minor;

@@ -19,7 +19,8 @@ import unittest
 
 import libvirt
 
-from svtest import SB, URI, virsh, main, wait_for, pid_alive, restart_daemon, hostdev_xml
+from svtest import (SB, URI, virsh, main, wait_for, pid_alive, restart_daemon, hostdev_xml,
+                    standin_only, needs_version, real_version)
 import test_lifecycle as tl
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
@@ -32,6 +33,9 @@ def argv(name):
 
 
 @unittest.skipUnless(tl.STATE, "the save tests need the system instance (root sandbox)")
+@needs_version((2, 5, 0), "the test guests boot from <kernel> on q35, which StratoVirt before "
+               "2.5.0 cannot restore, so the driver refuses their save by name "
+               "(SaveBefore25 checks the refusal)")
 class Save(unittest.TestCase):
 
     def setUp(self):
@@ -213,7 +217,33 @@ class Save(unittest.TestCase):
 
 
 @unittest.skipUnless(tl.STATE, "the save tests need the system instance (root sandbox)")
+@unittest.skipIf(real_version() is None or real_version() >= (2, 5, 0),
+                 "only StratoVirt before 2.5.0 (a real binary) refuses to restore a <kernel> guest")
+class SaveBefore25(unittest.TestCase):
+
+    def test_a_kernel_guest_is_refused_by_name_and_keeps_running(self):
+        virsh("create", tl.xmlfile("sb1"))
+        pid = tl.vmm_pid("sb1")
+        img = os.path.join(SB, "sb1.save")
+        p = virsh("save", "sb1", img, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("cannot restore a 'q35' guest booted from <kernel>", p.stderr)
+        self.assertIn("StratoVirt 2.5.0 can", p.stderr)
+        self.assertEqual(tl.state("sb1"), "running (booted)")
+        self.assertEqual(tl.vmm_pid("sb1"), pid)
+        self.assertFalse(os.path.exists(img))
+        conn = libvirt.open(URI)
+        with self.assertRaises(libvirt.libvirtError) as cm:
+            conn.lookupByName("sb1").save(img)
+        self.assertEqual(cm.exception.get_error_code(), libvirt.VIR_ERR_OPERATION_UNSUPPORTED)
+        conn.close()
+        virsh("destroy", "sb1")
+
+
+@unittest.skipUnless(tl.STATE, "the save tests need the system instance (root sandbox)")
 @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
+@standin_only("the simulated host's VFIO devices are files a real StratoVirt cannot open "
+              "(VFIO_GROUP_GET_STATUS fails)")
 class SaveVFIO(unittest.TestCase):
 
     def test_a_vfio_domain_is_refused_before_anything_changes(self):
