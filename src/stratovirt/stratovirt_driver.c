@@ -1145,8 +1145,10 @@ stratovirtDomainReboot(virDomainPtr dom,
         goto cleanup;
     if (virDomainObjCheckActive(vm) < 0)
         goto endjob;
-    /* what the request asks first, then what this StratoVirt has */
-    if (virStratoVirtPowerChooseReboot(vm->def, flags, &method) < 0)
+    /* a mode no StratoVirt has is refused by its name first; otherwise
+     * StratoVirt 2.1, which has no power button and no reset at all */
+    if ((flags & ~VIR_DOMAIN_REBOOT_ACPI_POWER_BTN) &&
+        virStratoVirtPowerChooseReboot(vm->def, flags, &method) < 0)
         goto endjob;
     if (!virStratoVirtCapsIsModern(priv->caps)) {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
@@ -1154,6 +1156,8 @@ stratovirtDomainReboot(virDomainPtr dom,
                        priv->caps->versionStr);
         goto endjob;
     }
+    if (virStratoVirtPowerChooseReboot(vm->def, flags, &method) < 0)
+        goto endjob;
     if (virDomainObjGetState(vm, NULL) != VIR_DOMAIN_RUNNING) {
         virReportError(VIR_ERR_OPERATION_INVALID, "%s",
                        _("domain is not running; resume it before a reboot"));

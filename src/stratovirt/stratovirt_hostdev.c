@@ -522,6 +522,12 @@ virStratoVirtHostdevAttachLive(virStratoVirtDriver *driver,
                        priv->caps ? priv->caps->versionStr : _("(unknown version)"));
         return -1;
     }
+    if (!virStratoVirtCapsIsModern(priv->caps)) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("StratoVirt %1$s cannot hot-plug VFIO devices: its seccomp filter kills it while it opens the device (readlink of the IOMMU group is not in its allow-list once the guest runs); add the device with --config and restart the domain"),
+                       priv->caps->versionStr);
+        return -1;
+    }
     if (virStratoVirtCapsCheckFeature(priv->caps, VIR_STRATOVIRT_FEATURE_VFIO,
                                       "<hostdev> (PCI passthrough with VFIO)") < 0)
         return -1;

@@ -81,6 +81,7 @@ struct _virStratoVirtMonitor {
 
     bool greeted;
     char *version;          /* "package" of the greeting */
+    bool passFdTwice;       /* StratoVirt 2.1's SCM_RIGHTS reader */
 
     /* the command in flight */
     bool busy;
@@ -706,27 +707,31 @@ virStratoVirtMonitorClose(virStratoVirtMonitor *mon)
 }
 
 
-/* One write of @msg, with @fd passed as SCM_RIGHTS on it (getfd) */
+/* One write of @msg, with @fd passed as SCM_RIGHTS on it (getfd); @twice
+ * passes it as two descriptors (see virStratoVirtMonitorSetPassFdTwice) */
 static ssize_t
 stratovirtMonitorSendFd(int sock,
                         const char *msg,
                         size_t len,
-                        int fd)
+                        int fd,
+                        bool twice)
 {
     struct msghdr hdr = { 0 };
     struct iovec iov = { .iov_base = (void *) msg, .iov_len = len };
-    char control[CMSG_SPACE(sizeof(int))] = { 0 };
+    int fds[2] = { fd, fd };
+    size_t nfds = twice ? 2 : 1;
+    char control[CMSG_SPACE(sizeof(fds))] = { 0 };
     struct cmsghdr *cmsg;
 
     hdr.msg_iov = &iov;
     hdr.msg_iovlen = 1;
     hdr.msg_control = control;
-    hdr.msg_controllen = sizeof(control);
+    hdr.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
     cmsg = CMSG_FIRSTHDR(&hdr);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
     return sendmsg(sock, &hdr, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -751,7 +756,7 @@ stratovirtMonitorSend(virStratoVirtMonitor *mon,
 
         /* the fd goes with the first bytes of the command that names it */
         if (fd >= 0 && done == 0)
-            n = stratovirtMonitorSendFd(mon->fd, msg, len, fd);
+            n = stratovirtMonitorSendFd(mon->fd, msg, len, fd, mon->passFdTwice);
         else
             n = send(mon->fd, msg + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
 
@@ -889,6 +894,29 @@ const char *
 virStratoVirtMonitorGetVersion(virStratoVirtMonitor *mon)
 {
     return mon->version;
+}
+
+
+/**
+ * virStratoVirtMonitorSetPassFdTwice:
+ *
+ * StratoVirt 2.1 reads the SCM_RIGHTS data of a getfd byte by byte over
+ * room for two descriptors, and keeps the last non-zero byte as the fd:
+ * with one descriptor, that is whatever lies in its buffer after the first
+ * four bytes (seen: fd 127, so netdev_add's tap fails with
+ * "TUNSETOFFLOAD failed" on EBADF).  Passing the descriptor twice fills
+ * the whole buffer, so it keeps the second copy, a valid one (while the
+ * VMM's fd numbers stay below 256); the first copy stays open in that VMM
+ * until it exits.  Later versions read the descriptors right: @twice is
+ * for 2.1 only.
+ */
+void
+virStratoVirtMonitorSetPassFdTwice(virStratoVirtMonitor *mon,
+                                   bool twice)
+{
+    virObjectLock(mon);
+    mon->passFdTwice = twice;
+    virObjectUnlock(mon);
 }
 
 

@@ -64,6 +64,8 @@ void virStratoVirtMonitorClose(virStratoVirtMonitor *mon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStratoVirtMonitor, virObjectUnref);
 
 const char *virStratoVirtMonitorGetVersion(virStratoVirtMonitor *mon);
+void virStratoVirtMonitorSetPassFdTwice(virStratoVirtMonitor *mon,
+                                       bool twice);
 
 /* One function per QMP command the driver sends: the wire format (command
  * names, arguments, reply shapes) stays in stratovirt_monitor.c.  Each

@@ -1510,6 +1510,7 @@ stratovirtProcessConnectMonitor(virStratoVirtDriver *driver,
         stratovirtProcessStartFailed(vm, vmmGone);
         return -1;
     }
+    virStratoVirtMonitorSetPassFdTwice(priv->mon, !virStratoVirtCapsIsModern(priv->caps));
     return 0;
 }
 
@@ -1835,6 +1836,7 @@ stratovirtProcessReconnectThread(void *opaque)
     virObjectLock(vm);
     if (!mon)
         goto gone;
+    virStratoVirtMonitorSetPassFdTwice(mon, !virStratoVirtCapsIsModern(priv->caps));
     /* from now on its events reach the domain */
     priv->mon = virObjectRef(mon);
 

@@ -93,9 +93,14 @@ class X86(unittest.TestCase):
 
     def test_reboot_is_refused_not_a_hard_reset(self):
         pid = tl.vmm_pid("px1")
+        old = real_version() and real_version() < (2, 2, 0)
         for mode in ([], ["--mode", "acpi"]):
             rc, err = refused("reboot", "px1", *mode)
             self.assertNotEqual(rc, 0)
+            if old:
+                # StratoVirt 2.1 has neither a power button nor a reset
+                self.assertIn("has no system_powerdown", err)
+                continue
             self.assertIn("'q35' machine cannot reboot the guest gracefully", err)
             self.assertIn("virsh reset", err)
         # nothing happened to the guest
@@ -104,7 +109,7 @@ class X86(unittest.TestCase):
         # the hard reset is still there, under its own name (StratoVirt
         # 2.1 has no system_reset: refused by name there)
         rc, err = refused("reset", "px1")
-        if real_version() and real_version() < (2, 2, 0):
+        if old:
             self.assertNotEqual(rc, 0)
             self.assertIn("has no system_reset", err)
         else:

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -92,6 +93,52 @@ class RealBinaries(unittest.TestCase):
             self.assertEqual(argv[argv.index("-serial") + 1], "pty")
         finally:
             virsh("destroy", "ser1")
+
+    @unittest.skipUnless(REAL, "the stand-in runs no guest code: the line is the real "
+                         "vCPU's, from the tiny firmware")
+    def test_guest_serial_line_reaches_virsh_console(self):
+        """The q35 guest's own COM1 output through -serial pty and libvirt's
+        console API (a q35 starts in its firmware: the <loader> is
+        tests/images/tiny-q35-fw.S, which prints one line and halts)."""
+        import libvirt
+        make_images(IMG, ("OVMF_CODE.fd",))
+        loader = ("<loader readonly='yes' type='pflash'>%s/OVMF_CODE.fd</loader>"
+                  "<kernel>" % IMG)
+        xml = domxml("ser2", console=False,
+                     devs="<serial type='pty'><target port='0'/></serial>"
+                          "<console type='pty'><target type='serial' port='0'/></console>")
+        path = os.path.join(SB, "ser2.xml")
+        with open(path, "w") as f:
+            f.write(xml.replace("<kernel>", loader, 1))
+        virsh("create", path)
+        conn = libvirt.open(URI)
+        st = conn.newStream(0)
+        data = bytearray()
+
+        # a blocking stream read in a thread of its own: a non-blocking one
+        # without a client event loop sees only what came with the open
+        def reader():
+            try:
+                while b"halted" not in data:
+                    chunk = st.recv(4096)
+                    if not isinstance(chunk, bytes) or not chunk:
+                        return
+                    data.extend(chunk)
+            except libvirt.libvirtError:
+                return
+        try:
+            conn.lookupByName("ser2").openConsole("serial0", st, 0)
+            t = threading.Thread(target=reader, daemon=True)
+            t.start()
+            t.join(15)
+            self.assertIn(b"libvirt-stratovirt tiny firmware (q35): halted", bytes(data))
+        finally:
+            try:
+                st.abort()
+            except libvirt.libvirtError:
+                pass
+            conn.close()
+            virsh("destroy", "ser2")
 
     def test_realize_failure_quotes_the_domain_log(self):
         """StratoVirt loads the kernel after it bound QMP: the driver saw only

@@ -25,7 +25,8 @@ import warnings
 import libvirt
 
 from svtest import (SB, virsh, main, wait_for, stop_daemon, start_daemon,
-                    pid_alive, make_images, driver_of, hostdev_xml, driver_conf_path)
+                    pid_alive, make_images, driver_of, hostdev_xml, driver_conf_path,
+                    standin_only)
 
 LONG = os.environ.get("SVTEST_LONG") == "1"
 # svtest.start_daemon leaves the Popen of a daemon the hook then kills
@@ -86,6 +87,9 @@ def hooks_built():
 
 @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
 @unittest.skipUnless(hooks_built(), "the build has no test hooks (meson configure -Dtest_hooks=true)")
+@standin_only("each round's guests have managed hostdevs of the simulated PCI host, whose VFIO "
+              "files a real StratoVirt cannot open (and 2.1.0 wants a rootfs); the daemon's "
+              "recovery at each step is the driver's, run on the stand-in")
 class KillAtEveryStep(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -14,6 +14,7 @@
 #include <config.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 
 #include "svtest.h"
 #include "svmonitortest.h"
@@ -507,6 +508,47 @@ testHostile(const void *data)
 }
 
 
+/* getfd passes its descriptor once; for StratoVirt 2.1, whose reader keeps
+ * the last non-zero byte of room for two fds, twice (the tap's EBADF) */
+static int
+testGetFdTwice(const void *data G_GNUC_UNUSED)
+{
+    svMonitorTest *t = svMonitorTestNew();
+    virStratoVirtMonitor *mon = NULL;
+    const char *ok[] = { "{\"return\":{}}", NULL };
+    int fd = -1;
+    int rc = -1;
+
+    SV_CHECK(t);
+    svMonitorTestAddRaw(t, GREETING "\r\n", strlen(GREETING) + 2);
+    svMonitorTestAddExchange(t, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"fd-net0-0\"}}",
+                             ok, false);
+    svMonitorTestAddExchange(t, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"fd-net1-0\"}}",
+                             ok, false);
+    if (!(mon = svMonitorTestOpen(t, T_CMD)) ||
+        (fd = open("/dev/null", O_RDONLY)) < 0)
+        goto cleanup;
+    if (virStratoVirtMonitorGetFd(mon, T_CMD, "fd-net0-0", fd) < 0 ||
+        svMonitorTestFdCount(t) != 1) {
+        fprintf(stderr, "%zu fds passed, want 1\n", svMonitorTestFdCount(t));
+        goto cleanup;
+    }
+    virStratoVirtMonitorSetPassFdTwice(mon, true);
+    if (virStratoVirtMonitorGetFd(mon, T_CMD, "fd-net1-0", fd) < 0 ||
+        svMonitorTestFdCount(t) != 3) {
+        fprintf(stderr, "%zu fds passed, want 3\n", svMonitorTestFdCount(t));
+        goto cleanup;
+    }
+    rc = 0;
+
+ cleanup:
+    VIR_FORCE_CLOSE(fd);
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
 /* events are read into their typed form, whatever shape their data has */
 static int
 testEvents(const void *data G_GNUC_UNUSED)
@@ -762,6 +804,7 @@ main(int argc, char **argv)
     for (i = 0; i < G_N_ELEMENTS(hostile); i++)
         svTestRun(hostile[i].title, testHostile, &hostile[i]);
     svTestRun("events in their typed form", testEvents, NULL);
+    svTestRun("getfd passes the fd twice for StratoVirt 2.1", testGetFdTwice, NULL);
     svTestRun("messages split into one-byte writes", testSplitWrites, NULL);
     svTestRun("a VMM that never ends its line is cut off", testOversize, NULL);
     svTestRun("a command without an answer times out", testTimeout, NULL);

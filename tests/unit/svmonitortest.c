@@ -55,6 +55,7 @@ struct _svMonitorTest {
     GCond cond;
     GPtrArray *events;      /* svMonitorTestEvent */
     bool eof;
+    size_t fds;             /* descriptors that came as SCM_RIGHTS */
 };
 
 
@@ -392,13 +393,35 @@ svMonitorTestServe(svMonitorTest *t,
 
     while (svMonitorTestPoll(t, fd) == 1) {
         char chunk[8192];
-        ssize_t got = read(fd, chunk, sizeof(chunk));
+        char control[CMSG_SPACE(4 * sizeof(int))];
+        struct iovec iov = { .iov_base = chunk, .iov_len = sizeof(chunk) };
+        struct msghdr hdr = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control, .msg_controllen = sizeof(control) };
+        struct cmsghdr *cmsg;
+        ssize_t got = recvmsg(fd, &hdr, 0);
         g_autoptr(virJSONValue) cmd = NULL;
         const char *id;
         size_t i;
 
         if (got <= 0)
             return;
+        /* count the descriptors passed (getfd), and close them */
+        for (cmsg = CMSG_FIRSTHDR(&hdr); cmsg; cmsg = CMSG_NXTHDR(&hdr, cmsg)) {
+            size_t n;
+
+            if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+                continue;
+            n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (i = 0; i < n; i++) {
+                int passed;
+
+                memcpy(&passed, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+                VIR_FORCE_CLOSE(passed);
+            }
+            g_mutex_lock(&t->lock);
+            t->fds += n;
+            g_mutex_unlock(&t->lock);
+        }
         g_string_append_len(buf, chunk, got);
         /* StratoVirt takes each read as one message; the monitor sends
          * one per write, but a read may still see part of one */
@@ -571,6 +594,18 @@ svMonitorTestEventCount(svMonitorTest *t)
 
     g_mutex_lock(&t->lock);
     n = t->events->len;
+    g_mutex_unlock(&t->lock);
+    return n;
+}
+
+
+size_t
+svMonitorTestFdCount(svMonitorTest *t)
+{
+    size_t n;
+
+    g_mutex_lock(&t->lock);
+    n = t->fds;
     g_mutex_unlock(&t->lock);
     return n;
 }

@@ -54,6 +54,9 @@ int svMonitorTestWaitEvent(svMonitorTest *t,
                            virStratoVirtMonitorEvent *ev);
 size_t svMonitorTestEventCount(svMonitorTest *t);
 
+/* How many descriptors the monitor passed (SCM_RIGHTS) so far */
+size_t svMonitorTestFdCount(svMonitorTest *t);
+
 /* Waits up to @timeout ms for the monitor's EOF callback */
 bool svMonitorTestWaitEOF(svMonitorTest *t,
                           unsigned int timeout);
