@@ -61,7 +61,8 @@ def main():
         if path.suffix not in ('.c', '.h'):
             continue
         checked += 1
-        monitor = path.name.startswith('stratovirt_monitor')
+        # the guest agent's JSON belongs to stratovirt_agent.c as QMP's to the monitor
+        monitor = path.name.startswith(('stratovirt_monitor', 'stratovirt_agent'))
         pattern = EXECUTE if path.name in NOT_QMP else PATTERN
         for lineno, line in enumerate(path.read_text().splitlines(), 1):
             where = '%s:%d: %s' % (path.relative_to(ROOT), lineno, line.strip())

@@ -53,6 +53,10 @@ PACKAGES=(
     # the library only (no services), qemu-img for its image handling,
     # patch for contrib/nova/*.patch on a private copy
     python3-nova qemu-utils patch
+    # the guest agent test (test_agent): the real qemu-ga, run by the
+    # stand-in as its "guest" in private namespaces; e2fsprogs for the
+    # guest's own filesystem that domfsfreeze freezes
+    qemu-guest-agent e2fsprogs
 )
 if [ "$(dpkg --print-architecture)" = arm64 ]; then
     PACKAGES+=(qemu-efi-aarch64)

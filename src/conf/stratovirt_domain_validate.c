@@ -436,6 +436,58 @@ stratovirtValidateController(const virDomainControllerDef *cont,
 }
 
 
+/* A virtio channel on StratoVirt's virtio-serial: a virtserialport with a
+ * unix socket StratoVirt listens on (the driver picks the path when the
+ * XML has none), named by its target name */
+static int
+stratovirtValidateChannel(const virDomainChrDef *chr,
+                          const virDomainDef *def)
+{
+    const char *name = chr->target.name;
+    size_t i;
+
+    if (chr->targetType != VIR_DOMAIN_CHR_CHANNEL_TARGET_TYPE_VIRTIO)
+        UNSUPPORTED(_("channel: only a virtio target is supported by StratoVirt; use <target type='virtio' name='org.qemu.guest_agent.0'/>"));
+    if (chr->source->type != VIR_DOMAIN_CHR_TYPE_UNIX)
+        UNSUPPORTED(_("channel: type '%1$s' is not supported by StratoVirt; use <channel type='unix'>"),
+                    virDomainChrTypeToString(chr->source->type));
+    if (!name)
+        UNSUPPORTED(_("channel: a virtio channel needs a name (<target type='virtio' name='org.qemu.guest_agent.0'/>)"));
+    if (strchr(name, ',') || strchr(name, '='))
+        UNSUPPORTED(_("channel: StratoVirt cannot take a port name with ',' or '=' ('%1$s')"),
+                    name);
+    if (!virStratoVirtDomainIsStandard(def))
+        UNSUPPORTED(_("channel '%1$s': microvm's virtio-serial has one port, which the console takes; use a standard machine (q35 or virt)"),
+                    name);
+    if (chr->source->data.nix.path) {
+        if (!chr->source->data.nix.listen)
+            UNSUPPORTED(_("channel '%1$s': StratoVirt listens on the channel's socket itself; use <source mode='bind'/> or leave the path to the driver"),
+                        name);
+        if (strchr(chr->source->data.nix.path, ',') || strchr(chr->source->data.nix.path, '='))
+            UNSUPPORTED(_("channel '%1$s': StratoVirt cannot take a socket path with ',' or '=' ('%2$s')"),
+                        name, chr->source->data.nix.path);
+        if (strlen(chr->source->data.nix.path) >= 108)
+            UNSUPPORTED(_("channel '%1$s': the socket path is longer than a unix socket path may be (107 bytes)"),
+                        name);
+    }
+    if (chr->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_VIRTIO_SERIAL &&
+        (chr->info.addr.vioserial.controller != 0 || chr->info.addr.vioserial.bus != 0))
+        UNSUPPORTED(_("channel '%1$s': StratoVirt has one virtio-serial device with one bus: use controller='0' bus='0'"),
+                    name);
+    if (chr->info.type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE &&
+        chr->info.type != VIR_DOMAIN_DEVICE_ADDRESS_TYPE_VIRTIO_SERIAL)
+        UNSUPPORTED(_("channel '%1$s': a channel sits on the virtio-serial device (<address type='virtio-serial'/>)"),
+                    name);
+    if (chr->source->data.nix.reconnect.enabled == VIR_TRISTATE_BOOL_YES)
+        UNSUPPORTED(_("channel '%1$s': StratoVirt's socket chardev has no reconnect"), name);
+    for (i = 0; i < def->nchannels; i++) {
+        if (def->channels[i] != chr && STREQ_NULLABLE(def->channels[i]->target.name, name))
+            UNSUPPORTED(_("channel '%1$s' is defined twice"), name);
+    }
+    return 0;
+}
+
+
 static int
 stratovirtValidateChr(const virDomainChrDef *chr,
                       const virDomainDef *def)
@@ -449,6 +501,9 @@ stratovirtValidateChr(const virDomainChrDef *chr,
     if (chr->deviceType == VIR_DOMAIN_CHR_DEVICE_TYPE_CONSOLE &&
         chr->targetType == VIR_DOMAIN_CHR_CONSOLE_TARGET_TYPE_SERIAL)
         return 0;
+
+    if (chr->deviceType == VIR_DOMAIN_CHR_DEVICE_TYPE_CHANNEL)
+        return stratovirtValidateChannel(chr, def);
 
     if (chr->source->type != VIR_DOMAIN_CHR_TYPE_PTY)
         UNSUPPORTED(_("%1$s: type '%2$s' is not supported by this driver; use type='pty'"),

@@ -83,6 +83,10 @@ virStratoVirtAssignAliases(virDomainDef *def)
         if (!def->consoles[i]->info.alias)
             def->consoles[i]->info.alias = g_strdup_printf("console%zu", i);
     }
+    for (i = 0; i < def->nchannels; i++) {
+        if (!def->channels[i]->info.alias)
+            def->channels[i]->info.alias = g_strdup_printf("channel%zu", i);
+    }
     for (i = 0; i < def->nserials; i++) {
         if (!def->serials[i]->info.alias)
             def->serials[i]->info.alias = g_strdup_printf("serial%zu", i);
@@ -633,6 +637,38 @@ stratovirtBuildSerialAndConsoles(virCommand *cmd,
         virCommandAddArgFormat(cmd, "virtconsole,id=%s,chardev=char%s%s",
                                con->info.alias, con->info.alias,
                                virStratoVirtCapsIsModern(params->caps) ? ",nr=0" : "");
+    }
+
+    /* Channels (the guest agent's): a unix socket StratoVirt listens on
+     * and a virtserialport, whose id is the port name the guest sees
+     * (StratoVirt 2.4 and 2.5 name the port after the device id and have
+     * no name= key); 2.1.x has virtconsole only. */
+    for (i = 0; i < def->nchannels; i++) {
+        virDomainChrDef *chr = def->channels[i];
+
+        if (!virStratoVirtCapsIsModern(params->caps)) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                           _("StratoVirt %1$s has no virtserialport device, so it cannot carry the channel '%2$s'; remove the <channel> or use a newer StratoVirt"),
+                           params->caps->versionStr, NULLSTR(chr->target.name));
+            return -1;
+        }
+        if (!chr->source->data.nix.path) {
+            virReportError(VIR_ERR_INTERNAL_ERROR,
+                           _("channel '%1$s' has no socket path"), NULLSTR(chr->target.name));
+            return -1;
+        }
+        virCommandAddArg(cmd, "-chardev");
+        virCommandAddArgFormat(cmd, "socket,id=char%s,path=%s,server,nowait",
+                               chr->info.alias, chr->source->data.nix.path);
+        virCommandAddArg(cmd, "-device");
+        if (chr->info.type == VIR_DOMAIN_DEVICE_ADDRESS_TYPE_VIRTIO_SERIAL &&
+            chr->info.addr.vioserial.port > 0)
+            virCommandAddArgFormat(cmd, "virtserialport,id=%s,chardev=char%s,nr=%u",
+                                   chr->target.name, chr->info.alias,
+                                   chr->info.addr.vioserial.port);
+        else
+            virCommandAddArgFormat(cmd, "virtserialport,id=%s,chardev=char%s",
+                                   chr->target.name, chr->info.alias);
     }
 
     /* '-serial pty', never '-chardev pty,id=X -serial chardev:X': 2.4 and

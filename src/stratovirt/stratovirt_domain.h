@@ -12,6 +12,7 @@
 #include "stratovirt_serial.h"
 
 typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
+typedef struct _virStratoVirtAgent virStratoVirtAgent;
 
 typedef struct _virStratoVirtDomainObjPrivate virStratoVirtDomainObjPrivate;
 struct _virStratoVirtDomainObjPrivate {
@@ -47,6 +48,10 @@ struct _virStratoVirtDomainObjPrivate {
     virStratoVirtSerialLog *serialLog; /* the proxy to the pty and the log */
     bool securityLabelled;  /* labels given for this run, to be given back */
     char *unplugAlias;      /* device_del sent, DEVICE_DELETED awaited */
+
+    virStratoVirtAgent *agent; /* the guest agent's channel, when open */
+    bool agentSeen;         /* the agent answered once in this run */
+    int agentTimeout;       /* seconds (guest-agent-timeout), 0: default */
 };
 
 #define STRATOVIRT_DOMAIN_PRIVATE(vm) \

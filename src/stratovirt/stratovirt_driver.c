@@ -17,6 +17,7 @@
 
 #include "datatypes.h"
 #include "driver.h"
+#include "stratovirt_guest.h"
 #include "stratovirt_compat.h"
 #include "stratovirt_conf.h"
 #include "stratovirt_domain.h"
@@ -1056,6 +1057,18 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
     priv = vm->privateData;
     if (virDomainShutdownFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
+    /* --mode agent first; with other modes too, they are tried if the
+     * agent cannot do it (as the QEMU driver does) */
+    if (flags & VIR_DOMAIN_SHUTDOWN_GUEST_AGENT) {
+        if (virStratoVirtGuestShutdown(vm, false) == 0) {
+            ret = 0;
+            goto wait;
+        }
+        if (!(flags & ~VIR_DOMAIN_SHUTDOWN_GUEST_AGENT))
+            goto cleanup;
+        virResetLastError();
+        flags &= ~VIR_DOMAIN_SHUTDOWN_GUEST_AGENT;
+    }
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
         goto cleanup;
     if (virDomainObjCheckActive(vm) < 0)
@@ -1090,6 +1103,7 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
  endjob:
     virDomainObjEndJob(vm);
 
+ wait:
     if (ret == 0 && cfg->shutdownTimeout > 0) {
         unsigned long long until;
 
@@ -1141,6 +1155,18 @@ stratovirtDomainReboot(virDomainPtr dom,
     priv = vm->privateData;
     if (virDomainRebootEnsureACL(dom->conn, vm->def, flags) < 0)
         goto cleanup;
+    /* the guest reboots itself: StratoVirt resets a standard machine
+     * (RESET, the reboot event) and ends a microvm */
+    if (flags & VIR_DOMAIN_REBOOT_GUEST_AGENT) {
+        if (virStratoVirtGuestShutdown(vm, true) == 0) {
+            ret = 0;
+            goto cleanup;
+        }
+        if (!(flags & ~VIR_DOMAIN_REBOOT_GUEST_AGENT))
+            goto cleanup;
+        virResetLastError();
+        flags &= ~VIR_DOMAIN_REBOOT_GUEST_AGENT;
+    }
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
         goto cleanup;
     if (virDomainObjCheckActive(vm) < 0)
@@ -1629,7 +1655,7 @@ stratovirtDomainGetVcpusFlags(virDomainPtr dom,
         goto cleanup;
     if (flags & VIR_DOMAIN_VCPU_GUEST) {
         virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
-                       _("StratoVirt has no guest agent channel to ask the guest"));
+                       _("the StratoVirt driver does not ask the guest agent for the vCPUs the guest uses (--guest)"));
         goto cleanup;
     }
     if (!(def = virDomainObjGetOneDef(vm, flags)))
@@ -3166,6 +3192,15 @@ static virHypervisorDriver stratovirtHypervisorDriver = {
     .domainBlockStats = virStratoVirtDomainBlockStats,
     .domainInterfaceStats = stratovirtDomainInterfaceStats,
     .domainInterfaceAddresses = stratovirtDomainInterfaceAddresses,
+    .domainSetUserPassword = virStratoVirtDomainSetUserPassword,
+    .domainFSFreeze = virStratoVirtDomainFSFreeze,
+    .domainFSThaw = virStratoVirtDomainFSThaw,
+    .domainGetFSInfo = virStratoVirtDomainGetFSInfo,
+    .domainGetTime = virStratoVirtDomainGetTime,
+    .domainSetTime = virStratoVirtDomainSetTime,
+    .domainGetHostname = virStratoVirtDomainGetHostnameAgent,
+    .domainGetGuestInfo = virStratoVirtDomainGetGuestInfo,
+    .domainAgentSetResponseTimeout = virStratoVirtDomainAgentSetResponseTimeout,
     .domainUpdateDeviceFlags = stratovirtDomainUpdateDeviceFlags,
     .domainSetInterfaceParameters = stratovirtDomainSetInterfaceParameters,
     .domainGetInterfaceParameters = stratovirtDomainGetInterfaceParameters,

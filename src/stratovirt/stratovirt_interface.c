@@ -30,6 +30,7 @@
 #include "stratovirt_domain_addr.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_interface.h"
+#include "stratovirt_guest.h"
 #include "viralloc.h"
 #include "virerror.h"
 #include "virfile.h"
@@ -837,7 +838,8 @@ stratovirtInterfaceArp(virDomainDef *def,
 
 /**
  * virStratoVirtInterfaceAddresses:
- * @source: VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE or _ARP
+ * @source: VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, _ARP or _AGENT (the guest
+ * agent: stratovirt_guest.c)
  */
 int
 virStratoVirtInterfaceAddresses(virDomainObj *vm,
@@ -856,9 +858,7 @@ virStratoVirtInterfaceAddresses(virDomainObj *vm,
         rc = stratovirtInterfaceArp(vm->def, out);
         break;
     case VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT:
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
-                       _("StratoVirt domains have no guest agent channel; ask with --source lease (the network's DHCP leases) or --source arp"));
-        return -1;
+        return virStratoVirtGuestInterfaceAddresses(vm, ifaces);
     default:
         virReportError(VIR_ERR_INVALID_ARG,
                        _("unknown interface address source %1$u"), source);

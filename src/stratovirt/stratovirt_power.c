@@ -31,18 +31,12 @@ VIR_LOG_INIT("stratovirt.stratovirt_power");
 
 
 /* The modes no StratoVirt machine has, for shutdown and reboot alike
- * (VIR_DOMAIN_SHUTDOWN_* and VIR_DOMAIN_REBOOT_* share their values) */
+ * (VIR_DOMAIN_SHUTDOWN_* and VIR_DOMAIN_REBOOT_* share their values); the
+ * agent mode was taken by the caller (stratovirt_guest.c) */
 static int
 stratovirtPowerRefuseModes(unsigned int flags,
                            bool reboot)
 {
-    if (flags & VIR_DOMAIN_SHUTDOWN_GUEST_AGENT) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       reboot ?
-                       _("the StratoVirt driver has no guest agent client yet, so it cannot reboot with --mode agent; use --mode acpi on an aarch64 'virt' machine, or 'virsh reset'") :
-                       _("the StratoVirt driver has no guest agent client yet, so it cannot shut down with --mode agent; use --mode acpi on an aarch64 'virt' machine, or the default mode"));
-        return -1;
-    }
     if (flags & VIR_DOMAIN_SHUTDOWN_INITCTL) {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
                        _("StratoVirt runs virtual machines, not containers: there is no initctl to ask (--mode initctl)"));

@@ -40,6 +40,7 @@
 #include "stratovirt_monitor.h"
 #include "stratovirt_power.h"
 #include "stratovirt_process.h"
+#include "stratovirt_guest.h"
 #include "stratovirt_security.h"
 #include "viralloc.h"
 #include "virclosecallbacks.h"
@@ -846,6 +847,7 @@ virStratoVirtProcessRebooted(virStratoVirtDriver *driver,
 
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventRebootNewFromObj(vm));
+    virStratoVirtGuestReset(driver, vm);
     if (vm->def->onReboot == VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY && priv->mon)
         stratovirtProcessQueueWork(driver, vm, priv->mon,
                                    STRATOVIRT_WORK_DESTROY_ON_REBOOT);
@@ -986,6 +988,27 @@ stratovirtProcessPrepareVsock(virDomainDef *def)
         return -1;
     }
     return virVsockAcquireGuestCid(fd, &def->vsock->guest_cid);
+}
+
+
+/* A channel without a socket path gets one in the run directory, which
+ * StratoVirt listens on (as the QEMU driver's channel_target_dir) */
+static void
+stratovirtProcessPrepareChannels(virDomainDef *def,
+                                 const char *runDir)
+{
+    size_t i;
+
+    for (i = 0; i < def->nchannels; i++) {
+        virDomainChrDef *chr = def->channels[i];
+
+        if (chr->source->type != VIR_DOMAIN_CHR_TYPE_UNIX ||
+            chr->source->data.nix.path)
+            continue;
+        chr->source->data.nix.path = g_strdup_printf("%s/%s.sock", runDir,
+                                                     chr->info.alias);
+        chr->source->data.nix.listen = true;
+    }
 }
 
 
@@ -1282,6 +1305,7 @@ stratovirtProcessPrepareDomain(virStratoVirtDriver *driver,
     if (virStratoVirtAssignAliases(vm->def) < 0 ||
         stratovirtProcessFindHugepages(vm->def, &ctx->memPath) < 0)
         return -1;
+    stratovirtProcessPrepareChannels(vm->def, priv->runDir);
     if (vm->def->ngraphics == 1 &&
         stratovirtProcessPickVNCPort(driver, vm->def->graphics[0]) < 0)
         return -1;
@@ -1571,6 +1595,8 @@ stratovirtProcessFinishStartup(virStratoVirtDriver *driver,
             }
         }
     }
+    /* the guest agent's channel: whether an agent answers shows later */
+    virStratoVirtGuestOpenAgent(driver, vm);
 
     if (ctx->paused)
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
@@ -1675,6 +1701,7 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
 
     priv->beingDestroyed = true;
 
+    virStratoVirtGuestCloseAgent(vm);
     if (priv->mon) {
         virStratoVirtMonitor *mon = g_steal_pointer(&priv->mon);
 
@@ -1862,6 +1889,7 @@ stratovirtProcessReconnectThread(void *opaque)
         virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
     else if (!running && state != VIR_DOMAIN_PAUSED)
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_UNKNOWN);
+    virStratoVirtGuestOpenAgent(driver, vm);
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         VIR_WARN("cannot save the status of domain %s", vm->def->name);
     VIR_DEBUG("reconnected to domain %s", vm->def->name);

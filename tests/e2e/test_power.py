@@ -127,14 +127,20 @@ class X86(unittest.TestCase):
         dom = conn.lookupByName("px1")
         for flag, word in ((libvirt.VIR_DOMAIN_SHUTDOWN_INITCTL, "initctl"),
                            (libvirt.VIR_DOMAIN_SHUTDOWN_SIGNAL, "signal"),
-                           (libvirt.VIR_DOMAIN_SHUTDOWN_PARAVIRT, "paravirt"),
-                           (libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT, "agent")):
+                           (libvirt.VIR_DOMAIN_SHUTDOWN_PARAVIRT, "paravirt")):
             for call in (dom.shutdownFlags, dom.reboot):
                 with self.assertRaises(libvirt.libvirtError) as cm:
                     call(flag)
                 self.assertEqual(cm.exception.get_error_code(),
                                  libvirt.VIR_ERR_CONFIG_UNSUPPORTED)
                 self.assertIn("--mode " + word, str(cm.exception))
+        # --mode agent asks the guest agent (tests/e2e/test_agent.py); this
+        # domain has no channel for it, which is what is said
+        for call in (dom.shutdownFlags, dom.reboot):
+            with self.assertRaises(libvirt.libvirtError) as cm:
+                call(libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT)
+            self.assertEqual(cm.exception.get_error_code(), libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED)
+            self.assertIn("no guest agent channel", str(cm.exception))
         self.assertEqual(dom.state()[0], libvirt.VIR_DOMAIN_RUNNING)
         conn.close()
 
