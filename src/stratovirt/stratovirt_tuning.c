@@ -5,7 +5,9 @@
  * Pinning is the affinity (sched_setaffinity) of StratoVirt's threads: a
  * vCPU's thread is the one query-cpus names, the emulator is every other
  * thread of the VMM.  It is applied at start and by vcpupin/emulatorpin on
- * a running domain.  StratoVirt has no memory hot-plug, and this driver no
+ * a running domain; where the VMM has a cgroup with the cpuset controller
+ * (process start's virCgroupNewMachine), its cpuset.cpus is the union of
+ * the pinnings, so no thread of the VMM can leave them.  StratoVirt has no memory hot-plug, and this driver no
  * vCPU hot-plug, so the maximum memory and the vCPU count change in the
  * definition only.
  *
@@ -22,6 +24,7 @@
 #include "viraccessapicheck.h"
 #include "viralloc.h"
 #include "virbitmap.h"
+#include "vircgroup.h"
 #include "virerror.h"
 #include "virhostcpu.h"
 #include "virlog.h"
@@ -102,6 +105,56 @@ stratovirtTuningPinEmulator(virDomainObj *vm,
 }
 
 
+/* The host CPUs the VMM's threads may use at all, as its cgroup's cpuset:
+ * every vCPU's and the emulator's pinning together (each thread's own
+ * affinity is narrower); all host CPUs when something is not pinned */
+static virBitmap *
+stratovirtTuningCpusetOf(virDomainDef *def)
+{
+    g_autoptr(virBitmap) all = NULL;
+    virBitmap *emulator = def->cputune.emulatorpin ? def->cputune.emulatorpin : def->cpumask;
+    size_t i;
+
+    if (!emulator)
+        return NULL;
+    all = virBitmapNewCopy(emulator);
+    for (i = 0; i < virDomainDefGetVcpusMax(def); i++) {
+        virDomainVcpuDef *vcpu = virDomainDefGetVcpu(def, i);
+        virBitmap *map = vcpu && vcpu->cpumask ? vcpu->cpumask : def->cpumask;
+
+        if (!map)
+            return NULL;
+        virBitmapUnion(all, map);
+    }
+    return g_steal_pointer(&all);
+}
+
+
+/* The VMM's cgroup (issue 9's, where the host has cgroups and the cpuset
+ * controller) gets the pinning of @def as its cpuset.cpus; without a
+ * cgroup the threads' affinity alone applies */
+static int
+stratovirtTuningSetCgroupCpuset(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virBitmap) cpuset = NULL;
+    g_autofree char *str = NULL;
+
+    if (!priv->cgroup ||
+        !virCgroupHasController(priv->cgroup, VIR_CGROUP_CONTROLLER_CPUSET)) {
+        VIR_DEBUG("domain %s: no cpuset cgroup, thread affinity only", vm->def->name);
+        return 0;
+    }
+    if (!(cpuset = stratovirtTuningCpusetOf(vm->def)) &&
+        !(cpuset = virHostCPUGetAvailableCPUsBitmap()))
+        return -1;
+    if (!(str = virBitmapFormat(cpuset)))
+        return -1;
+    VIR_DEBUG("domain %s: cpuset.cpus %s", vm->def->name, str);
+    return virCgroupSetCpusetCpus(priv->cgroup, str);
+}
+
+
 /**
  * virStratoVirtTuningApply:
  *
@@ -141,7 +194,7 @@ virStratoVirtTuningApply(virDomainObj *vm)
             virProcessSetAffinity(tid, map, false) < 0)
             return -1;
     }
-    return 0;
+    return stratovirtTuningSetCgroupCpuset(vm);
 }
 
 
@@ -175,30 +228,92 @@ stratovirtTuningMap(unsigned char *cpumap,
 }
 
 
-int
-virStratoVirtDomainPinVcpuFlags(virDomainPtr dom,
-                                unsigned int vcpu,
-                                unsigned char *cpumap,
-                                int maplen,
-                                unsigned int flags)
+typedef struct {
+    /* the pinning of @vcpu (-1: the emulator's) in @def */
+    virBitmap **(*slot)(virDomainDef *def, int vcpu);
+    /* sets the affinity of the VMM's threads; job held, @vm active */
+    int (*live)(virDomainObj *vm, int vcpu, virBitmap *map);
+} stratovirtTuningPinKind;
+
+
+static virBitmap **
+stratovirtTuningVcpuSlot(virDomainDef *def,
+                         int vcpu)
 {
-    virStratoVirtDriver *driver = dom->conn->privateData;
+    virDomainVcpuDef *info = virDomainDefGetVcpu(def, vcpu);
+
+    return info ? &info->cpumask : NULL;
+}
+
+
+static int
+stratovirtTuningVcpuLive(virDomainObj *vm,
+                         int vcpu,
+                         virBitmap *map)
+{
+    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
+    size_t ncpus = 0;
+    pid_t tid;
+
+    if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0 ||
+        (tid = stratovirtTuningVcpuTid(vm, cpus, ncpus, vcpu)) < 0)
+        return -1;
+    return virProcessSetAffinity(tid, map, false);
+}
+
+
+static virBitmap **
+stratovirtTuningEmulatorSlot(virDomainDef *def,
+                             int vcpu G_GNUC_UNUSED)
+{
+    return &def->cputune.emulatorpin;
+}
+
+
+static int
+stratovirtTuningEmulatorLive(virDomainObj *vm,
+                             int vcpu G_GNUC_UNUSED,
+                             virBitmap *map)
+{
+    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
+    size_t ncpus = 0;
+
+    if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0)
+        return -1;
+    return stratovirtTuningPinEmulator(vm, cpus, ncpus, map);
+}
+
+
+static const stratovirtTuningPinKind stratovirtTuningPinVcpu = {
+    .slot = stratovirtTuningVcpuSlot,
+    .live = stratovirtTuningVcpuLive,
+};
+
+static const stratovirtTuningPinKind stratovirtTuningPinEmulatorKind = {
+    .slot = stratovirtTuningEmulatorSlot,
+    .live = stratovirtTuningEmulatorLive,
+};
+
+
+/* vcpupin and emulatorpin: the threads (and the cgroup's cpuset) of the
+ * running VMM for --live, the definition for --config, each saved.
+ * Called with @vm locked, its ACL checked; ends the API. */
+static int
+stratovirtTuningPin(virDomainObj *vm,
+                    virStratoVirtDriver *driver,
+                    const stratovirtTuningPinKind *kind,
+                    int vcpu,
+                    unsigned char *cpumap,
+                    int maplen,
+                    unsigned int flags)
+{
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     g_autoptr(virBitmap) map = NULL;
-    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
     virDomainDef *def = NULL;
     virDomainDef *persistentDef = NULL;
-    virDomainVcpuDef *vcpuinfo;
-    size_t ncpus = 0;
-    virDomainObj *vm;
+    virBitmap **slot;
     int ret = -1;
 
-    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
-
-    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
-        return -1;
-    if (virDomainPinVcpuFlagsEnsureACL(dom->conn, vm->def, flags) < 0)
-        goto cleanup;
     if (!(map = stratovirtTuningMap(cpumap, maplen)))
         goto cleanup;
     if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
@@ -206,30 +321,34 @@ virStratoVirtDomainPinVcpuFlags(virDomainPtr dom,
     if (virDomainObjGetDefs(vm, flags, &def, &persistentDef) < 0)
         goto endjob;
 
-    if ((def && !virDomainDefGetVcpu(def, vcpu)) ||
-        (persistentDef && !virDomainDefGetVcpu(persistentDef, vcpu))) {
+    if ((def && !kind->slot(def, vcpu)) ||
+        (persistentDef && !kind->slot(persistentDef, vcpu))) {
         virReportError(VIR_ERR_INVALID_ARG,
-                       _("the domain has no vCPU %1$u"), vcpu);
+                       _("the domain has no vCPU %1$d"), vcpu);
         goto endjob;
     }
 
     if (def) {
-        pid_t tid;
+        g_autoptr(virBitmap) old = NULL;
 
-        if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0 ||
-            (tid = stratovirtTuningVcpuTid(vm, cpus, ncpus, vcpu)) < 0 ||
-            virProcessSetAffinity(tid, map, false) < 0)
+        if (kind->live(vm, vcpu, map) < 0)
             goto endjob;
-        vcpuinfo = virDomainDefGetVcpu(def, vcpu);
-        virBitmapFree(vcpuinfo->cpumask);
-        vcpuinfo->cpumask = virBitmapNewCopy(map);
+        slot = kind->slot(def, vcpu);
+        old = g_steal_pointer(slot);
+        *slot = virBitmapNewCopy(map);
+        if (stratovirtTuningSetCgroupCpuset(vm) < 0) {
+            /* the definition keeps what the VMM has */
+            virBitmapFree(*slot);
+            *slot = g_steal_pointer(&old);
+            goto endjob;
+        }
         if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
             goto endjob;
     }
     if (persistentDef) {
-        vcpuinfo = virDomainDefGetVcpu(persistentDef, vcpu);
-        virBitmapFree(vcpuinfo->cpumask);
-        vcpuinfo->cpumask = virBitmapNewCopy(map);
+        slot = kind->slot(persistentDef, vcpu);
+        virBitmapFree(*slot);
+        *slot = virBitmapNewCopy(map);
         if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
             goto endjob;
     }
@@ -240,6 +359,33 @@ virStratoVirtDomainPinVcpuFlags(virDomainPtr dom,
  cleanup:
     virDomainObjEndAPI(&vm);
     return ret;
+}
+
+
+int
+virStratoVirtDomainPinVcpuFlags(virDomainPtr dom,
+                                unsigned int vcpu,
+                                unsigned char *cpumap,
+                                int maplen,
+                                unsigned int flags)
+{
+    virDomainObj *vm;
+
+    virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
+
+    if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
+        return -1;
+    if (virDomainPinVcpuFlagsEnsureACL(dom->conn, vm->def, flags) < 0) {
+        virDomainObjEndAPI(&vm);
+        return -1;
+    }
+    if (vcpu > INT_MAX) {
+        virReportError(VIR_ERR_INVALID_ARG, _("the domain has no vCPU %1$u"), vcpu);
+        virDomainObjEndAPI(&vm);
+        return -1;
+    }
+    return stratovirtTuningPin(vm, dom->conn->privateData, &stratovirtTuningPinVcpu,
+                               vcpu, cpumap, maplen, flags);
 }
 
 
@@ -279,51 +425,18 @@ virStratoVirtDomainPinEmulator(virDomainPtr dom,
                                int maplen,
                                unsigned int flags)
 {
-    virStratoVirtDriver *driver = dom->conn->privateData;
-    g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    g_autoptr(virBitmap) map = NULL;
-    g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
-    virDomainDef *def = NULL;
-    virDomainDef *persistentDef = NULL;
-    size_t ncpus = 0;
     virDomainObj *vm;
-    int ret = -1;
 
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, -1);
 
     if (!(vm = virStratoVirtDomainObjFromDomain(dom)))
         return -1;
-    if (virDomainPinEmulatorEnsureACL(dom->conn, vm->def, flags) < 0)
-        goto cleanup;
-    if (!(map = stratovirtTuningMap(cpumap, maplen)))
-        goto cleanup;
-    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0)
-        goto cleanup;
-    if (virDomainObjGetDefs(vm, flags, &def, &persistentDef) < 0)
-        goto endjob;
-
-    if (def) {
-        if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0 ||
-            stratovirtTuningPinEmulator(vm, cpus, ncpus, map) < 0)
-            goto endjob;
-        virBitmapFree(def->cputune.emulatorpin);
-        def->cputune.emulatorpin = virBitmapNewCopy(map);
-        if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
-            goto endjob;
+    if (virDomainPinEmulatorEnsureACL(dom->conn, vm->def, flags) < 0) {
+        virDomainObjEndAPI(&vm);
+        return -1;
     }
-    if (persistentDef) {
-        virBitmapFree(persistentDef->cputune.emulatorpin);
-        persistentDef->cputune.emulatorpin = virBitmapNewCopy(map);
-        if (virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir) < 0)
-            goto endjob;
-    }
-    ret = 0;
-
- endjob:
-    virDomainObjEndJob(vm);
- cleanup:
-    virDomainObjEndAPI(&vm);
-    return ret;
+    return stratovirtTuningPin(vm, dom->conn->privateData, &stratovirtTuningPinEmulatorKind,
+                               -1, cpumap, maplen, flags);
 }
 
 
@@ -417,7 +530,7 @@ virStratoVirtDomainSetVcpusFlags(virDomainPtr dom,
 
     if (def) {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
-                       _("the vCPUs of a running StratoVirt domain cannot be changed by this driver (no vCPU hot-plug); use setvcpus --config and restart the domain"));
+                       _("the vCPUs of a running StratoVirt domain cannot be changed: StratoVirt 2.4 and 2.5 stop answering QMP after a vCPU hot-plug (generic-x86-cpu), so this driver does not do it; use setvcpus --config and restart the domain"));
         goto endjob;
     }
 

@@ -620,11 +620,42 @@ class Tuning(unittest.TestCase):
         self.assertIn("0", virsh("emulatorpin", "tc1").stdout)
         # vCPU 1 kept its own
         self.assertTrue(any(affinity(pid, t) == str(last) for t in tids))
+        # the VMM's cpuset cgroup is the union of the pinnings: vCPU 0 and
+        # the emulator on CPU 0, vCPU 1 on the last CPU
+        cpuset = vmm_cpuset(pid)
+        if cpuset is None:
+            print("no cpuset cgroup for the VMM here: thread affinity only")
+        else:
+            self.assertEqual(cpuset, {0, last})
+            virsh("vcpupin", "tc1", "0", str(last))
+            self.assertEqual(vmm_cpuset(pid), {0, last})
+            virsh("emulatorpin", "tc1", str(last))
+            self.assertEqual(vmm_cpuset(pid), {last})
         p = virsh("vcpupin", "tc1", "5", "0", check=False)
         self.assertIn("no vCPU 5", p.stderr)
         p = virsh("setvcpus", "tc1", "1", "--live", check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("hot-plug", p.stderr)
+
+
+def vmm_cpuset(pid):
+    """cpuset.cpus of the cgroup the VMM runs in (v1 or v2) as a set of
+    host CPUs, or None"""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            for base in (("/sys/fs/cgroup/cpuset" + path) if "cpuset" in ctrls.split(",") else None,
+                         ("/sys/fs/cgroup" + path) if ctrls == "" else None):
+                if base and os.path.exists(base + "/cpuset.cpus"):
+                    with open(base + "/cpuset.cpus") as c:
+                        val = c.read().strip()
+                    if val:
+                        cpus = set()
+                        for part in val.split(","):
+                            lo, _, hi = part.partition("-")
+                            cpus.update(range(int(lo), int(hi or lo) + 1))
+                        return cpus
+    return None
 
 
 if __name__ == "__main__":
