@@ -353,12 +353,51 @@ stratovirtProcessOpenCgroup(virStratoVirtDriver *driver,
 }
 
 
+/* Whether @pid is a member of @group: listed in its cgroup.procs in the
+ * first hierarchy the group has (no mount table to parse, as opening a
+ * group by pid does).  Returns 1 or 0, or -1 if that cannot be read. */
+static int
+stratovirtProcessInCgroup(virCgroup *group,
+                          pid_t pid)
+{
+    size_t i;
+
+    for (i = 0; i < VIR_CGROUP_CONTROLLER_LAST; i++) {
+        g_autofree char *path = NULL;
+        g_autofree char *procs = NULL;
+        g_auto(GStrv) lines = NULL;
+        size_t j;
+
+        /* name=systemd is a hierarchy without a controller: its placement
+         * need not be the domain's */
+        if (i == VIR_CGROUP_CONTROLLER_SYSTEMD || !virCgroupHasController(group, i))
+            continue;
+        if (virCgroupPathOfController(group, i, "cgroup.procs", &path) < 0 ||
+            virFileReadAllQuiet(path, 1024 * 1024, &procs) < 0) {
+            virResetLastError();
+            return -1;
+        }
+        lines = g_strsplit(procs, "\n", 0);
+        for (j = 0; lines[j]; j++) {
+            long long member;
+
+            if (virStrToLong_ll(lines[j], NULL, 10, &member) == 0 && member == pid)
+                return 1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+
 /**
  * stratovirtProcessIsOurs:
  *
  * Whether vm->pid is this domain's VMM: a member of its cgroup when it has
  * one (a pidfile naming another process is not trusted), otherwise a
- * StratoVirt with this domain's -name.
+ * StratoVirt with this domain's -name.  The group found by the pid (at a
+ * reconnect) is kept in priv->cgroup, as the QEMU driver keeps it: stats,
+ * tuning and the next check use it without looking the pid up again.
  */
 static bool
 stratovirtProcessIsOurs(virStratoVirtDriver *driver,
@@ -377,6 +416,14 @@ stratovirtProcessIsOurs(virStratoVirtDriver *driver,
     if (priv->cgroupPartition) {
         g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
         g_autoptr(virCgroup) group = NULL;
+        int member = priv->cgroup ? stratovirtProcessInCgroup(priv->cgroup, vm->pid) : -1;
+
+        if (member >= 0) {
+            if (!member)
+                VIR_WARN("domain %s: pid %lld is not in the domain's cgroup %s; not signalling it",
+                         vm->def->name, (long long) vm->pid, priv->machineName);
+            return member == 1;
+        }
 
         if (virCgroupNewDetectMachine(vm->def->name, STRATOVIRT_CGROUP_DRIVER,
                                       vm->pid, cfg->cgroupControllers,
@@ -384,10 +431,14 @@ stratovirtProcessIsOurs(virStratoVirtDriver *driver,
             virResetLastError();
             return false;
         }
-        if (!group)
+        if (!group) {
             VIR_WARN("domain %s: pid %lld is not in the domain's cgroup %s; not signalling it",
                      vm->def->name, (long long) vm->pid, priv->machineName);
-        return group != NULL;
+            return false;
+        }
+        if (!priv->cgroup)
+            priv->cgroup = g_steal_pointer(&group);
+        return true;
     }
 
     path = g_strdup_printf("/proc/%lld/cmdline", (long long) vm->pid);

@@ -252,7 +252,12 @@ class StaleFiles(unittest.TestCase):
         self.assertEqual(status_files(), [])
 
 
+# the contested-device scenario runs 20 rounds (./run test --long: 100),
+# as every fault scenario of tests/e2e/test_restart.py; SVTEST_ROUNDS
+# (3 under --sanitize) overrides it
+LONG = os.environ.get("SVTEST_LONG") == "1"
 ROUNDS = int(os.environ.get("SVTEST_ROUNDS", "0")) or None
+CONTESTED_ROUNDS = ROUNDS or (100 if LONG else 20)
 
 
 def status_has(name, text):
@@ -299,7 +304,8 @@ class ContestedDevices(unittest.TestCase):
         self.assertEqual(driver_of(self.SLOW), "hinic")
 
     def test_restart_with_a_contested_device_keeps_it_with_its_owner(self):
-        for r in range(ROUNDS or 3):
+        t0 = time.monotonic()
+        for r in range(CONTESTED_ROUNDS):
             a, b, c = "cda%d" % r, "cdb%d" % r, "cdc%d" % r
             virsh("create", xmlfile(a, ["0000:06:00.0"]))
             apid = vmms(a)[0]
@@ -323,6 +329,8 @@ class ContestedDevices(unittest.TestCase):
             virsh("destroy", a)
             self.assertEqual(driver_of("0000:06:00.0"), "hinic")
             self.assertEqual(status_files(), [])
+        print("\n  restart with a contested device: %d rounds in %.1f s"
+              % (CONTESTED_ROUNDS, time.monotonic() - t0), flush=True)
 
     def test_recovery_leaves_unmanaged_devices_on_vfio(self):
         virsh("nodedev-detach", "pci_0000_03_00_0")
