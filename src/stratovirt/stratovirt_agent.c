@@ -95,6 +95,7 @@ struct _virStratoVirtAgent {
     virJSONValue *reply;
 
     bool connected;             /* the last sync was answered */
+    bool frozen;                /* our last freeze or thaw froze the guest */
     int timeout;                /* seconds, for commands */
 
     virStratoVirtAgentStateNotify notify;
@@ -609,9 +610,11 @@ static bool stratovirtAgentReplied(virStratoVirtAgent *agent) { return !!agent->
 
 
 /* The guest's error as a libvirt error: -2 when the agent has no such
- * command, or has it disabled (the caller may do without it) */
+ * command, or has it disabled (the caller may do without it).  @frozen:
+ * the guest's filesystems were frozen through this agent and not thawed */
 static int
 stratovirtAgentCheckError(const char *cmdname,
+                          bool frozen,
                           virJSONValue *reply)
 {
     virJSONValue *error = virJSONValueObjectGet(reply, "error");
@@ -622,8 +625,11 @@ stratovirtAgentCheckError(const char *cmdname,
         return 0;
     klass = virJSONValueObjectGetString(error, "class");
     desc = virJSONValueObjectGetString(error, "desc");
-    /* qemu-ga disables all but a few commands while filesystems are frozen */
-    if (desc && strstr(desc, "frozen state")) {
+    /* qemu-ga disables all but a few commands while filesystems are
+     * frozen: 7.2 says so ("frozen state"), 9.2 only "the command is not
+     * allowed", which is why the agent remembers its own freeze */
+    if (desc && (strstr(desc, "frozen state") ||
+                 (frozen && strstr(desc, "has been disabled")))) {
         virReportError(VIR_ERR_OPERATION_INVALID,
                        _("the guest's filesystems are frozen (domfsfreeze), so its agent refuses '%1$s'; thaw them first (domfsthaw)"),
                        cmdname);
@@ -719,7 +725,7 @@ stratovirtAgentCommand(virStratoVirtAgent *agent,
         goto release;
     }
     *reply = g_steal_pointer(&agent->reply);
-    ret = stratovirtAgentCheckError(cmdname, *reply);
+    ret = stratovirtAgentCheckError(cmdname, agent->frozen, *reply);
     if (ret < 0)
         g_clear_pointer(reply, virJSONValueFree);
 
@@ -913,6 +919,9 @@ virStratoVirtAgentFSFreezeThaw(virStratoVirtAgent *agent,
     if (stratovirtAgentRun(agent, cmd, &args,
                            freeze ? MAX(60, agent->timeout) : -1, &reply) < 0)
         return -1;
+    virObjectLock(agent);
+    agent->frozen = freeze;
+    virObjectUnlock(agent);
     if (virJSONValueObjectGetNumberInt(reply, "return", &count) < 0) {
         virReportError(VIR_ERR_OPERATION_FAILED,
                        _("the guest agent's answer to '%1$s' has no count of filesystems"), cmd);
