@@ -85,6 +85,7 @@ struct _virStratoVirtMonitor {
 
     /* the command in flight */
     bool busy;
+    bool refusedBlank;          /* the last command got an error without a reason */
     char *pendingId;
     virJSONValue *reply;
     bool gotReply;
@@ -833,6 +834,7 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
     mon->gotReply = false;
     g_free(mon->pendingId);
     mon->pendingId = g_strdup_printf("libvirt-%llu", ++mon->serial);
+    mon->refusedBlank = false;
 
     if (virJSONValueObjectAppendString(msg, "execute", cmd) < 0 ||
         (argsp && virJSONValueObjectAppend(msg, "arguments", &argsp) < 0) ||
@@ -853,6 +855,7 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
         const char *desc = virJSONValueObjectGetString(err, "desc");
         const char *klass = virJSONValueObjectGetString(err, "class");
 
+        mon->refusedBlank = !desc || !*desc;
         virReportError(VIR_ERR_OPERATION_FAILED,
                        _("StratoVirt refused '%1$s': %2$s (%3$s)"),
                        cmd, desc && *desc ? desc : _("no reason given"),
@@ -952,12 +955,34 @@ virStratoVirtMonitorCont(virStratoVirtMonitor *mon,
 
 
 /* The ACPI power button.  2.1.0 has no such command (refused); on q35 2.4
- * and 2.5 end the VMM right after the reply, without a SHUTDOWN event. */
+ * and 2.5 end the VMM right after the reply, without a SHUTDOWN event.
+ * There StratoVirt stops each vCPU and waits only 32 ms for it (its KVM
+ * vCPU destroy); a vCPU slower than that, on a busy host or early in the
+ * boot, makes it refuse with an empty GenericError while the vCPU stops
+ * a moment later, and the same request then succeeds: asked again a few
+ * times before the refusal is the user's.  A refusal with a reason (2.1.0's
+ * unknown command) is final. */
 int
 virStratoVirtMonitorSystemPowerdown(virStratoVirtMonitor *mon,
                                     unsigned int timeout)
 {
-    return stratovirtMonitorSimple(mon, "system_powerdown", timeout);
+    size_t attempt;
+
+    for (attempt = 1; ; attempt++) {
+        bool blank;
+
+        if (stratovirtMonitorSimple(mon, "system_powerdown", timeout) == 0)
+            return 0;
+        virObjectLock(mon);
+        blank = mon->refusedBlank;
+        virObjectUnlock(mon);
+        if (!blank || attempt == 5)
+            return -1;
+        VIR_DEBUG("mon=%p system_powerdown refused (attempt %zu): %s",
+                  mon, attempt, virGetLastErrorMessage());
+        virResetLastError();
+        g_usleep(100 * 1000);
+    }
 }
 
 

@@ -549,6 +549,45 @@ testGetFdTwice(const void *data G_GNUC_UNUSED)
 }
 
 
+/* system_powerdown refused without a reason (a vCPU that missed real
+ * 2.4/2.5's 32 ms stop window) is asked again, up to five times */
+static int
+testPowerdownRetry(const void *data G_GNUC_UNUSED)
+{
+    svMonitorTest *t = svMonitorTestNew();
+    virStratoVirtMonitor *mon = NULL;
+    const char *blank[] = { "{\"error\":{\"class\":\"GenericError\",\"desc\":\"\"}}", NULL };
+    const char *ok[] = { "{\"return\":{}}", NULL };
+    const char *cmd = "{\"execute\":\"system_powerdown\"}";
+    size_t i;
+    int rc = -1;
+
+    SV_CHECK(t);
+    svMonitorTestAddRaw(t, GREETING "\r\n", strlen(GREETING) + 2);
+    /* two blank refusals, then it powers off */
+    svMonitorTestAddExchange(t, cmd, blank, false);
+    svMonitorTestAddExchange(t, cmd, blank, false);
+    svMonitorTestAddExchange(t, cmd, ok, false);
+    /* five blank refusals: the fifth is the caller's */
+    for (i = 0; i < 5; i++)
+        svMonitorTestAddExchange(t, cmd, blank, false);
+    if (!(mon = svMonitorTestOpen(t, T_CMD)))
+        goto cleanup;
+    if (virStratoVirtMonitorSystemPowerdown(mon, T_CMD) < 0)
+        goto cleanup;
+    if (virStratoVirtMonitorSystemPowerdown(mon, T_CMD) == 0 ||
+        !lastErrorIs(VIR_ERR_OPERATION_FAILED, "refused 'system_powerdown'"))
+        goto cleanup;
+    virResetLastError();
+    rc = 0;
+
+ cleanup:
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
 /* events are read into their typed form, whatever shape their data has */
 static int
 testEvents(const void *data G_GNUC_UNUSED)
@@ -805,6 +844,7 @@ main(int argc, char **argv)
         svTestRun(hostile[i].title, testHostile, &hostile[i]);
     svTestRun("events in their typed form", testEvents, NULL);
     svTestRun("getfd passes the fd twice for StratoVirt 2.1", testGetFdTwice, NULL);
+    svTestRun("system_powerdown refused without a reason is asked again", testPowerdownRetry, NULL);
     svTestRun("messages split into one-byte writes", testSplitWrites, NULL);
     svTestRun("a VMM that never ends its line is cut off", testOversize, NULL);
     svTestRun("a command without an answer times out", testTimeout, NULL);
