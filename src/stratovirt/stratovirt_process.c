@@ -1636,9 +1636,19 @@ stratovirtProcessFinishStartup(virStratoVirtDriver *driver,
             return -1;
         }
         if (!ctx->paused && !priv->restorePath) {
+            bool running;
+
             if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
                 return -1;
-            rc = virStratoVirtMonitorCont(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT);
+            /* StratoVirt accepts the serial socket's connection on the
+             * event loop that answers QMP, and drops what the guest prints
+             * before that.  A command answered after our connect means
+             * that loop has gone round since (the listener was readable
+             * before the command was sent), so the connection is accepted
+             * before 'cont' lets the guest print its first byte. */
+            rc = virStratoVirtMonitorQueryStatus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &running);
+            if (rc == 0)
+                rc = virStratoVirtMonitorCont(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT);
             virStratoVirtDomainObjExitMonitor(vm, mon);
             if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
                 stratovirtProcessStartFailed(vm, false);
