@@ -1918,9 +1918,27 @@ stratovirtProcessReconnectThread(void *opaque)
     qmpPath = g_strdup(priv->qmpPath);
     pid = vm->pid;
     virObjectUnlock(vm);
-    mon = virStratoVirtMonitorOpen(vm, qmpPath, pid, 5000,
-                                   &stratovirtMonitorCallbacks, driver,
-                                   &vmmGone);
+    {
+        unsigned long long now = 0;
+        unsigned long long until = 0;
+
+        ignore_value(virTimeMillisNow(&until));
+        until += 10000;
+        /* StratoVirt serves one QMP client: until it has noticed that the
+         * old daemon's connection is closed it closes a new one at once
+         * (real 2.4.0, right after a restart).  A VMM that is alive is
+         * asked again for a while before it is taken for lost. */
+        while (!(mon = virStratoVirtMonitorOpen(vm, qmpPath, pid, 5000,
+                                                &stratovirtMonitorCallbacks, driver,
+                                                &vmmGone)) &&
+               !vmmGone && virTimeMillisNow(&now) == 0 && now < until &&
+               virProcessKill(pid, 0) == 0) {
+            VIR_DEBUG("domain %s: QMP not reachable yet (%s), asking again",
+                      vm->def->name, virGetLastErrorMessage());
+            virResetLastError();
+            g_usleep(200 * 1000);
+        }
+    }
     virObjectLock(vm);
     if (!mon)
         goto gone;
