@@ -417,6 +417,28 @@ virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
 }
 
 
+/* The vCPU thread ids, from query-cpus.  @vm locked, job held, active. */
+int
+virStratoVirtDomainQueryVcpuThreads(virDomainObj *vm,
+                                    virStratoVirtMonitorCpuInfo **cpus,
+                                    size_t *ncpus)
+{
+    virStratoVirtMonitor *mon;
+    int rc;
+
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        return -1;
+    rc = virStratoVirtMonitorQueryCpus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, cpus, ncpus);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (rc == 0 && !virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       _("the domain stopped while its vCPU threads were being looked up"));
+        return -1;
+    }
+    return rc;
+}
+
+
 /**
  * virStratoVirtDomainDelDeviceWait:
  * @vm: the domain, locked, with a modify job held

@@ -10,8 +10,8 @@
 #include "virchrdev.h"
 #include "vircgroup.h"
 #include "stratovirt_serial.h"
+#include "stratovirt_monitor.h"
 
-typedef struct _virStratoVirtMonitor virStratoVirtMonitor;
 typedef struct _virStratoVirtAgent virStratoVirtAgent;
 
 typedef struct _virStratoVirtDomainObjPrivate virStratoVirtDomainObjPrivate;
@@ -68,5 +68,8 @@ virStratoVirtMonitor *virStratoVirtDomainObjEnterMonitor(virDomainObj *vm);
 int virStratoVirtDomainDelDeviceWait(virDomainObj *vm,
                                      const char *alias,
                                      unsigned int timeout);
+int virStratoVirtDomainQueryVcpuThreads(virDomainObj *vm,
+                                        virStratoVirtMonitorCpuInfo **cpus,
+                                        size_t *ncpus);
 void virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
                                        virStratoVirtMonitor *mon);

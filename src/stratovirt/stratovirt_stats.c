@@ -44,27 +44,6 @@
 VIR_LOG_INIT("stratovirt.stratovirt_stats");
 
 
-/* The vCPU thread ids, from query-cpus.  Job held, @vm active. */
-static int
-stratovirtStatsVcpuThreads(virDomainObj *vm,
-                           virStratoVirtMonitorCpuInfo **cpus,
-                           size_t *ncpus)
-{
-    virStratoVirtMonitor *mon;
-    int rc;
-
-    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
-        return -1;
-    rc = virStratoVirtMonitorQueryCpus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, cpus, ncpus);
-    virStratoVirtDomainObjExitMonitor(vm, mon);
-    if (rc == 0 && !virDomainObjIsActive(vm)) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
-                       _("the domain stopped while its vCPUs were being looked up"));
-        return -1;
-    }
-    return rc;
-}
-
 
 /* The balloon's size in KiB: StratoVirt's answer when the domain has a
  * virtio balloon, else the definition's.  Job held, @vm active. */
@@ -269,7 +248,7 @@ stratovirtStatsDomain(virDomainObj *vm,
             stratovirtStatsAddULL(l, virDomainDefGetVcpusMax(vm->def), "vcpu.maximum") < 0)
             return -1;
         if (active && queried) {
-            if (stratovirtStatsVcpuThreads(vm, &cpus, &ncpus) < 0) {
+            if (virStratoVirtDomainQueryVcpuThreads(vm, &cpus, &ncpus) < 0) {
                 virResetLastError();
                 ncpus = 0;
             }

@@ -38,27 +38,6 @@
 VIR_LOG_INIT("stratovirt.stratovirt_tuning");
 
 
-/* The vCPU thread ids from query-cpus.  Job held, @vm active. */
-static int
-stratovirtTuningVcpuThreads(virDomainObj *vm,
-                            virStratoVirtMonitorCpuInfo **cpus,
-                            size_t *ncpus)
-{
-    virStratoVirtMonitor *mon;
-    int rc;
-
-    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
-        return -1;
-    rc = virStratoVirtMonitorQueryCpus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, cpus, ncpus);
-    virStratoVirtDomainObjExitMonitor(vm, mon);
-    if (rc == 0 && !virDomainObjIsActive(vm)) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
-                       _("the domain stopped while its vCPU threads were being looked up"));
-        return -1;
-    }
-    return rc;
-}
-
 
 static pid_t
 stratovirtTuningVcpuTid(virDomainObj *vm,
@@ -179,7 +158,7 @@ virStratoVirtTuningApply(virDomainObj *vm)
     if (!any)
         return 0;
 
-    if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0)
+    if (virStratoVirtDomainQueryVcpuThreads(vm, &cpus, &ncpus) < 0)
         return -1;
     if (emulator && stratovirtTuningPinEmulator(vm, cpus, ncpus, emulator) < 0)
         return -1;
@@ -255,7 +234,7 @@ stratovirtTuningVcpuLive(virDomainObj *vm,
     size_t ncpus = 0;
     pid_t tid;
 
-    if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0 ||
+    if (virStratoVirtDomainQueryVcpuThreads(vm, &cpus, &ncpus) < 0 ||
         (tid = stratovirtTuningVcpuTid(vm, cpus, ncpus, vcpu)) < 0)
         return -1;
     return virProcessSetAffinity(tid, map, false);
@@ -278,7 +257,7 @@ stratovirtTuningEmulatorLive(virDomainObj *vm,
     g_autofree virStratoVirtMonitorCpuInfo *cpus = NULL;
     size_t ncpus = 0;
 
-    if (stratovirtTuningVcpuThreads(vm, &cpus, &ncpus) < 0)
+    if (virStratoVirtDomainQueryVcpuThreads(vm, &cpus, &ncpus) < 0)
         return -1;
     return stratovirtTuningPinEmulator(vm, cpus, ncpus, map);
 }
