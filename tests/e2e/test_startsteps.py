@@ -7,10 +7,12 @@ daemon SIGKILL itself when a start reaches the step named in the file
 STRATOVIRT_TEST_KILL_AT_FILE names.
 
 Each round: guest A runs with a managed hostdev; B is started with a
-managed hostdev of its own and the daemon dies at the step; the daemon is
-started again.  Every round ends with A still running on the same VMM with
-its device on vfio-pci, B running (killed after 'finish') or shut off with
-its device back on its host driver, no VMM process nobody knows, and no
+managed hostdev of its own and an unmanaged one (managed='no', which the
+administrator bound to vfio-pci: defect 9) and the daemon dies at the
+step; the daemon is started again.  Every round ends with A still running
+on the same VMM with its device on vfio-pci, B running (killed after
+'finish') or shut off with its managed device back on its host driver, the
+unmanaged device still on vfio-pci, no VMM process nobody knows, and no
 status or run file that does not belong to a running guest.
 
 ROUNDS rounds per step (20; SVTEST_LONG=1, i.e. ./run test --long: 100)."""
@@ -40,20 +42,23 @@ STEPS = ("init", "prepare-domain", "prepare-host", "launch-forked", "launch-cgro
          "launch", "connect", "finish")
 A_DEV, A_DRV = "0000:05:00.0", "igb"
 B_DEV, B_DRV = "0000:03:00.0", "hinic"
+# B's unmanaged device: on vfio-pci before, during and after every round
+U_DEV, U_NODE, U_DRV = "0000:05:00.1", "pci_0000_05_00_1", "igb"
 
 
-def domxml(name, dev):
+def domxml(name, dev, unmanaged=None):
     make_images(IMG, ("vmlinux",))
+    hd = hostdev_xml(dev) + (hostdev_xml(unmanaged, managed="no") if unmanaged else "")
     return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel></os>
 <devices><console type='pty'><target type='virtio' port='0'/></console>{hd}
-<memballoon model='none'/></devices></domain>""".format(n=name, img=IMG, hd=hostdev_xml(dev))
+<memballoon model='none'/></devices></domain>""".format(n=name, img=IMG, hd=hd)
 
 
-def xmlfile(name, dev):
+def xmlfile(name, dev, unmanaged=None):
     path = os.path.join(SB, name + ".xml")
     with open(path, "w") as f:
-        f.write(domxml(name, dev))
+        f.write(domxml(name, dev, unmanaged))
     return path
 
 
@@ -107,6 +112,7 @@ class KillAtEveryStep(unittest.TestCase):
                     '"virtio_scsi", "usb", "vnc", "virtio_gpu", "pvpanic" ]\n')
         stop_daemon()
         start_daemon()
+        virsh("nodedev-detach", U_NODE)
         virsh("create", xmlfile("sta", A_DEV))
         cls.a_pid = [p for p, n in vmm_procs().items() if n == "sta"][0]
 
@@ -121,6 +127,7 @@ class KillAtEveryStep(unittest.TestCase):
         os.environ.pop("STRATOVIRT_TEST_KILL_AT_FILE", None)
         stop_daemon()
         start_daemon()
+        virsh("nodedev-reattach", U_NODE, check=False)
 
     def check_world(self, step, b_running):
         want = {"sta"} | ({"stb"} if b_running else set())
@@ -132,6 +139,7 @@ class KillAtEveryStep(unittest.TestCase):
         self.assertEqual(driver_of(A_DEV), "vfio-pci", "%s: A's device" % step)
         self.assertEqual(driver_of(B_DEV), "vfio-pci" if b_running else B_DRV,
                          "%s: B's device" % step)
+        self.assertEqual(driver_of(U_DEV), "vfio-pci", "%s: B's unmanaged device" % step)
         uuids = set(virsh("domuuid", n).stdout.strip() for n in want)
         files = set(x for x in os.listdir(STATE) if x != "driver.pid")
         self.assertEqual(files, set(n + ".xml" for n in want) | uuids,
@@ -141,7 +149,7 @@ class KillAtEveryStep(unittest.TestCase):
         with open(KILL_FILE, "w") as f:
             f.write(step)
         pid = int(open(os.path.join(SB, "daemon.pid")).read())
-        p = subprocess.run(["/usr/bin/virsh", "create", xmlfile("stb", B_DEV)],
+        p = subprocess.run(["/usr/bin/virsh", "create", xmlfile("stb", B_DEV, U_DEV)],
                            capture_output=True, text=True, timeout=60)
         # the start never answered: the daemon died at the step
         self.assertNotEqual(p.returncode, 0, "%s: the daemon was not killed (%s)"
