@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 import unittest
+import warnings
 
 import libvirt
 
@@ -259,10 +260,12 @@ class StaleFiles(unittest.TestCase):
         self.assertEqual(status_files(), [])
 
 
-# the contested-device scenario runs 20 rounds (./run test --long: 100),
+# the contested-device and the unmanaged-device scenarios run 20 rounds (./run test --long: 100),
 # as every fault scenario of tests/e2e/test_restart.py; SVTEST_ROUNDS
 # (3 under --sanitize) overrides it
 LONG = os.environ.get("SVTEST_LONG") == "1"
+# svtest.start_daemon leaves the Popen of each daemon a round kills
+warnings.filterwarnings("ignore", category=ResourceWarning)
 ROUNDS = int(os.environ.get("SVTEST_ROUNDS", "0")) or None
 CONTESTED_ROUNDS = ROUNDS or (100 if LONG else 20)
 
