@@ -336,6 +336,9 @@ class ContestedDevices(unittest.TestCase):
             self.assertNotIn(c, names)
             self.assertEqual(vmms(b) + vmms(c), [])
             self.settle_slow()
+            self.assertEqual(all_vmms(), [apid], "round %d: a VMM nobody knows" % r)
+            self.assertEqual(status_files(), sorted([a + ".xml", virsh("domuuid", a).stdout.strip()]),
+                             "round %d" % r)
             virsh("destroy", a)
             self.assertEqual(driver_of("0000:06:00.0"), "hinic")
             self.assertEqual(status_files(), [])
