@@ -496,6 +496,8 @@ stratovirtMonitorConnect(const char *path,
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     unsigned int delay = 200; /* microseconds, doubling to 10 ms */
+    gint64 since = g_get_monotonic_time();
+    unsigned int attempts = 0;
 
     if (virStrcpyStatic(addr.sun_path, path) < 0) {
         virReportError(VIR_ERR_INTERNAL_ERROR,
@@ -511,9 +513,12 @@ stratovirtMonitorConnect(const char *path,
             virReportSystemError(errno, "%s", _("cannot create a UNIX socket"));
             return -1;
         }
+        attempts++;
         if (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) == 0) {
             int ret = fd;
 
+            VIR_DEBUG("QMP socket %s connected after %.3f ms, %u attempts",
+                      path, (g_get_monotonic_time() - since) / 1000.0, attempts);
             fd = -1;
             return ret;
         }
@@ -611,6 +616,7 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
 {
     g_autoptr(virStratoVirtMonitor) mon = NULL;
     unsigned long long deadline;
+    gint64 connected;
     int fd;
 
     *vmmGone = false;
@@ -624,6 +630,7 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
         *vmmGone = fd == -2;
         return NULL;
     }
+    connected = g_get_monotonic_time();
 
     if (!(mon = virObjectLockableNew(virStratoVirtMonitorClass))) {
         VIR_FORCE_CLOSE(fd);
@@ -661,7 +668,8 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
         virStratoVirtMonitorClose(g_steal_pointer(&mon));
         return NULL;
     }
-    VIR_DEBUG("QMP greeting from %s: %s", path, NULLSTR(mon->version));
+    VIR_DEBUG("QMP greeting from %s: %s, %.3f ms after the connect", path,
+              NULLSTR(mon->version), (g_get_monotonic_time() - connected) / 1000.0);
     virObjectUnlock(mon);
 
     return g_steal_pointer(&mon);

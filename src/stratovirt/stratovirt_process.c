@@ -1278,6 +1278,22 @@ stratovirtProcessStepDone(virDomainObj *vm,
 }
 
 
+/* A part of a start step: its duration at debug level ('start step X part
+ * Y done in Z ms', ./run bench shows where a step's time goes) */
+static void
+stratovirtProcessPartDone(virDomainObj *vm,
+                          const char *step,
+                          const char *part,
+                          gint64 *since)
+{
+    gint64 now = g_get_monotonic_time();
+
+    VIR_DEBUG("domain %s: start step %s part %s done in %.3f ms",
+              vm->def->name, step, part, (now - *since) / 1000.0);
+    *since = now;
+}
+
+
 /* init: checks, then the domain counts as active (Stop releases this) */
 static int
 stratovirtProcessInit(virStratoVirtDriver *driver,
@@ -1373,6 +1389,7 @@ stratovirtProcessPrepareHost(virStratoVirtDriver *driver,
                              stratovirtProcessStartCtx *ctx)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    gint64 since = g_get_monotonic_time();
 
     if (virFileDeleteTree(priv->runDir) < 0 || g_mkdir(priv->runDir, 0700) < 0) {
         virReportSystemError(errno, _("cannot create the run directory '%1$s'"), priv->runDir);
@@ -1386,6 +1403,7 @@ stratovirtProcessPrepareHost(virStratoVirtDriver *driver,
     if (stratovirtProcessPrepareNVRAM(vm->def) < 0 ||
         stratovirtProcessPrepareVsock(vm->def) < 0)
         return -1;
+    stratovirtProcessPartDone(vm, "prepare-host", "files", &since);
 
     /* From here on the start leaves traces (detached devices, a VMM): say
      * so in the status XML, so that a daemon killed in the middle cleans
@@ -1393,15 +1411,18 @@ stratovirtProcessPrepareHost(virStratoVirtDriver *driver,
     priv->starting = true;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         return -1;
+    stratovirtProcessPartDone(vm, "prepare-host", "status", &since);
 
     /* Detach, bind to vfio-pci, reset, check groups: all or nothing. */
     if (virStratoVirtHostdevPrepareDomain(driver, vm) < 0)
         return -1;
+    stratovirtProcessPartDone(vm, "prepare-host", "hostdev", &since);
 
     /* What the VMM's user must open, handed to it for the run */
     if (virStratoVirtSecuritySetAll(driver, vm) < 0 ||
         virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         return -1;
+    stratovirtProcessPartDone(vm, "prepare-host", "security", &since);
 
     /* Taps, bridge and OVS ports, network ports: the VMM gets open fds.
      * All or nothing; saved at once, so that a daemon killed from now on
@@ -1411,6 +1432,7 @@ stratovirtProcessPrepareHost(virStratoVirtDriver *driver,
     priv->netsPrepared = true;
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         return -1;
+    stratovirtProcessPartDone(vm, "prepare-host", "interfaces", &since);
     return 0;
 }
 
@@ -1430,6 +1452,7 @@ stratovirtProcessLaunch(virStratoVirtDriver *driver,
     VIR_AUTOCLOSE logfd = -1;
     off_t logoffset = 0;
     pid_t pid = 0;
+    gint64 since = g_get_monotonic_time();
     int ret = -1;
     int rc;
 
@@ -1500,6 +1523,7 @@ stratovirtProcessLaunch(virStratoVirtDriver *driver,
     virCommandSetPidFile(ctx->cmd, priv->pidfile);
     virCommandRequireHandshake(ctx->cmd);
 
+    stratovirtProcessPartDone(vm, "launch", "command", &since);
     VIR_DEBUG("starting domain %s: %s", vm->def->name, cmdstr);
     /* The launch does not hold the domain lock (the job keeps other
      * changes out): listing domains never waits on a start, and a destroy
@@ -1520,14 +1544,20 @@ stratovirtProcessLaunch(virStratoVirtDriver *driver,
         goto cleanup;
     }
     vm->pid = pid;
+    /* the fork, libvirt's daemonizing fork and its pidfile */
+    stratovirtProcessPartDone(vm, "launch", "fork", &since);
     VIR_DEBUG("domain %s: VMM pid %lld, waiting for its handshake",
               vm->def->name, (long long) pid);
     stratovirtProcessTestHook(vm, "launch-forked");
     if (virCommandHandshakeWait(ctx->cmd) < 0)
         goto cleanup;
-    if (stratovirtProcessSetupCgroup(driver, vm) < 0 ||
-        virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+    stratovirtProcessPartDone(vm, "launch", "handshake", &since);
+    if (stratovirtProcessSetupCgroup(driver, vm) < 0)
         goto cleanup;
+    stratovirtProcessPartDone(vm, "launch", "cgroup", &since);
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
+        goto cleanup;
+    stratovirtProcessPartDone(vm, "launch", "status", &since);
     stratovirtProcessTestHook(vm, "launch-cgroup");
     if (virCommandHandshakeNotify(ctx->cmd) < 0)
         goto cleanup;
