@@ -144,6 +144,7 @@ class RealBinaries(unittest.TestCase):
         """StratoVirt loads the kernel after it bound QMP: the driver saw only
         'QMP connection closed'; the reason is in the domain log."""
         bad = os.path.join(IMG, "zero-kernel")
+        os.makedirs(IMG, exist_ok=True)  # (run alone, no case made the images yet)
         with open(bad, "wb") as f:
             f.truncate(1 << 20)
         p = virsh("create", xmlfile("rz1", kernel=bad), check=False)
