@@ -163,6 +163,28 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
             fi
             ip link set lo up
             ip link add br0 type bridge 2>/dev/null && ip link set br0 up
+            # The simulated host's SR-IOV PFs have netdevs, as a PF driver
+            # makes them: one of that name (a veth, with its peer as the
+            # cable; a tap where there is no veth) up in this namespace,
+            # for libvirt's SIOCGIFFLAGS / SIOCGIFINDEX; their VF settings
+            # over rtnetlink are tests/shim/vfnetshim.c's, in the daemon
+            if [ -n "${SANDBOX_SIMPCI:-}" ]; then
+                n=0
+                for net in /sys/bus/pci/devices/*/net/*; do
+                    [ -e "${net%/net/*}/sriov_totalvfs" ] || continue
+                    pf=${net##*/}
+                    if ip link add "$pf" type veth peer name "pfwire$n" 2>/dev/null; then
+                        ip link set "pfwire$n" up
+                    else
+                        ip tuntap add dev "$pf" mode tap
+                    fi
+                    ip link set "$pf" up
+                    n=$((n + 1))
+                done
+                export SANDBOX_VFNET_STATE="$SB/vfnet.state"
+                : > "$SANDBOX_VFNET_STATE"
+                export SANDBOX_DAEMON_PRELOAD="$BUILD/tests/vfnetshim.so"
+            fi
             # Open vSwitch of its own (database and switch daemons, ended
             # with the PID namespace) with a bridge br-int as Nova's; the
             # userspace datapath where the kernel has no openvswitch module
@@ -312,7 +334,7 @@ CONF
     export SANDBOX_SOCK="$SOCK"
 
     start_daemon() {
-        "$DAEMON" --config "$CONFDIR/virtstratovirtd.conf" \
+        LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }${SANDBOX_DAEMON_PRELOAD:-}" "$DAEMON" --config "$CONFDIR/virtstratovirtd.conf" \
             --pid-file "$SB/virtstratovirtd.pid" >>"$SB/virtstratovirtd.stderr" 2>&1 &
         DAEMON_PID=$!
         echo "$DAEMON_PID" > "$SB/daemon.pid"

@@ -179,10 +179,15 @@ def start_daemon(*extra):
     if os.path.exists(sock):
         os.unlink(sock)
     conf = os.path.join(os.environ["SANDBOX_CONFDIR"], "virtstratovirtd.conf")
+    env = dict(os.environ)
+    # the sandbox's shims for the daemon (the SR-IOV PFs' VF settings)
+    preload = " ".join(x for x in (env.get("LD_PRELOAD"), env.get("SANDBOX_DAEMON_PRELOAD")) if x)
+    if preload:
+        env["LD_PRELOAD"] = preload
     with open(os.path.join(SB, "virtstratovirtd.stderr"), "a") as err:
         p = subprocess.Popen([os.environ["SANDBOX_DAEMON"], "--config", conf,
                               "--pid-file", os.path.join(SB, "virtstratovirtd.pid"), *extra],
-                             stdout=err, stderr=err, start_new_session=True)
+                             stdout=err, stderr=err, start_new_session=True, env=env)
     with open(os.path.join(SB, "daemon.pid"), "w") as f:
         f.write(str(p.pid))
     wait_for(lambda: os.path.exists(sock), timeout=30, what="the daemon socket")

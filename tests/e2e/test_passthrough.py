@@ -66,6 +66,28 @@ def set_faults(faults):
         json.dump(faults, f)
 
 
+# the SR-IOV PFs' netdevs of the sandbox and their VF settings over
+# rtnetlink (scripts/sandbox.sh, tests/shim/vfnetshim.c)
+PFSHIM = os.environ.get("SANDBOX_DAEMON_PRELOAD", "")
+PFSHIM_ON = bool(SIM and PFSHIM.endswith("vfnetshim.so") and os.path.exists(PFSHIM))
+VFNET_LOG = os.environ.get("SANDBOX_VFNET_STATE", "") + ".log"
+# where libvirt's hostdev code keeps a VF's MAC and VLAN while it is lent
+HOSTDEVMGR = "/run/libvirt/hostdevmgr"
+
+
+def pf_ip(*args):
+    """iproute2's ip, through the PF shim (the kernel's answer plus the VFs)"""
+    return subprocess.run(["ip", *args], env=dict(os.environ, LD_PRELOAD=PFSHIM),
+                          capture_output=True, text=True, check=True).stdout
+
+
+def vf_link(pf):
+    """`ip -j link show PF`: VF index -> (MAC, VLAN)"""
+    link = json.loads(pf_ip("-j", "link", "show", pf))[0]
+    return {v["vf"]: (v["address"], (v.get("vlan_list") or [{}])[0].get("vlan", 0))
+            for v in link.get("vfinfo_list", [])}
+
+
 def status_files():
     return sorted(x for x in os.listdir(STATE) if x != "driver.pid")
 
@@ -255,32 +277,84 @@ class Passthrough(unittest.TestCase):
             with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
                 f.write("0")
 
-    def test_sriov_interface_hostdev_fails_cleanly_without_a_real_pf(self):
-        # Setting a VF's MAC and VLAN goes through the PF's netdev over
-        # netlink (libvirt's virHostdevNetConfigReplace); the simulated host
-        # has no such netdev, so this proves the path is taken and rolled
-        # back, not that the MAC is set (that needs real SR-IOV hardware).
+    def ifhostdev_xml(self, name, mac, vlan, function=1):
+        xml = domxml(name).replace("</devices>", """
+    <interface type='hostdev' managed='yes'>
+      <mac address='%s'/>
+      <vlan><tag id='%d'/></vlan>
+      <source><address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x%x'/></source>
+    </interface>
+  </devices>""" % (mac, vlan, function))
+        path = os.path.join(SB, name + ".xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        return path
+
+    def vfs_of_04_00_0(self):
         with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
             f.write("4")
-        try:
-            xml = domxml("ifhd1").replace("</devices>", """
-    <interface type='hostdev' managed='yes'>
-      <mac address='52:54:00:6d:90:02'/>
-      <vlan><tag id='42'/></vlan>
-      <source><address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x1'/></source>
-    </interface>
-  </devices>""")
-            path = os.path.join(SB, "ifhd1.xml")
-            with open(path, "w") as f:
-                f.write(xml)
-            p = virsh("create", path, check=False)
-            self.assertNotEqual(p.returncode, 0)
-            self.assertIn("enp4s0", p.stderr)  # the PF's netdev, found via sysfs
-            self.assertEqual(driver_of("0000:04:00.1"), "hinicvf")
-            self.assertEqual(status_files(), [])
-        finally:
+
+        def back():
             with open("/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "w") as f:
                 f.write("0")
+        self.addCleanup(back)
+        # what the operator had set on VF 0 before (`ip link set enp4s0 vf 0 ...`)
+        pf_ip("link", "set", "enp4s0", "vf", "0", "mac", "02:00:00:00:04:01", "vlan", "5")
+        self.addCleanup(pf_ip, "link", "set", "enp4s0", "vf", "0", "mac", "00:00:00:00:00:00",
+                        "vlan", "0")
+        self.assertEqual(vf_link("enp4s0")[0], ("02:00:00:00:04:01", 5))
+
+    @unittest.skipUnless(PFSHIM_ON, "the sandbox has no SR-IOV PF netdevs (SANDBOX_HOST_NET, or no tests/vfnetshim.so)")
+    def test_sriov_interface_hostdev_sets_the_vf_mac_and_vlan_through_the_pf(self):
+        # libvirt's own hostdev code (virHostdevNetConfigReplace) keeps the
+        # VF's admin MAC and VLAN, sets the interface's through the PF's
+        # netdev over rtnetlink, and puts the old ones back at the end
+        self.vfs_of_04_00_0()
+        with open(VFNET_LOG, "w"):
+            pass
+        path = self.ifhostdev_xml("ifhd1", "52:54:00:6d:90:02", 42)
+        p = virsh("create", path, check=False)
+        if not REAL:
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(driver_of("0000:04:00.1"), "vfio-pci")
+            self.assertEqual(vf_link("enp4s0")[0], ("52:54:00:6d:90:02", 42))
+            self.assertEqual(vf_link("enp4s0")[1], ("00:00:00:00:00:00", 0))  # its sibling
+            cmd, _ = vmm_cmdline("ifhd1")
+            self.assertIn("host=0000:04:00.1", cmd)
+            live = virsh("dumpxml", "ifhd1").stdout
+            self.assertIn("<mac address='52:54:00:6d:90:02'/>", live)
+            self.assertIn("<tag id='42'/>", live)
+            self.assertTrue(os.path.exists(os.path.join(HOSTDEVMGR, "enp4s0_vf0")))
+            virsh("destroy", "ifhd1")
+        else:
+            # a real StratoVirt cannot open the simulated device: it exits
+            # at realize, after the VF got the interface's MAC and VLAN
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("StratoVirt exited while starting domain 'ifhd1'", p.stderr)
+        with open(VFNET_LOG) as f:
+            log = f.read().splitlines()
+        # set, then the operator's values back, in that order
+        self.assertEqual(log, ["enp4s0 vf 0 mac 52:54:00:6d:90:02", "enp4s0 vf 0 vlan 42 qos 0",
+                               "enp4s0 vf 0 mac 02:00:00:00:04:01", "enp4s0 vf 0 vlan 5 qos 0"])
+        self.assertEqual(vf_link("enp4s0")[0], ("02:00:00:00:04:01", 5))
+        self.assertEqual(driver_of("0000:04:00.1"), "hinicvf")
+        self.assertFalse(os.path.exists(os.path.join(HOSTDEVMGR, "enp4s0_vf0")))
+        self.assertEqual(status_files(), [])
+
+    @unittest.skipUnless(PFSHIM_ON, "the sandbox has no SR-IOV PF netdevs (SANDBOX_HOST_NET, or no tests/vfnetshim.so)")
+    def test_sriov_interface_hostdev_with_its_pf_down_fails_cleanly(self):
+        # libvirt refuses to configure a VF whose PF is down (the change
+        # would not take effect); nothing is left changed
+        self.vfs_of_04_00_0()
+        subprocess.run(["ip", "link", "set", "enp4s0", "down"], check=True)
+        self.addCleanup(subprocess.run, ["ip", "link", "set", "enp4s0", "up"], check=True)
+        p = virsh("create", self.ifhostdev_xml("ifhd2", "52:54:00:6d:90:03", 43), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("Unable to configure VF 0 of PF 'enp4s0' because the PF is not online", p.stderr)
+        self.assertEqual(driver_of("0000:04:00.1"), "hinicvf")
+        self.assertEqual(vf_link("enp4s0")[0], ("02:00:00:00:04:01", 5))
+        self.assertEqual(status_files(), [])
+        self.assertEqual(virsh("domstate", "ifhd2", check=False).returncode, 1)
 
     def test_hotplug_refused_on_stratovirt_2_5_with_the_reason(self):
         # disk and console take two root ports, the third is free
