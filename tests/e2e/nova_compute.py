@@ -531,16 +531,45 @@ def scenario(drv, work):
     return ok
 
 
+def vf_link(pf):
+    """`ip -j link show PF` as an operator runs it: VF index -> (MAC, VLAN).
+    The sandbox's PF netdevs have their VFs from tests/shim/vfnetshim.c,
+    the daemon's shim (SANDBOX_DAEMON_PRELOAD), so ip goes through it too."""
+    shim = os.environ.get("SANDBOX_DAEMON_PRELOAD", "")
+    out = subprocess.run(["ip", "-j", "link", "show", pf], env=dict(os.environ, LD_PRELOAD=shim),
+                         capture_output=True, text=True, check=True).stdout
+    link = json.loads(out)[0]
+    return {v["vf"]: (v["address"], (v.get("vlan_list") or [{}])[0].get("vlan", 0))
+            for v in link.get("vfinfo_list", [])}
+
+
+def pf_shim():
+    shim = os.environ.get("SANDBOX_DAEMON_PRELOAD", "")
+    return shim.endswith("vfnetshim.so") and os.path.exists(shim)
+
+
 def sriov_boot(drv, ctx, image_meta):
-    """spawn with an SR-IOV port (vnic_type=direct) on VF 0000:03:00.2:
+    """spawn with an SR-IOV port (vnic_type=direct, VLAN 42) on VF
+    0000:03:00.2, VF 1 of the Hi1822 PF 0000:03:00.0 (netdev enp3s0):
     Nova's <interface type='hostdev'> with the port's MAC and VLAN, which
-    libvirt's own virNetDevSetVfConfig sets through the PF's netdev.  The
-    simulated PCI host has no PF netdev (and this kernel no netdevsim), so
-    the step records what happens: the start fails with libvirt's message,
-    and the VF must be back on hinicvf with no domain left."""
+    libvirt's own hostdev code sets on the VF through the PF's netdev
+    (virNetDevSetVfConfig, rtnetlink) and puts back after the destroy.
+    The instance must run with the VF on vfio-pci and `ip link show enp3s0`
+    must show the port's MAC and VLAN on VF 1; after Nova's destroy the
+    operator's earlier values, the VF on hinicvf, no domain."""
+    vf_bdf, pf, vf = "0000:03:00.2", "enp3s0", 1
+    if not pf_shim():
+        step("sriov_port_boot", "skip", "the sandbox has no SR-IOV PF netdevs "
+             "(SANDBOX_HOST_NET, or no tests/vfnetshim.so)")
+        return
+    # what the operator had on VF 1 before (ip link set enp3s0 vf 1 ...)
+    before = ("02:00:00:00:03:02", 0)
+    shim = os.environ["SANDBOX_DAEMON_PRELOAD"]
+    subprocess.run(["ip", "link", "set", pf, "vf", str(vf), "mac", before[0], "vlan", str(before[1])],
+                   env=dict(os.environ, LD_PRELOAD=shim), check=True)
     inst = make_instance(ctx, None, image_meta, name="nova-sriov", db_id=9)
     KNOWN.append(inst)
-    sv = sriov_vif("0000:03:00.2")
+    sv = sriov_vif(vf_bdf)
     nw = network_model.NetworkInfo([sv])
     inst.info_cache = objects.InstanceInfoCache(instance_uuid=inst.uuid, network_info=nw)
     inst.obj_reset_changes()
@@ -556,13 +585,34 @@ def sriov_boot(drv, ctx, image_meta):
             drv.destroy(ctx, inst, nw, block_device_info=bdi, destroy_disks=True)
         except Exception:
             traceback.print_exc()
-        step("sriov_port_boot", "fail", "%s; VF 0000:03:00.2 on %s" % (
-            detail, sysfs_driver("0000:03:00.2")))
+        step("sriov_port_boot", "fail", "%s; VF %s on %s; VF %d of %s: %s" % (
+            detail, vf_bdf, sysfs_driver(vf_bdf), vf, pf, vf_link(pf).get(vf)))
         return
-    mac = "fa:16:3e:44:55:66" in domain_xml(drv, inst)
+    problems = []
+    state = drv.get_info(inst).state
+    if state != power_state.RUNNING:
+        problems.append("power state %s" % state)
+    running_on = sysfs_driver(vf_bdf)
+    if running_on != "vfio-pci":
+        problems.append("VF on %s while running" % running_on)
+    xml = domain_xml(drv, inst).replace('"', "'")
+    if "<mac address='fa:16:3e:44:55:66'/>" not in xml or "<tag id='42'/>" not in xml:
+        problems.append("the port's MAC or VLAN is not in the domain")
+    lent = vf_link(pf).get(vf)
+    if lent != ("fa:16:3e:44:55:66", 42):
+        problems.append("VF %d of %s has %s while running" % (vf, pf, lent))
     drv.destroy(ctx, inst, nw, block_device_info=bdi, destroy_disks=True)
-    step("sriov_port_boot", "ok", "running with the VF (MAC in the domain: %s); VF 0000:03:00.2 on %s"
-         % (mac, sysfs_driver("0000:03:00.2")))
+    back = sysfs_driver(vf_bdf)
+    after = vf_link(pf).get(vf)
+    if back != "hinicvf":
+        problems.append("VF on %s after the destroy" % back)
+    if after != before:
+        problems.append("VF %d of %s has %s after the destroy, not %s" % (vf, pf, after, before))
+    step("sriov_port_boot", "fail" if problems else "ok",
+         "%s; running with VF %s on %s, VF %d of %s: MAC %s VLAN %s; after the destroy "
+         "VF %s on %s, MAC %s VLAN %s" % (", ".join(problems) or "as expected", vf_bdf,
+                                          running_on, vf, pf, lent and lent[0], lent and lent[1],
+                                          vf_bdf, back, after and after[0], after and after[1]))
 
 
 def plain_instance(drv, ctx, image_meta, dp):
