@@ -19,6 +19,7 @@ volume descriptions as Neutron and Cinder would send them).
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -229,14 +230,14 @@ def ovs_vif(dp):
         preserve_on_delete=False)
 
 
-def sriov_vif(vf_bdf):
+def sriov_vif(vf_bdf, mac="fa:16:3e:44:55:66"):
     port = str(uuidlib.uuid4())
     net = network_model.Network(
         id=str(uuidlib.uuid4()), label="physnet1-net", bridge=None,
         subnets=[], meta={"mtu": 1500, "physical_network": "physnet1",
                           "tunneled": False})
     return network_model.VIF(
-        id=port, address="fa:16:3e:44:55:66", network=net, type="hw_veb",
+        id=port, address=mac, network=net, type="hw_veb",
         details={"vlan": "42", "connectivity": "l2"},
         profile={"pci_slot": vf_bdf, "physical_network": "physnet1",
                  "pci_vendor_info": "19e5:375e"},
@@ -343,7 +344,19 @@ def scenario(drv, work):
                          "swap": None, "block_device_mapping": bdms}
 
     dp = "system" if os.path.isdir("/sys/module/openvswitch") else "netdev"
-    nw = network_model.NetworkInfo([ovs_vif(dp)])
+    # and an SR-IOV port (vnic_type=direct, VLAN 42) on VF 1 of the Hi1822
+    # PF 0000:03:00.0, where the sandbox's PF has a netdev (enp3s0)
+    sriov = sriov_vif(SRIOV_VF) if pf_shim() else None
+    if sriov:
+        # what the operator had on VF 1 before (ip link set enp3s0 vf 1 ...)
+        subprocess.run(["ip", "link", "set", SRIOV_PF, "vf", str(SRIOV_VF_INDEX),
+                        "mac", SRIOV_BEFORE[0], "vlan", str(SRIOV_BEFORE[1])],
+                       env=dict(os.environ, LD_PRELOAD=os.environ["SANDBOX_DAEMON_PRELOAD"]),
+                       check=True)
+    else:
+        step("sriov_port_boot", "skip", "the sandbox has no SR-IOV PF netdevs "
+             "(SANDBOX_HOST_NET, or no tests/vfnetshim.so)")
+    nw = network_model.NetworkInfo([ovs_vif(dp)] + ([sriov] if sriov else []))
     # Neutron's answer, as the compute manager caches it with the instance
     inst.info_cache = objects.InstanceInfoCache(instance_uuid=inst.uuid,
                                                 network_info=nw)
@@ -361,6 +374,9 @@ def scenario(drv, work):
                   "smbios": "OpenStack Nova" in xml,
                   "q35": "q35" in xml,
                   "serial log": "console.log" in xml}
+        if sriov:
+            checks["SR-IOV port"] = ("<interface type='hostdev'" in xml.replace('"', "'") and
+                                     "fa:16:3e:44:55:66" in xml)
         bad = [k for k, v in checks.items() if not v]
         step("get_guest_xml", "fail" if bad else "ok",
              ("missing: %s" % bad) if bad else "%d bytes" % len(xml))
@@ -388,6 +404,8 @@ def scenario(drv, work):
             raise RuntimeError("0000:04:00.0 is on %s, not vfio-pci" % drvname)
         step("spawn", "ok", "running; 0000:04:00.0 on vfio-pci; volume %s; %s" % (
             loop, "smbios" if "OpenStack Nova" in dx else ""))
+        if sriov:
+            sriov_lent(drv, inst, "sriov_port_boot")
     except Exception as e:
         traceback.print_exc()
         step("spawn", "fail", "%s: %s" % (type(e).__name__, e))
@@ -438,6 +456,10 @@ def scenario(drv, work):
         power_state.SHUTDOWN)
     run("power_on", lambda: drv.power_on(ctx, inst, nw, block_device_info),
         power_state.RUNNING)
+    if sriov:
+        # Nova's hard reboot and power on define the domain again: the VF
+        # is given back and lent again each time
+        sriov_lent(drv, inst, "sriov_port_after_reboots")
     def suspend_with_passthrough():
         # StratoVirt saves no VFIO device state, and cannot hot-plug the
         # device back at resume: with contrib/nova's patch Nova keeps the
@@ -493,7 +515,8 @@ def scenario(drv, work):
     run("port_detach", detach_port)
 
     # an SR-IOV port (vnic_type=direct): a VF of the Hi1822
-    sv = sriov_vif("0000:03:00.1")
+    # (a second port, of its own MAC: the instance has one at boot)
+    sv = sriov_vif("0000:03:00.1", mac="fa:16:3e:44:55:77")
 
     def attach_sriov():
         cfg_ = drv.vif_driver.get_config(inst, sv, image_meta, inst.flavor,
@@ -526,8 +549,20 @@ def scenario(drv, work):
     run("get_diagnostics", diagnostics)
 
     ok = cleanup(drv, ctx, inst, nw, block_device_info, loop) and ok
+    if sriov:
+        back = sysfs_driver(SRIOV_VF)
+        after = vf_link(SRIOV_PF).get(SRIOV_VF_INDEX)
+        problems = []
+        if back != "hinicvf":
+            problems.append("VF on %s after the destroy" % back)
+        if after != SRIOV_BEFORE:
+            problems.append("not the operator's %s" % (SRIOV_BEFORE,))
+        step("sriov_port_released", "fail" if problems else "ok",
+             "%sVF %s on %s, VF %d of %s: MAC %s VLAN %s" % (
+                 "".join(p + "; " for p in problems), SRIOV_VF, back, SRIOV_VF_INDEX,
+                 SRIOV_PF, after and after[0], after and after[1]))
+        ok = ok and not problems
     ok = plain_instance(drv, ctx, image_meta, dp) and ok
-    sriov_boot(drv, ctx, image_meta)
     return ok
 
 
@@ -548,71 +583,37 @@ def pf_shim():
     return shim.endswith("vfnetshim.so") and os.path.exists(shim)
 
 
-def sriov_boot(drv, ctx, image_meta):
-    """spawn with an SR-IOV port (vnic_type=direct, VLAN 42) on VF
-    0000:03:00.2, VF 1 of the Hi1822 PF 0000:03:00.0 (netdev enp3s0):
-    Nova's <interface type='hostdev'> with the port's MAC and VLAN, which
-    libvirt's own hostdev code sets on the VF through the PF's netdev
-    (virNetDevSetVfConfig, rtnetlink) and puts back after the destroy.
-    The instance must run with the VF on vfio-pci and `ip link show enp3s0`
-    must show the port's MAC and VLAN on VF 1; after Nova's destroy the
-    operator's earlier values, the VF on hinicvf, no domain."""
-    vf_bdf, pf, vf = "0000:03:00.2", "enp3s0", 1
-    if not pf_shim():
-        step("sriov_port_boot", "skip", "the sandbox has no SR-IOV PF netdevs "
-             "(SANDBOX_HOST_NET, or no tests/vfnetshim.so)")
-        return
-    # what the operator had on VF 1 before (ip link set enp3s0 vf 1 ...)
-    before = ("02:00:00:00:03:02", 0)
-    shim = os.environ["SANDBOX_DAEMON_PRELOAD"]
-    subprocess.run(["ip", "link", "set", pf, "vf", str(vf), "mac", before[0], "vlan", str(before[1])],
-                   env=dict(os.environ, LD_PRELOAD=shim), check=True)
-    inst = make_instance(ctx, None, image_meta, name="nova-sriov", db_id=9)
-    KNOWN.append(inst)
-    sv = sriov_vif(vf_bdf)
-    nw = network_model.NetworkInfo([sv])
-    inst.info_cache = objects.InstanceInfoCache(instance_uuid=inst.uuid, network_info=nw)
-    inst.obj_reset_changes()
-    bdi = {"root_device_name": "/dev/vda", "ephemerals": [], "swap": None,
-           "block_device_mapping": []}
-    try:
-        drv.spawn(ctx, inst, image_meta, injected_files=[], admin_password=None,
-                  allocations={}, network_info=nw, block_device_info=bdi)
-    except Exception as e:
-        cause = e.__cause__ or e.__context__
-        detail = "%s: %s%s" % (type(e).__name__, e, " (%s)" % cause if cause else "")
-        try:
-            drv.destroy(ctx, inst, nw, block_device_info=bdi, destroy_disks=True)
-        except Exception:
-            traceback.print_exc()
-        step("sriov_port_boot", "fail", "%s; VF %s on %s; VF %d of %s: %s" % (
-            detail, vf_bdf, sysfs_driver(vf_bdf), vf, pf, vf_link(pf).get(vf)))
-        return
+# the instance's SR-IOV port: VF 1 (0000:03:00.2) of the Hi1822 PF
+# 0000:03:00.0, whose netdev is enp3s0; what the operator had set on it
+SRIOV_VF, SRIOV_PF, SRIOV_VF_INDEX = "0000:03:00.2", "enp3s0", 1
+SRIOV_BEFORE = ("02:00:00:00:03:02", 0)
+
+
+def sriov_lent(drv, inst, name):
+    """The running instance has its SR-IOV port as a user checks it: the
+    VF on vfio-pci, Nova's <interface type='hostdev'> with the port's MAC
+    and VLAN, and the port's MAC and VLAN on the VF (`ip link show enp3s0`),
+    which libvirt's own hostdev code set through the PF (virNetDevSetVfConfig)"""
     problems = []
     state = drv.get_info(inst).state
     if state != power_state.RUNNING:
         problems.append("power state %s" % state)
-    running_on = sysfs_driver(vf_bdf)
-    if running_on != "vfio-pci":
-        problems.append("VF on %s while running" % running_on)
+    on = sysfs_driver(SRIOV_VF)
+    if on != "vfio-pci":
+        problems.append("VF on %s" % on)
     xml = domain_xml(drv, inst).replace('"', "'")
-    if "<mac address='fa:16:3e:44:55:66'/>" not in xml or "<tag id='42'/>" not in xml:
-        problems.append("the port's MAC or VLAN is not in the domain")
-    lent = vf_link(pf).get(vf)
+    m = re.search(r"<interface type='hostdev'.*?</interface>", xml, re.S)
+    if not m or "<mac address='fa:16:3e:44:55:66'/>" not in m.group(0) or \
+            "<tag id='42'/>" not in m.group(0):
+        problems.append("the port's MAC or VLAN is not in the domain's interface")
+    lent = vf_link(SRIOV_PF).get(SRIOV_VF_INDEX)
     if lent != ("fa:16:3e:44:55:66", 42):
-        problems.append("VF %d of %s has %s while running" % (vf, pf, lent))
-    drv.destroy(ctx, inst, nw, block_device_info=bdi, destroy_disks=True)
-    back = sysfs_driver(vf_bdf)
-    after = vf_link(pf).get(vf)
-    if back != "hinicvf":
-        problems.append("VF on %s after the destroy" % back)
-    if after != before:
-        problems.append("VF %d of %s has %s after the destroy, not %s" % (vf, pf, after, before))
-    step("sriov_port_boot", "fail" if problems else "ok",
-         "%s; running with VF %s on %s, VF %d of %s: MAC %s VLAN %s; after the destroy "
-         "VF %s on %s, MAC %s VLAN %s" % (", ".join(problems) or "as expected", vf_bdf,
-                                          running_on, vf, pf, lent and lent[0], lent and lent[1],
-                                          vf_bdf, back, after and after[0], after and after[1]))
+        problems.append("the VF has %s" % (lent,))
+    step(name, "fail" if problems else "ok",
+         "%srunning with VF %s on %s, VF %d of %s: MAC %s VLAN %s" % (
+             "".join(p + "; " for p in problems), SRIOV_VF, on, SRIOV_VF_INDEX, SRIOV_PF,
+             lent and lent[0], lent and lent[1]))
+    return not problems
 
 
 def plain_instance(drv, ctx, image_meta, dp):

@@ -356,6 +356,53 @@ class Passthrough(unittest.TestCase):
         self.assertEqual(status_files(), [])
         self.assertEqual(virsh("domstate", "ifhd2", check=False).returncode, 1)
 
+    @unittest.skipUnless(PFSHIM_ON, "the sandbox has no SR-IOV PF netdevs (SANDBOX_HOST_NET, or no tests/vfnetshim.so)")
+    def test_sriov_interface_hostdev_failed_starts_give_the_vf_back(self):
+        # a start that fails after libvirt set the VF's MAC and VLAN (the
+        # VMM exits at realize), or before (a second device that cannot be
+        # bound to vfio-pci): the VF's earlier MAC and VLAN, its host
+        # driver, nothing left; SVTEST_LONG=1 runs more rounds
+        self.vfs_of_04_00_0()
+        rounds = int(os.environ.get("SVTEST_ROUNDS", "0")) or \
+            (10 if os.environ.get("SVTEST_LONG") == "1" else 3)
+        for rnd in range(rounds):
+            late = rnd % 2 == 0
+            name = "ifrb%d" % rnd
+            path = self.ifhostdev_xml(name, "52:54:00:6d:91:%02x" % rnd, 100 + rnd)
+            flag = os.path.join(SB, "fail-bind-0000:05:00.1")
+            if late:
+                set_faults({name: {"realize_error": "VFIO_MAP_DMA failed: Cannot allocate memory"}})
+            else:
+                with open(path) as f:
+                    xml = f.read()
+                with open(path, "w") as f:
+                    f.write(xml.replace("</devices>", hostdev("0000:05:00.1") + "\n  </devices>"))
+                open(flag, "w").close()
+            with open(VFNET_LOG, "w"):
+                pass
+            try:
+                p = virsh("create", path, check=False)
+            finally:
+                if os.path.exists(flag):
+                    os.unlink(flag)
+                set_faults({})
+            self.assertNotEqual(p.returncode, 0, "round %d" % rnd)
+            with open(VFNET_LOG) as f:
+                log = f.read().splitlines()
+            # set, and given back after the failure (in both cases the
+            # failure comes after libvirt's hostdev code set the VF's
+            # network config)
+            self.assertEqual(log, ["enp4s0 vf 0 mac 52:54:00:6d:91:%02x" % rnd,
+                                   "enp4s0 vf 0 vlan %d qos 0" % (100 + rnd),
+                                   "enp4s0 vf 0 mac 02:00:00:00:04:01",
+                                   "enp4s0 vf 0 vlan 5 qos 0"], "round %d" % rnd)
+            self.assertEqual(vf_link("enp4s0")[0], ("02:00:00:00:04:01", 5), "round %d" % rnd)
+            self.assertEqual(driver_of("0000:04:00.1"), "hinicvf", "round %d" % rnd)
+            self.assertEqual(driver_of("0000:05:00.1"), "igb", "round %d" % rnd)
+            self.assertFalse(os.path.exists(os.path.join(HOSTDEVMGR, "enp4s0_vf0")), "round %d" % rnd)
+            self.assertEqual(status_files(), [], "round %d" % rnd)
+            self.assertEqual(virsh("domstate", name, check=False).returncode, 1, "round %d" % rnd)
+
     def test_hotplug_refused_on_stratovirt_2_5_with_the_reason(self):
         # disk and console take two root ports, the third is free
         virsh("create", xmlfile("hp1", rootports=3))

@@ -35,7 +35,8 @@
  * ("<pf> <vf> <mac> <vlan> <qos>"), which tests read as a user reads
  * `ip link show <pf>`; a VF not in it has the all-zero MAC and no VLAN,
  * as after the PF driver's probe.  Every other socket and message goes to
- * the kernel untouched.
+ * the kernel untouched.  The shim takes itself out of LD_PRELOAD when it
+ * is loaded: the VMMs and helpers the daemon starts run without it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -91,6 +92,33 @@ static ssize_t (*real_sendto)(int, const void *, size_t, int,
 static ssize_t (*real_send)(int, const void *, size_t, int);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 static int (*real_close)(int);
+
+/* The daemon's only: taken out of LD_PRELOAD at load, so that what the
+ * daemon runs (StratoVirt, whose seccomp filter allows no getsockname,
+ * helpers) does not inherit it.  Other preloaded libraries stay. */
+__attribute__((constructor)) static void
+vfnetshim_init(void)
+{
+    const char *pre = getenv("LD_PRELOAD");
+    char *copy, *tok, *save = NULL;
+    char rest[4096] = "";
+    size_t len = 0;
+
+    if (!pre || !(copy = strdup(pre)))
+        return;
+    for (tok = strtok_r(copy, " :", &save); tok; tok = strtok_r(NULL, " :", &save)) {
+        const char *base = strrchr(tok, '/');
+        if (strcmp(base ? base + 1 : tok, "vfnetshim.so") == 0)
+            continue;
+        if (len + strlen(tok) + 2 < sizeof(rest))
+            len += snprintf(rest + len, sizeof(rest) - len, "%s%s", len ? " " : "", tok);
+    }
+    free(copy);
+    if (len)
+        setenv("LD_PRELOAD", rest, 1);
+    else
+        unsetenv("LD_PRELOAD");
+}
 
 static void
 resolve(void)
