@@ -77,6 +77,30 @@ copy_root() {
     cp -a --reflink=auto "$from" "$to"
 }
 
+# The development root installs several hundred packages (./run setup):
+# dpkg without an fsync per file (the root is a cache that a failed run
+# rebuilds), apt without recommends or translations, and no documentation
+# unpacked (nothing in the suite reads it).  Only the development root: the
+# clean roots of tests/deb/test_deb.sh stay as debootstrap made them.
+fast_packages() {
+    local dir=$1
+    mkdir -p "$dir/etc/dpkg/dpkg.cfg.d" "$dir/etc/apt/apt.conf.d"
+    cat >"$dir/etc/dpkg/dpkg.cfg.d/90libvirt-stratovirt-dev" <<'EOF'
+# scripts/release.sh: a development root, rebuilt when damaged
+force-unsafe-io
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+EOF
+    cat >"$dir/etc/apt/apt.conf.d/90libvirt-stratovirt-dev" <<'EOF'
+// scripts/release.sh: a development root
+APT::Install-Recommends "false";
+Acquire::Languages "none";
+Acquire::Retries "3";
+EOF
+}
+
 # Run CMD inside root DIR with the host's kernel interfaces and this tree.
 enter() {
     local dir=$1
@@ -167,6 +191,7 @@ case "$verb" in
             copy_root "$CACHE/$rel/base" "$dev"
             date -u +%FT%TZ >"$CACHE/$rel/dev.stamp"
         fi
+        fast_packages "$dev"
         export RELEASE_ENV="BUILD=$TOP/build-$rel DEPS=$TOP/.deps-$rel"
         enter "$dev" /bin/bash -c 'cd "$0" && exec "$@"' "$TOP" "$@"
         ;;

@@ -266,10 +266,15 @@ case "${1:-all}" in
     deps) install_packages ;;
     tree) fetch_tree ;;
     all)
+        # each step timed (CI's log says where the time goes)
+        t0=$(date +%s)
         install_packages
         ensure_locale
+        t1=$(date +%s)
         fetch_tree
+        t2=$(date +%s)
         build_project
+        log "times: packages $(( t1 - t0 )) s, libvirt tree $(( t2 - t1 )) s, build $(( $(date +%s) - t2 )) s"
         ;;
     *) die "unknown step '$1' (deps, tree, all)" ;;
 esac
