@@ -178,6 +178,7 @@ if [ "${SANDBOX_INNER:-}" = "1" ]; then
                     else
                         ip tuntap add dev "$pf" mode tap
                     fi
+                    [ -r "$net/address" ] && ip link set "$pf" address "$(cat "$net/address")"
                     ip link set "$pf" up
                     n=$((n + 1))
                 done

@@ -48,6 +48,13 @@ from fusepy import FUSE, FuseOSError, Operations
 ROOT_BUS = "pci0000:00"
 
 
+def netdev_mac(bdf):
+    """The MAC of a simulated device's netdev: 02:00:<domain low byte>:<bus>:<slot>:<function>"""
+    dom, bus, rest = bdf.split(":")
+    slot, fn = rest.split(".")
+    return "02:00:%02x:%02x:%02x:%02x" % (int(dom, 16) & 0xff, int(bus, 16), int(slot, 16), int(fn, 16))
+
+
 def hexid(v):
     return int(v, 16) if isinstance(v, str) else int(v)
 
@@ -389,7 +396,12 @@ class SysFS(Operations):
             if len(p) == 1:
                 return ("dir", DIR, [d.netdev])
             if len(p) == 2 and p[1] == d.netdev:
-                return ("dir", DIR, [])
+                return ("dir", DIR, ["address"])
+            if len(p) == 3 and p[1] == d.netdev and p[2] == "address":
+                # the netdev's MAC (the sandbox gives the PF's netdev in its
+                # network namespace the same): locally administered, from
+                # the device's address
+                return ("file", RO, "%s\n" % netdev_mac(d.bdf))
             return None
         if len(p) != 1:
             return None
