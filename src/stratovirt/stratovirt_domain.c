@@ -40,6 +40,7 @@ stratovirtDomainObjPrivateAlloc(void *opaque)
 
     priv->driver = opaque;
     priv->exitStatus = -1;
+    priv->balloonTimer = -1;
     if (!(priv->chrdevs = virChrdevAlloc())) {
         g_free(priv);
         return NULL;
@@ -102,6 +103,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferAddLit(buf, "<starting/>\n");
     if (priv->securityLabelled)
         virBufferAddLit(buf, "<securityLabelled/>\n");
+    if (priv->balloonPending)
+        virBufferAsprintf(buf, "<balloon pending='%llu'/>\n", priv->balloonPending);
     return 0;
 }
 
@@ -135,6 +138,12 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
             (taken ? STREQ(taken, "yes") : !priv->starting);
     }
     priv->securityLabelled = virXPathBoolean("boolean(./securityLabelled)", ctxt) > 0;
+    if (virXPathULongLong("string(./balloon/@pending)", ctxt,
+                          &priv->balloonPending) == -2) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                       _("status XML of a running StratoVirt domain has a malformed pending balloon target"));
+        return -1;
+    }
 
     if (!priv->qmpPath) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s",

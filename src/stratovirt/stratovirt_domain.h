@@ -39,6 +39,10 @@ struct _virStratoVirtDomainObjPrivate {
     int rebootId;           /* the domain id a fake reboot keeps */
     char *restorePath;      /* the next start restores this save image */
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
+    unsigned long long balloonPending; /* KiB: a target the balloon device
+                                        * could not take yet, 0: none */
+    int balloonTimer;       /* asks for balloonPending again, -1: none */
+    unsigned int balloonRetryMs; /* the timer's current back-off */
     off_t logOffset;        /* where this run's part of the domain log starts */
     int exitStatus;         /* the VMM's wait status once reaped, else -1 */
     virStratoVirtCaps *caps; /* the running binary's version and features */

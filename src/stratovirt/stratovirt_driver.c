@@ -1929,12 +1929,10 @@ stratovirtDomainSetMemoryFlags(virDomainPtr dom,
 {
     virStratoVirtDriver *driver = dom->conn->privateData;
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
-    virStratoVirtMonitor *mon;
     virDomainDef *def = NULL;
     virDomainDef *persistentDef = NULL;
     virDomainObj *vm;
     int ret = -1;
-    int rc;
 
     virCheckFlags(VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG |
                   VIR_DOMAIN_MEM_MAXIMUM, -1);
@@ -1972,14 +1970,10 @@ stratovirtDomainSetMemoryFlags(virDomainPtr dom,
                                            !!(flags & VIR_DOMAIN_MEM_MAXIMUM)) < 0)
         goto endjob;
     if (def) {
-        if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        /* a guest whose balloon driver is not up yet takes it later, as
+         * with the QEMU driver */
+        if (virStratoVirtBalloonSet(vm, newmem) < 0)
             goto endjob;
-        rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
-                                            (unsigned long long) newmem * 1024);
-        virStratoVirtDomainObjExitMonitor(vm, mon);
-        if (rc < 0)
-            goto endjob;
-        vm->def->mem.cur_balloon = newmem;
         if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
             goto endjob;
     }

@@ -86,6 +86,7 @@ struct _virStratoVirtMonitor {
     /* the command in flight */
     bool busy;
     bool refusedBlank;          /* the last command got an error without a reason */
+    char *refusedClass;         /* the class of the last command's error */
     char *pendingId;
     virJSONValue *reply;
     bool gotReply;
@@ -135,6 +136,7 @@ virStratoVirtMonitorDispose(void *obj)
     g_free(mon->buf);
     g_free(mon->version);
     g_free(mon->pendingId);
+    g_free(mon->refusedClass);
     virJSONValueFree(mon->reply);
     virResetError(&mon->lastError);
 }
@@ -843,6 +845,7 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
     g_free(mon->pendingId);
     mon->pendingId = g_strdup_printf("libvirt-%llu", ++mon->serial);
     mon->refusedBlank = false;
+    g_clear_pointer(&mon->refusedClass, g_free);
 
     if (virJSONValueObjectAppendString(msg, "execute", cmd) < 0 ||
         (argsp && virJSONValueObjectAppend(msg, "arguments", &argsp) < 0) ||
@@ -864,6 +867,7 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
         const char *klass = virJSONValueObjectGetString(err, "class");
 
         mon->refusedBlank = !desc || !*desc;
+        mon->refusedClass = g_strdup(klass);
         virReportError(VIR_ERR_OPERATION_FAILED,
                        _("StratoVirt refused '%1$s': %2$s (%3$s)"),
                        cmd, desc && *desc ? desc : _("no reason given"),
@@ -1121,18 +1125,36 @@ virStratoVirtMonitorQueryBalloon(virStratoVirtMonitor *mon,
 }
 
 
+/* The balloon's target in bytes.  Returns 0 when StratoVirt took it, 1
+ * when it answered DeviceNotActive (no error left set): on 2.1.0 to 2.5.0
+ * the balloon device has no interrupt to tell the guest with until the
+ * guest's virtio-balloon driver has activated it (balloon.rs
+ * signal_config_change), and a guest without that driver never does; the
+ * same class also answers for a VMM with no balloon device at all, which
+ * the caller rules out from the definition.  -1 for any other refusal. */
 int
 virStratoVirtMonitorSetBalloon(virStratoVirtMonitor *mon,
                                unsigned int timeout,
                                unsigned long long bytes)
 {
     g_autoptr(virJSONValue) args = NULL;
+    bool inactive;
 
     /* 'balloon' without a value means 0: always send it */
     if (virJSONValueObjectAdd(&args, "U:value", bytes, NULL) < 0)
         return -1;
-    return stratovirtMonitorCommand(mon, "balloon", g_steal_pointer(&args),
-                                    timeout, NULL);
+    if (stratovirtMonitorCommand(mon, "balloon", g_steal_pointer(&args),
+                                 timeout, NULL) == 0)
+        return 0;
+    virObjectLock(mon);
+    inactive = STREQ_NULLABLE(mon->refusedClass, "DeviceNotActive");
+    virObjectUnlock(mon);
+    if (!inactive)
+        return -1;
+    VIR_DEBUG("mon=%p balloon target %llu not taken yet: %s",
+              mon, bytes, virGetLastErrorMessage());
+    virResetLastError();
+    return 1;
 }
 
 

@@ -148,6 +148,10 @@ virStratoVirtPowerFakeReboot(virStratoVirtDriver *driver,
               vm->def->name);
 
     live = virDomainDefCopy(vm->def, driver->xmlopt, NULL, false);
+    /* a balloon target still pending is the next run's, not what the
+     * VMM reported meanwhile */
+    if (live && priv->balloonPending)
+        live->mem.cur_balloon = priv->balloonPending;
     virStratoVirtProcessStop(driver, vm, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
     /* between the two VMMs, a client sees a guest shutting down, not one
      * that is off: the reboot has not ended */

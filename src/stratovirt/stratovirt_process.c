@@ -1641,9 +1641,10 @@ stratovirtProcessFinishStartup(virStratoVirtDriver *driver,
     if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
         return -1;
     rc = virStratoVirtMonitorQueryPtys(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &ptys);
-    if (rc == 0 && balloon)
-        rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, balloon);
     virStratoVirtDomainObjExitMonitor(vm, mon);
+    /* a balloon the guest has not activated yet keeps the target pending */
+    if (rc == 0 && balloon && virDomainObjIsActive(vm) && priv->mon)
+        rc = virStratoVirtBalloonSet(vm, balloon / 1024);
     if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon) {
         if (rc == 0)
             virReportError(VIR_ERR_OPERATION_FAILED,
@@ -1792,6 +1793,7 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
 
     priv->beingDestroyed = true;
 
+    virStratoVirtBalloonStop(vm);
     virStratoVirtGuestCloseAgent(vm);
     if (priv->mon) {
         virStratoVirtMonitor *mon = g_steal_pointer(&priv->mon);
@@ -1999,6 +2001,8 @@ stratovirtProcessReconnectThread(void *opaque)
     else if (!running && state != VIR_DOMAIN_PAUSED)
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_UNKNOWN);
     virStratoVirtGuestOpenAgent(driver, vm);
+    /* a balloon target the guest had not taken before the restart */
+    virStratoVirtBalloonResume(vm);
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         VIR_WARN("cannot save the status of domain %s", vm->def->name);
     VIR_DEBUG("reconnected to domain %s", vm->def->name);

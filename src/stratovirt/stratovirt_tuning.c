@@ -26,9 +26,11 @@
 #include "virbitmap.h"
 #include "vircgroup.h"
 #include "virerror.h"
+#include "virevent.h"
 #include "virhostcpu.h"
 #include "virlog.h"
 #include "virprocess.h"
+#include "virthread.h"
 #include "stratovirt_i18n.h"
 
 #include "stratovirt_error.h"
@@ -574,4 +576,218 @@ virStratoVirtDomainSetMemoryConfig(virStratoVirtDriver *driver,
         persistentDef->mem.cur_balloon = newmem;
     }
     return virDomainDefSave(persistentDef, driver->xmlopt, cfg->configBaseDir);
+}
+
+
+/* ---------------------------------------------------------------------
+ * The balloon's target
+ *
+ * StratoVirt (2.1.0 to 2.5.0, virtio/src/device/balloon.rs) answers
+ * 'balloon' with DeviceNotActive until the guest's virtio-balloon driver
+ * has activated the device, and it has no event for the activation.  A
+ * target it cannot take yet is kept as pending (status XML: a restarted
+ * daemon keeps it) and asked again on a timer of the event loop, with
+ * back-off, each attempt a short job of its own thread; meanwhile the live
+ * definition's current memory is what the VMM reports (all of it until
+ * the guest balloons), as the QEMU driver's is.
+ */
+
+#define STRATOVIRT_BALLOON_RETRY_FIRST_MS 500
+#define STRATOVIRT_BALLOON_RETRY_MAX_MS 30000
+
+static void stratovirtBalloonArm(virDomainObj *vm, bool first);
+
+
+static void
+stratovirtBalloonRetry(void *opaque)
+{
+    virDomainObj *vm = opaque;
+    virStratoVirtDomainObjPrivate *priv;
+    virStratoVirtMonitor *mon;
+    unsigned long long target;
+    int rc;
+
+    virObjectLock(vm);
+    priv = vm->privateData;
+    if (virDomainObjBeginJob(vm, VIR_JOB_MODIFY) < 0) {
+        /* a job held too long: ask again later */
+        VIR_DEBUG("domain %s: balloon retry postponed: %s",
+                  vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
+        if (priv->balloonPending)
+            stratovirtBalloonArm(vm, false);
+        goto cleanup;
+    }
+    if (!virDomainObjIsActive(vm) || !priv->balloonPending || !priv->mon)
+        goto endjob;
+    target = priv->balloonPending;
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        goto endjob;
+    rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                        target * 1024);
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (!virDomainObjIsActive(vm) || priv->balloonPending != target)
+        goto endjob;
+    if (rc == 1) {
+        stratovirtBalloonArm(vm, false);
+        goto endjob;
+    }
+    if (rc < 0)
+        VIR_WARN("domain %s: StratoVirt refused the pending balloon target of %llu KiB: %s",
+                 vm->def->name, target, virGetLastErrorMessage());
+    else
+        VIR_DEBUG("domain %s: pending balloon target of %llu KiB taken",
+                  vm->def->name, target);
+    if (rc == 0)
+        vm->def->mem.cur_balloon = target;
+    virResetLastError();
+    virStratoVirtBalloonStop(vm);
+    {
+        g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(priv->driver);
+
+        if (virDomainObjSave(vm, priv->driver->xmlopt, cfg->stateDir) < 0) {
+            VIR_WARN("domain %s: cannot save its status: %s",
+                     vm->def->name, virGetLastErrorMessage());
+            virResetLastError();
+        }
+    }
+
+ endjob:
+    virDomainObjEndJob(vm);
+ cleanup:
+    virDomainObjEndAPI(&vm);
+}
+
+
+static void
+stratovirtBalloonTimer(int timer,
+                       void *opaque)
+{
+    virDomainObj *vm = opaque;
+    virThread thread;
+
+    /* one attempt at a time: the attempt arms the timer again */
+    virEventUpdateTimeout(timer, -1);
+    virObjectRef(vm);
+    if (virThreadCreateFull(&thread, false, stratovirtBalloonRetry,
+                            "stratovirt-balloon", false, vm) < 0) {
+        VIR_WARN("cannot start a thread to set the balloon of domain '%s'",
+                 vm->def->name);
+        virObjectUnref(vm);
+        virResetLastError();
+    }
+}
+
+
+static void
+stratovirtBalloonTimerFree(void *opaque)
+{
+    virObjectUnref(opaque);
+}
+
+
+/* @vm locked, a pending target set: the next attempt, sooner the first
+ * time, then twice as late each time up to STRATOVIRT_BALLOON_RETRY_MAX_MS */
+static void
+stratovirtBalloonArm(virDomainObj *vm,
+                     bool first)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    if (first || !priv->balloonRetryMs)
+        priv->balloonRetryMs = STRATOVIRT_BALLOON_RETRY_FIRST_MS;
+    else
+        priv->balloonRetryMs = MIN(priv->balloonRetryMs * 2,
+                                   STRATOVIRT_BALLOON_RETRY_MAX_MS);
+    if (priv->balloonTimer >= 0) {
+        virEventUpdateTimeout(priv->balloonTimer, priv->balloonRetryMs);
+        return;
+    }
+    virObjectRef(vm);
+    if ((priv->balloonTimer = virEventAddTimeout(priv->balloonRetryMs,
+                                                 stratovirtBalloonTimer, vm,
+                                                 stratovirtBalloonTimerFree)) < 0) {
+        virObjectUnref(vm);
+        VIR_WARN("domain %s: cannot start the balloon timer; the pending target of %llu KiB waits for the next setmem",
+                 vm->def->name, priv->balloonPending);
+        virResetLastError();
+    }
+}
+
+
+/**
+ * virStratoVirtBalloonSet:
+ * @vm: locked, active, a virtio memballoon in its definition, job held
+ * @kib: the guest's new memory
+ *
+ * Asks StratoVirt; a device the guest has not activated yet keeps @kib as
+ * pending (not an error) and the live current memory is what the VMM
+ * reports.  Status not saved.  Returns 0 (taken or pending) or -1 with
+ * StratoVirt's refusal reported.
+ */
+int
+virStratoVirtBalloonSet(virDomainObj *vm,
+                        unsigned long long kib)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    virStratoVirtMonitor *mon;
+    unsigned long long actual = 0;
+    int qrc = -1;
+    int rc;
+
+    if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
+        return -1;
+    rc = virStratoVirtMonitorSetBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                        kib * 1024);
+    if (rc == 1 &&
+        (qrc = virStratoVirtMonitorQueryBalloon(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                                &actual)) < 0)
+        virResetLastError();
+    virStratoVirtDomainObjExitMonitor(vm, mon);
+    if (rc < 0)
+        return -1;
+    if (!virDomainObjIsActive(vm)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                       _("the domain stopped while its balloon was being set"));
+        return -1;
+    }
+    if (rc == 0) {
+        virStratoVirtBalloonStop(vm);
+        vm->def->mem.cur_balloon = kib;
+        return 0;
+    }
+    VIR_DEBUG("domain %s: balloon not active yet, %llu KiB pending",
+              vm->def->name, kib);
+    priv->balloonPending = kib;
+    if (qrc == 0)
+        vm->def->mem.cur_balloon = actual / 1024;
+    stratovirtBalloonArm(vm, true);
+    return 0;
+}
+
+
+/* @vm locked: a pending target found in the status XML is asked for
+ * again (daemon restart) */
+void
+virStratoVirtBalloonResume(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    if (priv->balloonPending && virDomainObjIsActive(vm))
+        stratovirtBalloonArm(vm, true);
+}
+
+
+/* @vm locked: no pending target any more, no timer */
+void
+virStratoVirtBalloonStop(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    priv->balloonPending = 0;
+    priv->balloonRetryMs = 0;
+    if (priv->balloonTimer >= 0) {
+        virEventRemoveTimeout(priv->balloonTimer);
+        priv->balloonTimer = -1;
+    }
 }

@@ -40,3 +40,7 @@ int virStratoVirtDomainSetMemoryConfig(virStratoVirtDriver *driver,
                                        virDomainDef *persistentDef,
                                        unsigned long newmem,
                                        bool maximum);
+int virStratoVirtBalloonSet(virDomainObj *vm,
+                            unsigned long long kib);
+void virStratoVirtBalloonResume(virDomainObj *vm);
+void virStratoVirtBalloonStop(virDomainObj *vm);

@@ -15,7 +15,7 @@ import unittest
 import libvirt
 
 from svtest import SB, URI, virsh, main, wait_for, status_pid, make_images, kernel_name
-from svtest import standin_only, REAL
+from svtest import standin_only, REAL, restart_daemon
 
 IMG = os.path.join(SB, "images")
 STATE = "/run/libvirt/stratovirt" if os.geteuid() == 0 else None
@@ -543,10 +543,29 @@ class Tuning(unittest.TestCase):
     def inactive(self, name):
         return virsh("dumpxml", name, "--inactive").stdout
 
-    @standin_only("StratoVirt answers 'balloon' with DeviceNotActive until a guest driver "
-                  "activates the balloon, and the tiny test guest has none, so a start with "
-                  "<currentMemory> below <memory> fails there (the driver sets the balloon at "
-                  "start; not yet deferred to the guest's driver)")
+    def status_xml(self, name):
+        with open(os.path.join(STATE, name + ".xml")) as f:
+            return f.read()
+
+    def pending(self, name):
+        m = re.search(r"<balloon pending='(\d+)'/>", self.status_xml(name))
+        return int(m.group(1)) if m else None
+
+    def used(self, name):
+        return int(re.search(r"Used memory:\s+(\d+) KiB", virsh("dominfo", name).stdout).group(1))
+
+    def assert_vmm_memory(self, name, dom, kib):
+        """Every figure is what the VMM reports: dominfo, dommemstat,
+        domstats, the live XML."""
+        self.assertEqual(self.used(name), kib)
+        self.assertEqual(dom.info()[2], kib)
+        self.assertEqual(dom.memoryStats()["actual"], kib)
+        self.assertRegex(virsh("dommemstat", name).stdout, r"actual %d\b" % kib)
+        self.assertIn("balloon.current=%d" % kib,
+                      virsh("domstats", name, "--balloon").stdout)
+        self.assertIn("<currentMemory unit='KiB'>%d</currentMemory>" % kib,
+                      virsh("dumpxml", name).stdout)
+
     def test_memory_settings(self):
         self.define("tm1")
         # shut off: dominfo shows the definition's memory
@@ -564,21 +583,49 @@ class Tuning(unittest.TestCase):
         self.assertIn("<currentMemory unit='KiB'>655360</currentMemory>", self.inactive("tm1"))
         p = virsh("setmem", "tm1", "2G", "--config", check=False)
         self.assertIn("higher than the maximum", p.stderr)
-        # running: the balloon takes the current memory; the maximum is refused live
+
+        # a guest whose balloon driver is not up (on a real StratoVirt the
+        # tiny test guest has none): StratoVirt answers DeviceNotActive; the
+        # start succeeds, the target waits, every figure is the VMM's
+        set_faults({"*": {"no_balloon_driver": True}})
         virsh("setmem", "tm1", "512M", "--config")
         virsh("start", "tm1")
-        self.assertEqual(dom.memoryStats()["actual"], 512 * 1024)
+        self.assertEqual(self.pending("tm1"), 512 * 1024)
+        self.assert_vmm_memory("tm1", dom, 640 * 1024)
+        # live setmem succeeds as the QEMU driver's does; the guest takes it later
+        virsh("setmem", "tm1", "384M", "--live")
+        self.assertEqual(self.pending("tm1"), 384 * 1024)
+        dom.setMemoryFlags(448 * 1024, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        self.assertEqual(self.pending("tm1"), 448 * 1024)
+        self.assert_vmm_memory("tm1", dom, 640 * 1024)
+        # the maximum is refused live; the definition keeps its own figures
         p = virsh("setmaxmem", "tm1", "2G", check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("--config", p.stderr)
         with self.assertRaises(libvirt.libvirtError) as cm:
             dom.setMaxMemory(2 << 20)
         self.assertEqual(cm.exception.get_error_code(), libvirt.VIR_ERR_CONFIG_UNSUPPORTED)
+        p = virsh("setmem", "tm1", "1G", "--live", check=False)
+        self.assertIn("higher than the maximum", p.stderr)
         virsh("setmaxmem", "tm1", "2G", "--config")
         self.assertIn("<memory unit='KiB'>2097152</memory>", self.inactive("tm1"))
+        self.assertIn("<currentMemory unit='KiB'>524288</currentMemory>", self.inactive("tm1"))
         self.assertEqual(dom.info()[1], 640 * 1024)  # the live maximum is unchanged
-        virsh("setmem", "tm1", "384M", "--live")
-        self.assertEqual(dom.memoryStats()["actual"], 384 * 1024)
+        # a daemon restart keeps the pending target (status XML)
+        pid = status_pid("tm1")
+        restart_daemon()
+        self.conn.close()
+        self.conn = libvirt.open(URI)
+        dom = self.conn.lookupByName("tm1")
+        self.assertEqual(status_pid("tm1"), pid)
+        self.assertEqual(dom.state()[0], libvirt.VIR_DOMAIN_RUNNING)
+        self.assertEqual(self.pending("tm1"), 448 * 1024)
+        self.assert_vmm_memory("tm1", dom, 640 * 1024)
+        virsh("destroy", "tm1")
+
+        if not REAL:
+            self.guest_balloon_driver(dom)
+
         # no balloon: the current memory is the maximum
         self.define("tm2")
         xml = self.inactive("tm2").replace("<memballoon model='virtio'>",
@@ -589,6 +636,32 @@ class Tuning(unittest.TestCase):
         self.assertIn("no virtio memballoon", p.stderr)
         virsh("setmaxmem", "tm2", "256M", "--config")
         self.assertIn("<currentMemory unit='KiB'>262144</currentMemory>", self.inactive("tm2"))
+
+    def guest_balloon_driver(self, dom):
+        """Stand-in: the guest's driver comes up 5 s after boot; the
+        pending target is taken then, and the figures follow the guest."""
+        set_faults({"*": {"balloon_driver_delay": 5}})
+        virsh("start", "tm1")
+        self.assertEqual(self.pending("tm1"), 512 * 1024)
+        self.assertEqual(dom.memoryStats()["actual"], 2 << 20)
+        wait_for(lambda: self.pending("tm1") is None, 30, 0.1,
+                 "the pending balloon target taken")
+        wait_for(lambda: dom.memoryStats()["actual"] == 512 * 1024, 10, 0.1,
+                 "the guest's memory at the target")
+        wait_for(lambda: self.used("tm1") == 512 * 1024, 10, 0.1, "dominfo at the target")
+        # active now: the balloon takes a live setmem at once
+        virsh("setmem", "tm1", "384M", "--live")
+        self.assertIsNone(self.pending("tm1"))
+        self.assert_vmm_memory("tm1", dom, 384 * 1024)
+        # any other refusal stays an error, with StratoVirt's reason: the
+        # start fails and leaves nothing running
+        virsh("destroy", "tm1")
+        set_faults({"*": {"refuse_once": {"balloon": "Invalid balloon size"}}})
+        p = virsh("start", "tm1", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("Invalid balloon size", p.stderr)
+        self.assertFalse(dom.isActive())
+        set_faults({})
 
     def test_vcpus_and_pinning(self):
         self.assertEqual(self.conn.getMaxVcpus("kvm"), 254)

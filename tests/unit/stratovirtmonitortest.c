@@ -193,9 +193,9 @@ testBalloon(const void *data)
     if (virStratoVirtMonitorQueryBalloon(mon, T_CMD, &actual) < 0 ||
         actual != 256 * 1024 * 1024)
         goto cleanup;
-    /* no guest driver: refused, quoting StratoVirt and its class */
-    if (virStratoVirtMonitorSetBalloon(mon, T_CMD, 200 * 1024 * 1024) == 0 ||
-        !lastErrorIs(VIR_ERR_OPERATION_FAILED, "No balloon device has been activated (DeviceNotActive)"))
+    /* no guest driver: DeviceNotActive is "not taken yet" (1), no error */
+    if (virStratoVirtMonitorSetBalloon(mon, T_CMD, 200 * 1024 * 1024) != 1 ||
+        virGetLastError())
         goto cleanup;
     if (virStratoVirtMonitorQueryBalloon(mon, T_CMD, &actual) < 0)
         goto cleanup;
@@ -226,8 +226,10 @@ testNoDevs(const void *data)
     if (virStratoVirtMonitorQueryBalloon(mon, T_CMD, &actual) == 0 ||
         !lastErrorIs(VIR_ERR_OPERATION_FAILED, "DeviceNotActive"))
         goto cleanup;
-    if (virStratoVirtMonitorSetBalloon(mon, T_CMD, 200 * 1024 * 1024) == 0 ||
-        !lastErrorIs(VIR_ERR_OPERATION_FAILED, "DeviceNotActive"))
+    /* the same class without a device: the caller rules that out from
+     * the definition */
+    if (virStratoVirtMonitorSetBalloon(mon, T_CMD, 200 * 1024 * 1024) != 1 ||
+        virGetLastError())
         goto cleanup;
     if (v21) {
         if (virStratoVirtMonitorSystemReset(mon, T_CMD) == 0 ||
@@ -588,6 +590,48 @@ testPowerdownRetry(const void *data G_GNUC_UNUSED)
 }
 
 
+/* balloon: taken (0), DeviceNotActive (1, no error), any other refusal
+ * stays the caller's error (-1) with StratoVirt's reason */
+static int
+testBalloonRefusals(const void *data G_GNUC_UNUSED)
+{
+    svMonitorTest *t = svMonitorTestNew();
+    virStratoVirtMonitor *mon = NULL;
+    const char *ok[] = { "{\"return\":{}}", NULL };
+    const char *inactive[] = {
+        "{\"error\":{\"class\":\"DeviceNotActive\",\"desc\":\"No balloon device has been activated\"}}",
+        NULL };
+    const char *generic[] = {
+        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid balloon size\"}}",
+        NULL };
+    const char *cmd = "{\"execute\":\"balloon\",\"arguments\":{\"value\":209715200}}";
+    int rc = -1;
+
+    SV_CHECK(t);
+    svMonitorTestAddRaw(t, GREETING "\r\n", strlen(GREETING) + 2);
+    svMonitorTestAddExchange(t, cmd, inactive, false);
+    svMonitorTestAddExchange(t, cmd, generic, false);
+    svMonitorTestAddExchange(t, cmd, ok, false);
+    if (!(mon = svMonitorTestOpen(t, T_CMD)))
+        goto cleanup;
+    if (virStratoVirtMonitorSetBalloon(mon, T_CMD, 200 * 1024 * 1024) != 1 ||
+        virGetLastError())
+        goto cleanup;
+    if (virStratoVirtMonitorSetBalloon(mon, T_CMD, 200 * 1024 * 1024) != -1 ||
+        !lastErrorIs(VIR_ERR_OPERATION_FAILED, "Invalid balloon size (GenericError)"))
+        goto cleanup;
+    virResetLastError();
+    if (virStratoVirtMonitorSetBalloon(mon, T_CMD, 200 * 1024 * 1024) != 0)
+        goto cleanup;
+    rc = 0;
+
+ cleanup:
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
 /* events are read into their typed form, whatever shape their data has */
 static int
 testEvents(const void *data G_GNUC_UNUSED)
@@ -845,6 +889,7 @@ main(int argc, char **argv)
     svTestRun("events in their typed form", testEvents, NULL);
     svTestRun("getfd passes the fd twice for StratoVirt 2.1", testGetFdTwice, NULL);
     svTestRun("system_powerdown refused without a reason is asked again", testPowerdownRetry, NULL);
+    svTestRun("balloon: DeviceNotActive is a target not taken yet, other refusals errors", testBalloonRefusals, NULL);
     svTestRun("messages split into one-byte writes", testSplitWrites, NULL);
     svTestRun("a VMM that never ends its line is cut off", testOversize, NULL);
     svTestRun("a command without an answer times out", testTimeout, NULL);
