@@ -186,8 +186,18 @@ virStratoVirtSaveDomain(virStratoVirtDriver *driver,
                        path);
         goto endjob;
     }
-    if (!(xml = virDomainDefFormat(vm->def, driver->xmlopt, VIR_DOMAIN_DEF_FORMAT_SECURE)))
-        goto endjob;
+    {
+        unsigned long long actual = vm->def->mem.cur_balloon;
+
+        /* a balloon target still pending is the restored run's, not
+         * what the VMM reported meanwhile */
+        if (priv->balloonPending)
+            vm->def->mem.cur_balloon = priv->balloonPending;
+        xml = virDomainDefFormat(vm->def, driver->xmlopt, VIR_DOMAIN_DEF_FORMAT_SECURE);
+        vm->def->mem.cur_balloon = actual;
+        if (!xml)
+            goto endjob;
+    }
     if (g_mkdir(path, 0700) < 0) {
         virReportSystemError(errno, _("cannot create the save image '%1$s'"), path);
         goto endjob;

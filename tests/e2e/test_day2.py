@@ -15,7 +15,7 @@ import unittest
 import libvirt
 
 from svtest import SB, URI, virsh, main, wait_for, status_pid, make_images, kernel_name
-from svtest import standin_only, REAL, restart_daemon
+from svtest import standin_only, REAL, restart_daemon, real_version
 
 IMG = os.path.join(SB, "images")
 STATE = "/run/libvirt/stratovirt" if os.geteuid() == 0 else None
@@ -621,6 +621,14 @@ class Tuning(unittest.TestCase):
         self.assertEqual(dom.state()[0], libvirt.VIR_DOMAIN_RUNNING)
         self.assertEqual(self.pending("tm1"), 448 * 1024)
         self.assert_vmm_memory("tm1", dom, 640 * 1024)
+        # a save keeps it too: the restored guest is asked for it again
+        if not REAL or (real_version() or ()) >= (2, 5):
+            image = os.path.join(SB, "tm1.save")
+            virsh("save", "tm1", image)
+            virsh("restore", image)
+            subprocess.run(["rm", "-rf", image], check=True)
+            self.assertEqual(self.pending("tm1"), 448 * 1024)
+            self.assert_vmm_memory("tm1", dom, 640 * 1024)
         virsh("destroy", "tm1")
 
         if not REAL:
