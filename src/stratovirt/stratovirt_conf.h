@@ -98,6 +98,14 @@ struct _virStratoVirtDriver {
     /* next domain id, atomic */
     int nextvmid;
 
+    /* The daemon is stopping (atomic): a reconnect that cannot finish
+     * leaves its domain to the next daemon instead of ending it. */
+    int shuttingDown;
+    /* reconnect threads still running, under @lock; @reconnectDone is
+     * signalled as each ends (the daemon's stop waits for them) */
+    size_t nreconnecting;
+    virCond reconnectDone;
+
     /* the daemon's own inhibit callback (keeps it alive while domains run) */
     virStateInhibitCallback inhibitCallback;
     void *inhibitOpaque;

@@ -114,9 +114,57 @@ stratovirtStateCleanup(void)
     virObjectUnref(driver->capsCache);
     if (driver->lockFD != -1)
         VIR_FORCE_CLOSE(driver->lockFD);
+    virCondDestroy(&driver->reconnectDone);
     virMutexDestroy(&driver->lock);
     g_clear_pointer(&stratovirt_driver, g_free);
     return 0;
+}
+
+
+/* The daemon is about to stop: from now on a reconnect that cannot finish
+ * leaves its domain running for the next daemon (a restart must never
+ * cost a guest, even one in the middle of its reconnect). */
+static int
+stratovirtStateShutdownPrepare(void)
+{
+    virStratoVirtDriver *driver = stratovirt_driver;
+
+    if (driver)
+        g_atomic_int_set(&driver->shuttingDown, 1);
+    return 0;
+}
+
+
+/* Wait for the reconnect threads before the driver goes away under them.
+ * libvirt's daemon forces its exit 30 s after the prepare step; a thread
+ * still running after 20 s makes this stop a forced one (which touches no
+ * guest) rather than free what the thread uses. */
+static int
+stratovirtStateShutdownWait(void)
+{
+    virStratoVirtDriver *driver = stratovirt_driver;
+    unsigned long long until;
+    int ret = 0;
+
+    if (!driver)
+        return 0;
+    if (virTimeMillisNow(&until) < 0)
+        return -1;
+    until += 20 * 1000;
+
+    virMutexLock(&driver->lock);
+    while (driver->nreconnecting > 0) {
+        if (virCondWaitUntil(&driver->reconnectDone, &driver->lock, until) < 0) {
+            if (errno != ETIMEDOUT)
+                continue;
+            VIR_WARN("%zu domain reconnect(s) still running after 20 s; stopping without cleanup",
+                     driver->nreconnecting);
+            ret = -1;
+            break;
+        }
+    }
+    virMutexUnlock(&driver->lock);
+    return ret;
 }
 
 
@@ -193,6 +241,12 @@ stratovirtStateInitialize(bool privileged,
     driver = g_new0(virStratoVirtDriver, 1);
     driver->lockFD = -1;
     if (virMutexInit(&driver->lock) < 0) {
+        g_free(driver);
+        return VIR_DRV_STATE_INIT_ERROR;
+    }
+    if (virCondInit(&driver->reconnectDone) < 0) {
+        virReportSystemError(errno, "%s", _("cannot initialize a condition variable"));
+        virMutexDestroy(&driver->lock);
         g_free(driver);
         return VIR_DRV_STATE_INIT_ERROR;
     }
@@ -3304,6 +3358,8 @@ static virStateDriver stratovirtStateDriver = {
     .name = STRATOVIRT_DRIVER_NAME,
     .stateInitialize = stratovirtStateInitialize,
     .stateCleanup = stratovirtStateCleanup,
+    .stateShutdownPrepare = stratovirtStateShutdownPrepare,
+    .stateShutdownWait = stratovirtStateShutdownWait,
 };
 
 

@@ -1912,9 +1912,8 @@ typedef struct {
  * reference on @vm.  The domain lock is never held across a monitor wait:
  * the monitor's thread needs it to deliver the VMM's events. */
 static void
-stratovirtProcessReconnectThread(void *opaque)
+stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
 {
-    stratovirtReconnectData *data = opaque;
     virStratoVirtDriver *driver = data->driver;
     virDomainObj *vm = data->vm;
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
@@ -1964,7 +1963,7 @@ stratovirtProcessReconnectThread(void *opaque)
                                                 &stratovirtMonitorCallbacks, driver,
                                                 &vmmGone)) &&
                !vmmGone && virTimeMillisNow(&now) == 0 && now < until &&
-               virProcessKill(pid, 0) == 0) {
+               virProcessKill(pid, 0) == 0 && !g_atomic_int_get(&driver->shuttingDown)) {
             VIR_DEBUG("domain %s: QMP not reachable yet (%s), asking again",
                       vm->def->name, virGetLastErrorMessage());
             virResetLastError();
@@ -2011,6 +2010,18 @@ stratovirtProcessReconnectThread(void *opaque)
     return;
 
  gone:
+    if (g_atomic_int_get(&driver->shuttingDown)) {
+        /* The daemon is stopping under this reconnect (which is why its
+         * monitor may have closed): nothing is known to be wrong with the
+         * VMM, so it is left running, its status file as it was, for the
+         * next daemon to reconnect. */
+        VIR_WARN("domain %s: the daemon stopped during its reconnect (%s); leaving it to the next daemon",
+                 vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
+        virDomainObjEndJob(vm);
+        virDomainObjEndAPI(&vm);
+        return;
+    }
     /* It died while we were away, or is alive but unreachable (then the
      * Stop ends it rather than leave it half-managed): clean up as for a
      * crash. */
@@ -2020,6 +2031,22 @@ stratovirtProcessReconnectThread(void *opaque)
     stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED,
                                    VIR_DOMAIN_EVENT_STOPPED_CRASHED);
     virDomainObjEndAPI(&vm);
+}
+
+
+static void
+stratovirtProcessReconnectThread(void *opaque)
+{
+    stratovirtReconnectData *data = opaque;
+    virStratoVirtDriver *driver = data->driver;
+
+    stratovirtProcessReconnectDomain(data);
+
+    /* the daemon's stop waits for this (stratovirtStateShutdownWait) */
+    virMutexLock(&driver->lock);
+    driver->nreconnecting--;
+    virCondBroadcast(&driver->reconnectDone);
+    virMutexUnlock(&driver->lock);
 }
 
 
@@ -2090,10 +2117,16 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     data = g_new0(stratovirtReconnectData, 1);
     data->driver = driver;
     data->vm = virObjectRef(vm);
+    virMutexLock(&driver->lock);
+    driver->nreconnecting++;
+    virMutexUnlock(&driver->lock);
     if (virThreadCreateFull(&thread, false, stratovirtProcessReconnectThread,
                             "stratovirt-reconnect", false, data) < 0) {
         VIR_ERROR(_("cannot start a thread to reconnect to domain '%1$s'"),
                   vm->def->name);
+        virMutexLock(&driver->lock);
+        driver->nreconnecting--;
+        virMutexUnlock(&driver->lock);
         g_free(data);
         stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED,
                                        VIR_DOMAIN_EVENT_STOPPED_CRASHED);

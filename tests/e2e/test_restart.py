@@ -265,6 +265,39 @@ class EventsAtReconnect(Base):
               % (ROUNDS, worst))
 
 
+class StopDuringReconnect(Base):
+    """A daemon stopped (SIGTERM: systemd, a package upgrade) while it is
+    still reconnecting to a running guest leaves that guest running for
+    the next daemon.  Before the fix the stop closed the monitor under the
+    reconnect's query-status, the reconnect took the guest for lost and
+    killed its VMM (seen in CI under load: CapsCache lost cc2 at the
+    restart that followed a slow reconnect)."""
+
+    @standin_only("a VMM slow to answer on demand is a stand-in fault switch")
+    def test_sigterm_while_a_reconnect_waits_for_the_vmm(self):
+        set_faults({"sdr": {"slow_on": {"query-status": 2}}})
+        virsh("create", xmlfile("sdr"))
+        pids = {v: k for k, v in vmm_procs().items()}
+        rounds = ROUNDS if LONG else 10
+        for r in range(rounds):
+            restart_daemon()
+            # the reconnect is now waiting for the VMM's query-status answer
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            stop_daemon(signal.SIGTERM)
+            took = time.monotonic() - t0
+            # it met the reconnect: the stop waited for the VMM's answer
+            self.assertGreater(took, 0.8, "round %d: the stop did not meet the reconnect" % r)
+            start_daemon()
+            virsh("vcpuinfo", "sdr", timeout=30)
+            check_world(self, ["sdr"])
+            self.assertEqual({v: k for k, v in vmm_procs().items()}, pids,
+                             "round %d: the same VMM" % r)
+            # the stop waited for the reconnect, well before libvirt's 30 s
+            self.assertLess(took, 15, "round %d: the stop took %.1f s" % (r, took))
+        print("stop during a reconnect: %d rounds" % rounds)
+
+
 class DestroyWins(Base):
     """Defect 4: destroy kills first, then takes the job."""
 
