@@ -155,10 +155,9 @@ stratovirtStateShutdownWait(void)
     virMutexLock(&driver->lock);
     while (driver->nreconnecting > 0) {
         if (virCondWaitUntil(&driver->reconnectDone, &driver->lock, until) < 0) {
-            if (errno != ETIMEDOUT)
-                continue;
-            VIR_WARN("%zu domain reconnect(s) still running after 20 s; stopping without cleanup",
-                     driver->nreconnecting);
+            VIR_WARN("%zu domain reconnect(s) still running (%s); stopping without cleanup",
+                     driver->nreconnecting,
+                     errno == ETIMEDOUT ? "after 20 s" : g_strerror(errno));
             ret = -1;
             break;
         }
