@@ -447,6 +447,31 @@ def cpu_per_request_us(pid, fn, n=1000):
     return (cpu_ns(pid) - c0) / n / 1000.0
 
 
+def rpc_round_trips_ms(conn, n, repeat=5):
+    """@n sequential no-op round trips (getLibVersion: no driver work) on
+    one connection, median of @repeat: the floor under any client that
+    makes one call per domain, as virsh list does (GetState each)"""
+    out = []
+    for _ in range(repeat):
+        t0 = time.monotonic()
+        for _ in range(n):
+            conn.getLibVersion()
+        out.append(time.monotonic() - t0)
+    return statistics.median(out) * 1000
+
+
+def list_calls_ms(conn, flags, repeat=5):
+    """what virsh list asks, without the process: ListAllDomains, then
+    GetState per domain, median of @repeat"""
+    out = []
+    for _ in range(repeat):
+        t0 = time.monotonic()
+        for d in conn.listAllDomains(flags):
+            d.state()
+        out.append(time.monotonic() - t0)
+    return statistics.median(out) * 1000
+
+
 def api_ms(fn, n=200):
     out = []
     for _ in range(n):
@@ -493,9 +518,12 @@ def start_daemon_patiently(svtest):
     conf = os.path.join(os.environ["SANDBOX_CONFDIR"], "virtstratovirtd.conf")
     sb = os.environ["SANDBOX_DIR"]
     with open(os.path.join(sb, "virtstratovirtd.stderr"), "a") as err:
+        # without the sandbox's netlink shim (the scale domains have no
+        # SR-IOV interface): libvirtd on the QEMU side runs without one
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
         p = subprocess.Popen([os.environ["SANDBOX_DAEMON"], "--config", conf,
                               "--pid-file", os.path.join(sb, "virtstratovirtd.pid")],
-                             stdout=err, stderr=err, start_new_session=True)
+                             stdout=err, stderr=err, start_new_session=True, env=env)
     with open(os.path.join(sb, "daemon.pid"), "w") as f:
         f.write(str(p.pid))
     svtest.wait_for(lambda: os.path.exists(sock), timeout=600, what="the daemon socket")
@@ -528,6 +556,9 @@ def inner_scale_stratovirt():
     r["daemon_start_ms"] = (time.monotonic() - t0) * 1000
     pid = svtest.daemon_pid()
     r["list_all_ms"] = virsh_time(uri, "list", "--all", n=10) * 1000
+    r["list_all_api_ms"] = list_calls_ms(conn, 0)
+    r["virsh_noop_ms"] = virsh_time(uri, "uri", n=10) * 1000
+    r["rpc_floor_ms"] = rpc_round_trips_ms(conn, NRUN)
     r["rss_defined_mb"] = rss_mb(pid)
     d0 = conn.lookupByName("s0000")
     r["cpu_req_defined_us"] = cpu_per_request_us(pid, d0.info)
@@ -540,10 +571,17 @@ def inner_scale_stratovirt():
     r["create_running_s"] = time.monotonic() - t0
     r["rss_mb"] = rss_mb(pid)
     r["list_running_ms"] = virsh_time(uri, "list", n=10) * 1000
+    r["list_running_api_ms"] = list_calls_ms(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+    r["rpc_floor_running_ms"] = rpc_round_trips_ms(conn, NRUN)
     doms = [conn.lookupByName("r%04d" % i) for i in range(0, NRUN, max(1, NRUN // 20))]
     r["dominfo_running_ms"] = statistics.median([api_ms(d.info, 20) for d in doms])
     r["virsh_dominfo_running_ms"] = virsh_time(uri, "dominfo", "r0000", n=10) * 1000
     r["cpu_req_running_us"] = cpu_per_request_us(pid, doms[0].info)
+    # what the daemon spends with nobody asking anything (timers, monitor
+    # threads): it is in every per-request figure above
+    c0 = cpu_ns(pid)
+    time.sleep(2)
+    r["idle_cpu_running_ms_per_s"] = (cpu_ns(pid) - c0) / 2 / 1e6
     r["cpu_req_version_us"] = cpu_per_request_us(pid, conn.getLibVersion)
     conn.close()
 
@@ -631,6 +669,9 @@ def inner_scale_qemu():
     conn = wait_open("qemu:///system")
     r["daemon_start_ms"] = (time.monotonic() - t0) * 1000
     r["list_all_ms"] = virsh_time("qemu:///system", "list", "--all", n=10) * 1000
+    r["list_all_api_ms"] = list_calls_ms(conn, 0)
+    r["virsh_noop_ms"] = virsh_time("qemu:///system", "uri", n=10) * 1000
+    r["rpc_floor_ms"] = rpc_round_trips_ms(conn, NRUN)
     r["rss_defined_mb"] = rss_mb(d.pid)
     d0 = conn.lookupByName("q0000")
     r["cpu_req_defined_us"] = cpu_per_request_us(d.pid, d0.info)
@@ -671,6 +712,9 @@ def scale_report():
     for label, k in (("define %d persistent domains (s)" % NSCALE, "define_s"),
                      ("daemon start with them (ms)", "daemon_start_ms"),
                      ("virsh list --all, median of 10 (ms)", "list_all_ms"),
+                     ("  its calls without virsh: list + %d GetState (ms)" % NSCALE, "list_all_api_ms"),
+                     ("virsh start, connect, one call (virsh uri) (ms)", "virsh_noop_ms"),
+                     ("%d no-op round trips, getLibVersion (ms)" % NRUN, "rpc_floor_ms"),
                      ("daemon RSS with %d defined (MB)" % NSCALE, "rss_defined_mb"),
                      ("dominfo (API) with %d defined (ms)" % NSCALE, "dominfo_defined_ms"),
                      ("daemon CPU per dominfo, %d defined (us)" % NSCALE, "cpu_req_defined_us"),
@@ -679,9 +723,12 @@ def scale_report():
     for label, k in (("start %d running domains (s)" % NRUN, "create_running_s"),
                      ("daemon RSS with %d running (MB)" % NRUN, "rss_mb"),
                      ("virsh list with %d running, median (ms)" % NRUN, "list_running_ms"),
+                     ("  its calls without virsh: list + %d GetState (ms)" % NRUN, "list_running_api_ms"),
+                     ("%d no-op round trips with %d running (ms)" % (NRUN, NRUN), "rpc_floor_running_ms"),
                      ("dominfo (API) with %d running, median (ms)" % NRUN, "dominfo_running_ms"),
                      ("virsh dominfo with %d running (ms)" % NRUN, "virsh_dominfo_running_ms"),
                      ("daemon CPU per dominfo, %d running (us)" % NRUN, "cpu_req_running_us"),
+                     ("daemon CPU, idle, %d running (ms per s)" % NRUN, "idle_cpu_running_ms_per_s"),
                      ("daemon restart: API answers (ms)", "restart_api_ms"),
                      ("daemon restart: all %d reconnected (s)" % NRUN, "reconnect_running_s"),
                      ("daemon restart: its CPU until then (s)", "cpu_restart_s"),
@@ -702,6 +749,22 @@ def scale_report():
     print("goals at %d running: %s" % (NRUN, ", ".join(
         "%s: %s" % (what, "na" if k not in sv else ("met" if sv[k] <= lim else "MISSED"))
         for k, lim, what in goals)))
+    # the floor under the two request goals, measured in this run: a
+    # virsh list cannot be faster than starting virsh plus one round trip
+    # per domain, nor a request cheaper than a no-op round trip
+    for side, d in (("stratovirt", sv), ("qemu driver", qm)):
+        if "virsh_noop_ms" in d and "rpc_floor_ms" in d:
+            print("floor, %s daemon: virsh list of %d domains >= virsh start %.1f ms + %d no-op "
+                  "round trips %.1f ms = %.1f ms; daemon CPU per request >= %.1f us (getLibVersion)"
+                  % (side, NRUN, d["virsh_noop_ms"], NRUN, d["rpc_floor_ms"],
+                     d["virsh_noop_ms"] + d["rpc_floor_ms"], d.get("cpu_req_version_us", 0)))
+    if "list_running_api_ms" in sv and "rpc_floor_running_ms" in sv:
+        print("virsh list's %d GetState at %d running: %.1f ms against %.1f ms of no-op round "
+              "trips (%.2fx); dominfo's CPU above a no-op call: %s us"
+              % (NRUN, NRUN, sv["list_running_api_ms"], sv["rpc_floor_running_ms"],
+                 sv["list_running_api_ms"] / sv["rpc_floor_running_ms"],
+                 f({"x": sv["cpu_req_running_us"] - sv["cpu_req_version_us"]}, "x")
+                 if "cpu_req_running_us" in sv and "cpu_req_version_us" in sv else "na"))
     if sv.get("skip"):
         print("stratovirt scale part: %s" % sv["skip"])
     if qm.get("skip"):
@@ -711,7 +774,10 @@ def scale_report():
           "dominfo_running_ms=%s cpu_req_running_us=%s reconnect_running_s=%s "
           "create%d_threads_s=%s create%d_virsh_s=%s threads_ok=%s virsh_ok=%s "
           "qemu_define%d_s=%s qemu_daemon_start_ms=%s qemu_list_all_ms=%s "
-          "qemu_cpu_req_defined_us=%s ratio_list_all=%s ratio_cpu_req_defined=%s" % (
+          "qemu_cpu_req_defined_us=%s ratio_list_all=%s ratio_cpu_req_defined=%s "
+          "virsh_noop_ms=%s rpc_floor_ms=%s list_running_api_ms=%s cpu_req_version_us=%s "
+          "qemu_virsh_noop_ms=%s qemu_rpc_floor_ms=%s qemu_list_all_api_ms=%s "
+          "qemu_cpu_req_version_us=%s ratio_rpc_floor=%s ratio_list_all_api=%s" % (
               NSCALE, f(sv, "define_s", "%.2f"), f(sv, "daemon_start_ms"), f(sv, "list_all_ms"),
               f(sv, "rss_defined_mb"), f(sv, "cpu_req_defined_us"), NRUN, f(sv, "rss_mb"),
               f(sv, "list_running_ms"), f(sv, "dominfo_running_ms", "%.2f"),
@@ -719,7 +785,11 @@ def scale_report():
               NCONC, f(sv, "threads_s", "%.2f"), NCONC, f(sv, "virsh_s", "%.2f"),
               f(sv, "threads_ok", "%d"), f(sv, "virsh_ok", "%d"),
               NSCALE, f(qm, "define_s", "%.2f"), f(qm, "daemon_start_ms"), f(qm, "list_all_ms"),
-              f(qm, "cpu_req_defined_us"), ratio("list_all_ms"), ratio("cpu_req_defined_us")))
+              f(qm, "cpu_req_defined_us"), ratio("list_all_ms"), ratio("cpu_req_defined_us"),
+              f(sv, "virsh_noop_ms"), f(sv, "rpc_floor_ms"), f(sv, "list_running_api_ms"),
+              f(sv, "cpu_req_version_us"), f(qm, "virsh_noop_ms"), f(qm, "rpc_floor_ms"),
+              f(qm, "list_all_api_ms"), f(qm, "cpu_req_version_us"), ratio("rpc_floor_ms"),
+              ratio("list_all_api_ms")))
 
 
 def result_of(cmd, standin=False):
