@@ -326,6 +326,109 @@ virStratoVirtDriverGetConfig(virStratoVirtDriver *driver)
 }
 
 
+typedef struct {
+    virStratoVirtDriver *driver;
+    virThreadFunc func;
+    void *opaque;
+} stratovirtDriverThread;
+
+
+static void
+stratovirtDriverThreadRun(void *opaque)
+{
+    stratovirtDriverThread *t = opaque;
+    virStratoVirtDriver *driver = t->driver;
+
+    t->func(t->opaque);
+    g_free(t);
+
+    /* the last touch of the driver: the daemon's stop may free it next */
+    virMutexLock(&driver->lock);
+    driver->nthreads--;
+    virCondBroadcast(&driver->threadsDone);
+    virMutexUnlock(&driver->lock);
+}
+
+
+/**
+ * virStratoVirtDriverThreadCreate:
+ *
+ * Runs @func(@opaque) in a detached thread the daemon's stop waits for
+ * (virStratoVirtDriverThreadsWait), so that it never runs on a driver
+ * being freed.  Returns 0 when started; 1, with nothing started and no
+ * error, when the daemon's stop has already waited for the driver's
+ * threads (the caller leaves the work to the next daemon); -1 with an
+ * error when no thread could be created.
+ */
+int
+virStratoVirtDriverThreadCreate(virStratoVirtDriver *driver,
+                                const char *name,
+                                virThreadFunc func,
+                                void *opaque)
+{
+    stratovirtDriverThread *t;
+    virThread thread;
+
+    virMutexLock(&driver->lock);
+    if (driver->threadsClosed) {
+        virMutexUnlock(&driver->lock);
+        return 1;
+    }
+    driver->nthreads++;
+    virMutexUnlock(&driver->lock);
+
+    t = g_new0(stratovirtDriverThread, 1);
+    t->driver = driver;
+    t->func = func;
+    t->opaque = opaque;
+    if (virThreadCreateFull(&thread, false, stratovirtDriverThreadRun,
+                            name, false, t) < 0) {
+        virReportSystemError(errno, _("cannot start the driver thread '%1$s'"), name);
+        g_free(t);
+        virMutexLock(&driver->lock);
+        driver->nthreads--;
+        virCondBroadcast(&driver->threadsDone);
+        virMutexUnlock(&driver->lock);
+        return -1;
+    }
+    return 0;
+}
+
+
+/**
+ * virStratoVirtDriverThreadsWait:
+ *
+ * The daemon's stop: waits up to @ms for the driver's threads to end,
+ * then lets no new one start.  Returns 0, or -1 (logged) when some still
+ * run.
+ */
+int
+virStratoVirtDriverThreadsWait(virStratoVirtDriver *driver,
+                               unsigned int ms)
+{
+    unsigned long long until;
+    int ret = 0;
+
+    if (virTimeMillisNow(&until) < 0)
+        return -1;
+    until += ms;
+
+    virMutexLock(&driver->lock);
+    while (driver->nthreads > 0) {
+        if (virCondWaitUntil(&driver->threadsDone, &driver->lock, until) < 0) {
+            VIR_WARN("%zu thread(s) of the driver still running (%s); stopping without cleanup",
+                     driver->nthreads,
+                     errno == ETIMEDOUT ? "timed out" : g_strerror(errno));
+            ret = -1;
+            break;
+        }
+    }
+    driver->threadsClosed = true;
+    virMutexUnlock(&driver->lock);
+    return ret;
+}
+
+
 /* Machine types a StratoVirt binary of the given architecture offers. */
 static const char *const stratovirtMachinesX86_64[] = { "q35", "microvm", NULL };
 static const char *const stratovirtMachinesAArch64[] = { "virt", "microvm", NULL };

@@ -99,12 +99,17 @@ struct _virStratoVirtDriver {
     int nextvmid;
 
     /* The daemon is stopping (atomic): a reconnect that cannot finish
-     * leaves its domain to the next daemon instead of ending it. */
+     * leaves its domain to the next daemon instead of ending it, and no
+     * balloon retry starts. */
     int shuttingDown;
-    /* reconnect threads still running, under @lock; @reconnectDone is
-     * signalled as each ends (the daemon's stop waits for them) */
-    size_t nreconnecting;
-    virCond reconnectDone;
+    /* The driver's own threads still running (reconnects, a VMM's exit
+     * work, balloon retries, unplug completions: virStratoVirtDriverThread
+     * Create), under @lock; @threadsDone is signalled as each ends.  The
+     * daemon's stop waits for them, then sets @threadsClosed: no new one
+     * starts, its work is left to the next daemon. */
+    size_t nthreads;
+    bool threadsClosed;
+    virCond threadsDone;
 
     /* the daemon's own inhibit callback (keeps it alive while domains run) */
     virStateInhibitCallback inhibitCallback;
@@ -186,6 +191,13 @@ int virStratoVirtExtractVersion(virStratoVirtDriver *driver,
                                 unsigned long *version);
 int virStratoVirtParseVersionOutput(const char *output,
                                     unsigned long *version);
+
+int virStratoVirtDriverThreadCreate(virStratoVirtDriver *driver,
+                                    const char *name,
+                                    virThreadFunc func,
+                                    void *opaque);
+int virStratoVirtDriverThreadsWait(virStratoVirtDriver *driver,
+                                   unsigned int ms);
 
 void stratovirtDriverLock(virStratoVirtDriver *driver);
 void stratovirtDriverUnlock(virStratoVirtDriver *driver);

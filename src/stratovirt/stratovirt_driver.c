@@ -114,7 +114,7 @@ stratovirtStateCleanup(void)
     virObjectUnref(driver->capsCache);
     if (driver->lockFD != -1)
         VIR_FORCE_CLOSE(driver->lockFD);
-    virCondDestroy(&driver->reconnectDone);
+    virCondDestroy(&driver->threadsDone);
     virMutexDestroy(&driver->lock);
     g_clear_pointer(&stratovirt_driver, g_free);
     return 0;
@@ -123,7 +123,8 @@ stratovirtStateCleanup(void)
 
 /* The daemon is about to stop: from now on a reconnect that cannot finish
  * leaves its domain running for the next daemon (a restart must never
- * cost a guest, even one in the middle of its reconnect). */
+ * cost a guest, even one in the middle of its reconnect), and no balloon
+ * retry starts (the pending target is in the status XML). */
 static int
 stratovirtStateShutdownPrepare(void)
 {
@@ -135,35 +136,22 @@ stratovirtStateShutdownPrepare(void)
 }
 
 
-/* Wait for the reconnect threads before the driver goes away under them.
+/* Wait for the driver's threads (reconnects, the work of a VMM that
+ * exited, balloon retries, unplug completions) before the driver goes
+ * away under them; after this none starts: a VMM that exits from now on
+ * is found gone by the next daemon's reconnect, which finishes its stop.
  * libvirt's daemon forces its exit 30 s after the prepare step; a thread
- * still running after 20 s makes this stop a forced one (which touches no
- * guest) rather than free what the thread uses. */
+ * still running after 20 s makes this stop a forced one (the next daemon
+ * finishes what the thread had left: the status file goes last) rather
+ * than free what the thread uses. */
 static int
 stratovirtStateShutdownWait(void)
 {
     virStratoVirtDriver *driver = stratovirt_driver;
-    unsigned long long until;
-    int ret = 0;
 
     if (!driver)
         return 0;
-    if (virTimeMillisNow(&until) < 0)
-        return -1;
-    until += 20 * 1000;
-
-    virMutexLock(&driver->lock);
-    while (driver->nreconnecting > 0) {
-        if (virCondWaitUntil(&driver->reconnectDone, &driver->lock, until) < 0) {
-            VIR_WARN("%zu domain reconnect(s) still running (%s); stopping without cleanup",
-                     driver->nreconnecting,
-                     errno == ETIMEDOUT ? "after 20 s" : g_strerror(errno));
-            ret = -1;
-            break;
-        }
-    }
-    virMutexUnlock(&driver->lock);
-    return ret;
+    return virStratoVirtDriverThreadsWait(driver, 20 * 1000);
 }
 
 
@@ -243,7 +231,7 @@ stratovirtStateInitialize(bool privileged,
         g_free(driver);
         return VIR_DRV_STATE_INIT_ERROR;
     }
-    if (virCondInit(&driver->reconnectDone) < 0) {
+    if (virCondInit(&driver->threadsDone) < 0) {
         virReportSystemError(errno, "%s", _("cannot initialize a condition variable"));
         virMutexDestroy(&driver->lock);
         g_free(driver);

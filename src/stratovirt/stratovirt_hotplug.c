@@ -449,7 +449,7 @@ virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     stratovirtHotplugRemoval *work;
-    virThread thread;
+    int rc;
 
     if (priv->unplugAlias && STREQ(priv->unplugAlias, alias)) {
         virStratoVirtHostdevDeviceDeleted(driver, vm, alias);
@@ -465,9 +465,20 @@ virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
     work->vm = virObjectRef(vm);
     work->id = vm->def->id;
     work->alias = g_strdup(alias);
-    if (virThreadCreateFull(&thread, false, stratovirtHotplugRemovalWorker,
-                            "stratovirt-unplug", false, work) < 0) {
-        VIR_ERROR(_("cannot start a thread to finish the unplug of '%1$s'"), alias);
+    /* (the daemon's stop waits for it; once the stop has waited, the
+     * device stays in the definition, as one whose DEVICE_DELETED came
+     * while no daemon ran) */
+    if ((rc = virStratoVirtDriverThreadCreate(driver, "stratovirt-unplug",
+                                              stratovirtHotplugRemovalWorker,
+                                              work)) != 0) {
+        if (rc > 0) {
+            VIR_WARN("domain %s: DEVICE_DELETED for %s while the daemon stops; left to the next daemon",
+                     vm->def->name, alias);
+        } else {
+            VIR_ERROR(_("cannot start a thread to finish the unplug of '%1$s': %2$s"),
+                      alias, virGetLastErrorMessage());
+            virResetLastError();
+        }
         virObjectUnref(work->vm);
         g_free(work->alias);
         g_free(work);

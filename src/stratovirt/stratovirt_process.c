@@ -770,6 +770,9 @@ stratovirtProcessWorker(void *opaque)
 }
 
 
+/* The work runs in a driver thread: the daemon's stop waits for it.  Once
+ * the stop has waited, none starts; the domain's status file stays, and
+ * the next daemon's reconnect finds the VMM gone and finishes the stop. */
 static void
 stratovirtProcessQueueWork(virStratoVirtDriver *driver,
                            virDomainObj *vm,
@@ -777,21 +780,29 @@ stratovirtProcessQueueWork(virStratoVirtDriver *driver,
                            stratovirtWorkType type)
 {
     stratovirtWork *work = g_new0(stratovirtWork, 1);
-    virThread thread;
+    int rc;
 
     work->driver = driver;
     work->vm = virObjectRef(vm);
     work->mon = virObjectRef(mon);
     work->type = type;
 
-    if (virThreadCreateFull(&thread, false, stratovirtProcessWorker,
-                            "stratovirt-event", false, work) < 0) {
-        VIR_ERROR(_("cannot start a thread to handle the exit of domain '%1$s'"),
-                  vm->def->name);
-        virObjectUnref(work->mon);
-        virObjectUnref(work->vm);
-        g_free(work);
+    rc = virStratoVirtDriverThreadCreate(driver, "stratovirt-event",
+                                         stratovirtProcessWorker, work);
+    if (rc == 0)
+        return;
+    if (rc > 0) {
+        VIR_WARN("domain %s: its VMM %s while the daemon stops; left to the next daemon",
+                 vm->def->name,
+                 type == STRATOVIRT_WORK_EOF ? "closed QMP" : "asked to end at a reboot");
+    } else {
+        VIR_ERROR(_("cannot start a thread to handle the exit of domain '%1$s': %2$s"),
+                  vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
     }
+    virObjectUnref(work->mon);
+    virObjectUnref(work->vm);
+    g_free(work);
 }
 
 
@@ -2034,19 +2045,11 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
 }
 
 
+/* (a driver thread: the daemon's stop waits for it) */
 static void
 stratovirtProcessReconnectThread(void *opaque)
 {
-    stratovirtReconnectData *data = opaque;
-    virStratoVirtDriver *driver = data->driver;
-
-    stratovirtProcessReconnectDomain(data);
-
-    /* the daemon's stop waits for this (stratovirtStateShutdownWait) */
-    virMutexLock(&driver->lock);
-    driver->nreconnecting--;
-    virCondBroadcast(&driver->reconnectDone);
-    virMutexUnlock(&driver->lock);
+    stratovirtProcessReconnectDomain(opaque);
 }
 
 
@@ -2060,8 +2063,8 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     virStratoVirtDriver *driver = opaque;
     virStratoVirtDomainObjPrivate *priv;
     stratovirtReconnectData *data;
-    virThread thread;
     size_t i;
+    int rc;
 
     virObjectLock(vm);
     priv = vm->privateData;
@@ -2117,17 +2120,19 @@ stratovirtProcessReconnectOne(virDomainObj *vm,
     data = g_new0(stratovirtReconnectData, 1);
     data->driver = driver;
     data->vm = virObjectRef(vm);
-    virMutexLock(&driver->lock);
-    driver->nreconnecting++;
-    virMutexUnlock(&driver->lock);
-    if (virThreadCreateFull(&thread, false, stratovirtProcessReconnectThread,
-                            "stratovirt-reconnect", false, data) < 0) {
-        VIR_ERROR(_("cannot start a thread to reconnect to domain '%1$s'"),
-                  vm->def->name);
-        virMutexLock(&driver->lock);
-        driver->nreconnecting--;
-        virMutexUnlock(&driver->lock);
+    rc = virStratoVirtDriverThreadCreate(driver, "stratovirt-reconnect",
+                                         stratovirtProcessReconnectThread, data);
+    if (rc != 0) {
         g_free(data);
+        if (rc > 0) {
+            /* the daemon is already stopping: left to the next one */
+            virDomainObjEndJob(vm);
+            virDomainObjEndAPI(&vm);
+            return 0;
+        }
+        VIR_ERROR(_("cannot start a thread to reconnect to domain '%1$s': %2$s"),
+                  vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
         stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED,
                                        VIR_DOMAIN_EVENT_STOPPED_CRASHED);
         virDomainObjEndAPI(&vm);

@@ -618,7 +618,8 @@ stratovirtBalloonRetry(void *opaque)
             stratovirtBalloonArm(vm, false);
         goto cleanup;
     }
-    if (!virDomainObjIsActive(vm) || !priv->balloonPending || !priv->mon)
+    if (!virDomainObjIsActive(vm) || !priv->balloonPending || !priv->mon ||
+        g_atomic_int_get(&priv->driver->shuttingDown))
         goto endjob;
     target = priv->balloonPending;
     if (!(mon = virStratoVirtDomainObjEnterMonitor(vm)))
@@ -659,20 +660,28 @@ stratovirtBalloonRetry(void *opaque)
 }
 
 
+/* (on the event loop) */
 static void
 stratovirtBalloonTimer(int timer,
                        void *opaque)
 {
     virDomainObj *vm = opaque;
-    virThread thread;
+    virStratoVirtDriver *driver = STRATOVIRT_DOMAIN_PRIVATE(vm)->driver;
+    int rc;
 
     /* one attempt at a time: the attempt arms the timer again */
     virEventUpdateTimeout(timer, -1);
+    /* a daemon that stops asks no more: the pending target is in the
+     * status XML, and the next daemon asks again */
+    if (g_atomic_int_get(&driver->shuttingDown))
+        return;
     virObjectRef(vm);
-    if (virThreadCreateFull(&thread, false, stratovirtBalloonRetry,
-                            "stratovirt-balloon", false, vm) < 0) {
-        VIR_WARN("cannot start a thread to set the balloon of domain '%s'",
-                 vm->def->name);
+    /* (a driver thread: the daemon's stop waits for it) */
+    if ((rc = virStratoVirtDriverThreadCreate(driver, "stratovirt-balloon",
+                                              stratovirtBalloonRetry, vm)) != 0) {
+        if (rc < 0)
+            VIR_WARN("cannot start a thread to set the balloon of domain '%s': %s",
+                     vm->def->name, virGetLastErrorMessage());
         virObjectUnref(vm);
         virResetLastError();
     }

@@ -155,22 +155,33 @@ def lock_free(path):
         os.close(fd)
 
 
+# the daemons start_daemon started, by pid, until they are gone
+_DAEMONS = {}
+
+
 def wait_daemon_gone(pid, timeout=30, what="virtstratovirtd to exit"):
+    """Returns the daemon's exit status as subprocess gives it (a signal
+    negative) when start_daemon started it, else None."""
     wait_for(lambda: not pid_alive(pid), timeout=timeout, what=what)
     # a process being torn down (a big ASan address space takes a while)
     # may still hold its pidfile: the next daemon must find it free
     wait_for(lambda: lock_free(os.path.join(SB, "virtstratovirtd.pid")), timeout=30,
              what="virtstratovirtd's pidfile to be unlocked")
+    p = _DAEMONS.pop(pid, None)
+    if p:
+        return p.wait(timeout=30)
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+    return None
 
 
 def stop_daemon(sig=signal.SIGTERM):
+    """Returns the daemon's exit status, as wait_daemon_gone."""
     pid = daemon_pid()
     os.kill(pid, sig)
-    wait_daemon_gone(pid)
+    return wait_daemon_gone(pid)
 
 
 def start_daemon(*extra):
@@ -188,6 +199,7 @@ def start_daemon(*extra):
         p = subprocess.Popen([os.environ["SANDBOX_DAEMON"], "--config", conf,
                               "--pid-file", os.path.join(SB, "virtstratovirtd.pid"), *extra],
                              stdout=err, stderr=err, start_new_session=True, env=env)
+    _DAEMONS[p.pid] = p
     with open(os.path.join(SB, "daemon.pid"), "w") as f:
         f.write(str(p.pid))
     wait_for(lambda: os.path.exists(sock), timeout=30, what="the daemon socket")

@@ -25,7 +25,7 @@ from svtest import (SB, URI, REAL, virsh, main, wait_for, stop_daemon, start_dae
                     pid_alive, daemon_log, make_images, SLOW, STRATOVIRT, STANDIN,
                     driver_conf_path, set_driver_conf, driver_conf_overriding,
                     binary_replaced, caps_cache_files, restart_daemon, standin_only,
-                    real_version)
+                    real_version, driver_of, hostdev_xml)
 
 LONG = os.environ.get("SVTEST_LONG") == "1"
 # 20 rounds each by default (5 on a real StratoVirt, whose starts take
@@ -33,9 +33,10 @@ LONG = os.environ.get("SVTEST_LONG") == "1"
 ROUNDS = int(os.environ.get("SVTEST_ROUNDS", "100" if LONG else "5" if REAL else "20"))
 STATE = "/run/libvirt/stratovirt"
 IMG = os.path.join(SB, "rs-images")
+SIM = os.environ.get("SANDBOX_SIMPCI")
 
 
-def domxml(name, balloon=False):
+def domxml(name, balloon=False, devs=()):
     # the project's tiny q35 kernel: the stand-in, as the real q35, refuses
     # a file that is no ELF
     make_images(IMG, ("vmlinux", "initrd.img"))
@@ -43,14 +44,14 @@ def domxml(name, balloon=False):
     return """<domain type='kvm'><name>{n}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='q35'>hvm</type><kernel>{img}/vmlinux</kernel>
 <initrd>{img}/initrd.img</initrd></os>
-<devices><console type='pty'><target type='virtio' port='0'/></console>{mb}</devices>
-</domain>""".format(n=name, img=IMG, mb=mb)
+<devices><console type='pty'><target type='virtio' port='0'/></console>{mb}{hd}</devices>
+</domain>""".format(n=name, img=IMG, mb=mb, hd="".join(hostdev_xml(d) for d in devs))
 
 
-def xmlfile(name, balloon=False):
+def xmlfile(name, balloon=False, devs=()):
     path = os.path.join(SB, name + ".xml")
     with open(path, "w") as f:
-        f.write(domxml(name, balloon))
+        f.write(domxml(name, balloon, devs))
     return path
 
 
@@ -330,6 +331,72 @@ class StopDuringReconnect(Base):
             self.assertEqual({v: k for k, v in vmm_procs().items()}, pids,
                              "round %d: the same VMM" % r)
         print("stop during a reconnect that cannot reach its VMM: %d rounds" % rounds)
+
+
+class StopDuringExit(Base):
+    """A daemon stopped while it handles a VMM's exit (the monitor's EOF
+    work: wait for the process, give its devices back, remove its files,
+    tell the event) neither runs that work on freed driver state nor leaves
+    the domain half stopped.  SIGTERM (systemd, a package upgrade): the
+    stop waits for the work and exits cleanly (before the fix it freed the
+    driver under the work: the daemon died of SIGSEGV); SIGKILL (or
+    libvirt's forced exit): the work is cut anywhere, and the next daemon's
+    reconnect finds the VMM gone and finishes it.  The stand-in's
+    exit_delay makes the exiting VMM close QMP 1 s before its process ends,
+    so the stop lands in the middle of the work."""
+
+    BDF = "0000:05:00.0"
+    HOST = "igb"
+
+    @standin_only("a VMM slow to exit on demand is a stand-in fault switch, and a real "
+                  "StratoVirt cannot open the simulated PCI host's /dev/vfio")
+    @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
+    def test_stop_while_a_vmm_exits(self):
+        set_faults({"sx-exit": {"exit_delay": 1.0}})
+        # a daemon of this test's own: its exit status is known
+        restart_daemon()
+        virsh("create", xmlfile("sx-keep"))
+        virsh("define", xmlfile("sx-exit", devs=[self.BDF]))
+        keep = [p for p, n in vmm_procs().items() if n == "sx-keep"]
+        by = {"stopping": 0, "next": 0}
+        stops = []
+        for r in range(ROUNDS):
+            sig = signal.SIGKILL if r % 4 == 3 else signal.SIGTERM
+            virsh("start", "sx-exit")
+            self.assertEqual(driver_of(self.BDF), "vfio-pci", "round %d" % r)
+            log0 = len(daemon_log())
+            virsh("shutdown", "sx-exit")
+            # the VMM's QMP is closed at once, its process ends 1 s later
+            # (the work waits for it, then gives the device back)
+            time.sleep(0.05 + (r % 6) * 0.2)
+            t0 = time.monotonic()
+            rc = stop_daemon(sig)
+            took = time.monotonic() - t0
+            start_daemon()
+            if sig == signal.SIGTERM:
+                self.assertEqual(rc, 0, "round %d: the stopping daemon's exit status" % r)
+                self.assertNotIn("stopping without cleanup", daemon_log()[log0:],
+                                 "round %d" % r)
+                self.assertLess(took, 15, "round %d: the stop took %.1f s" % (r, took))
+                stops.append(took)
+            virsh("vcpuinfo", "sx-keep", timeout=30)
+            wait_for(lambda: virsh("domstate", "sx-exit").stdout.strip() == "shut off",
+                     timeout=15, what="round %d: sx-exit shut off" % r)
+            by["next" if "domain sx-exit: cannot reconnect" in daemon_log()[log0:]
+               else "stopping"] += 1
+            self.assertEqual(driver_of(self.BDF), self.HOST,
+                             "round %d: the device is back on its host driver" % r)
+            check_world(self, ["sx-keep"])
+            self.assertEqual([p for p, n in vmm_procs().items() if n == "sx-keep"], keep,
+                             "round %d: the same VMM for sx-keep" % r)
+            self.assertIn("sx-exit", virsh("list", "--all", "--name").stdout.split(),
+                          "round %d: the persistent domain is still defined" % r)
+        # the stops met the work: a stop 0.05 s after the EOF waits for
+        # most of the VMM's 1 s exit
+        self.assertGreater(max(stops), 0.5, "no stop waited for the exit work: %s" % stops)
+        print("stop during a VMM's exit: %d rounds (SIGKILL every 4th), the exit finished "
+              "by the stopping daemon in %d, by the next in %d; SIGTERM stops %.2f-%.2f s"
+              % (ROUNDS, by["stopping"], by["next"], min(stops), max(stops)))
 
 
 class DestroyWins(Base):
