@@ -456,6 +456,21 @@ stratovirtProcessIsOurs(virStratoVirtDriver *driver,
 }
 
 
+/* Whether @pid is stopped (SIGSTOP, a debugger's stop): its state in
+ * /proc/PID/stat, the letter after the command's closing parenthesis. */
+static bool
+stratovirtProcessIsStopped(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%lld/stat", (long long) pid);
+    g_autofree char *stat = NULL;
+    const char *p;
+
+    if (virFileReadAllQuiet(path, 4096, &stat) < 0 || !(p = strrchr(stat, ')')))
+        return false;
+    return p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+}
+
+
 /* Kill whatever still runs in the domain's cgroup, then remove it. */
 static void
 stratovirtProcessRemoveCgroup(virStratoVirtDriver *driver,
@@ -1969,15 +1984,36 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
         /* StratoVirt serves one QMP client: until it has noticed that the
          * old daemon's connection is closed it closes a new one at once
          * (real 2.4.0, right after a restart).  A VMM that is alive is
-         * asked again for a while before it is taken for lost. */
-        while (!(mon = virStratoVirtMonitorOpen(vm, qmpPath, pid, 5000,
+         * asked again for a while before it is taken for lost.
+         * No connection is made while the VMM is stopped (SIGSTOP): one it
+         * has not accepted when this daemon stops is closed unanswered,
+         * and StratoVirt 2.1.0 panics when it later accepts it (its
+         * greeting's send to the gone client is unwrapped: machine_manager/
+         * src/socket.rs:176), which would cost the guest. */
+        for (;;) {
+            bool stopped = stratovirtProcessIsStopped(pid);
+
+            if (!stopped &&
+                (mon = virStratoVirtMonitorOpen(vm, qmpPath, pid, 5000,
                                                 &stratovirtMonitorCallbacks, driver,
-                                                &vmmGone)) &&
-               !vmmGone && virTimeMillisNow(&now) == 0 && now < until &&
-               virProcessKill(pid, 0) == 0 && !g_atomic_int_get(&driver->shuttingDown)) {
-            VIR_DEBUG("domain %s: QMP not reachable yet (%s), asking again",
-                      vm->def->name, virGetLastErrorMessage());
-            virResetLastError();
+                                                &vmmGone)))
+                break;
+            if (vmmGone || virTimeMillisNow(&now) < 0 || now >= until ||
+                virProcessKill(pid, 0) < 0 || g_atomic_int_get(&driver->shuttingDown)) {
+                if (stopped)
+                    virReportError(VIR_ERR_OPERATION_FAILED,
+                                   _("StratoVirt process %1$lld is stopped (SIGSTOP); not connected to it"),
+                                   (long long) pid);
+                break;
+            }
+            if (stopped) {
+                VIR_DEBUG("domain %s: VMM %lld stopped, waiting for it to run",
+                          vm->def->name, (long long) pid);
+            } else {
+                VIR_DEBUG("domain %s: QMP not reachable yet (%s), asking again",
+                          vm->def->name, virGetLastErrorMessage());
+                virResetLastError();
+            }
             g_usleep(200 * 1000);
         }
     }
