@@ -398,20 +398,15 @@ virStratoVirtDriverThreadCreate(virStratoVirtDriver *driver,
 /**
  * virStratoVirtDriverThreadsWait:
  *
- * The daemon's stop: waits up to @ms for the driver's threads to end,
- * then lets no new one start.  Returns 0, or -1 (logged) when some still
- * run.
+ * The daemon's stop: waits until @until (ms since the epoch, as
+ * virTimeMillisNow) for the driver's threads to end, then lets no new one
+ * start.  Returns 0, or -1 (logged) when some still run.
  */
 int
 virStratoVirtDriverThreadsWait(virStratoVirtDriver *driver,
-                               unsigned int ms)
+                               unsigned long long until)
 {
-    unsigned long long until;
     int ret = 0;
-
-    if (virTimeMillisNow(&until) < 0)
-        return -1;
-    until += ms;
 
     virMutexLock(&driver->lock);
     while (driver->nthreads > 0) {

@@ -110,6 +110,10 @@ struct _virStratoVirtDriver {
     size_t nthreads;
     bool threadsClosed;
     virCond threadsDone;
+    /* When the stop's wait for them gives up (ms since the epoch): set at
+     * the prepare step, where libvirt's daemon starts its 30 s timer to
+     * a forced exit, since the daemon first drains its RPC workers. */
+    unsigned long long threadsDeadline;
 
     /* the daemon's own inhibit callback (keeps it alive while domains run) */
     virStateInhibitCallback inhibitCallback;
@@ -197,7 +201,7 @@ int virStratoVirtDriverThreadCreate(virStratoVirtDriver *driver,
                                     virThreadFunc func,
                                     void *opaque);
 int virStratoVirtDriverThreadsWait(virStratoVirtDriver *driver,
-                                   unsigned int ms);
+                                   unsigned long long until);
 
 void stratovirtDriverLock(virStratoVirtDriver *driver);
 void stratovirtDriverUnlock(virStratoVirtDriver *driver);

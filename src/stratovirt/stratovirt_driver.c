@@ -121,6 +121,11 @@ stratovirtStateCleanup(void)
 }
 
 
+/* How long a daemon's stop waits for the driver's threads, from its
+ * prepare step: well inside libvirt's 30 s forced exit. */
+#define STRATOVIRT_STOP_WAIT_MS (20 * 1000)
+
+
 /* The daemon is about to stop: from now on a reconnect that cannot finish
  * leaves its domain running for the next daemon (a restart must never
  * cost a guest, even one in the middle of its reconnect), and no balloon
@@ -129,9 +134,16 @@ static int
 stratovirtStateShutdownPrepare(void)
 {
     virStratoVirtDriver *driver = stratovirt_driver;
+    unsigned long long now;
 
-    if (driver)
-        g_atomic_int_set(&driver->shuttingDown, 1);
+    if (!driver)
+        return 0;
+    g_atomic_int_set(&driver->shuttingDown, 1);
+    /* the wait below starts only after the daemon drained its RPC workers
+     * (a slow API call may still run): its deadline counts from here, as
+     * libvirt's 30 s forced exit does */
+    if (virTimeMillisNow(&now) == 0)
+        driver->threadsDeadline = now + STRATOVIRT_STOP_WAIT_MS;
     return 0;
 }
 
@@ -148,10 +160,16 @@ static int
 stratovirtStateShutdownWait(void)
 {
     virStratoVirtDriver *driver = stratovirt_driver;
+    unsigned long long until = driver ? driver->threadsDeadline : 0;
 
     if (!driver)
         return 0;
-    return virStratoVirtDriverThreadsWait(driver, 20 * 1000);
+    if (until == 0) {
+        if (virTimeMillisNow(&until) < 0)
+            return -1;
+        until += STRATOVIRT_STOP_WAIT_MS;
+    }
+    return virStratoVirtDriverThreadsWait(driver, until);
 }
 
 
