@@ -41,7 +41,12 @@ if [ "${1:-}" = "--sanitize" ]; then
     mkdir -p "$BUILD/asan-logs"
     export ASAN_OPTIONS="detect_leaks=1:halt_on_error=0:log_path=$BUILD/asan-logs/asan:verify_asan_link_order=0:fast_unwind_on_malloc=0:malloc_context_size=48"
     export UBSAN_OPTIONS="print_stacktrace=1:log_path=$BUILD/asan-logs/ubsan"
-    export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0"
+    # leaks are counted from the reports below, not by exit statuses (a
+    # test may check that a daemon exits 0); every daemon loses one planted
+    # string at start, so that a run without leak reports is known to have
+    # had leak checking on (scripts/asan-classify.py: "canary")
+    export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0:exitcode=0"
+    export STRATOVIRT_TEST_LEAK_CANARY=1
     # latency bounds x5 and floods /5 under ASan; fewer rounds of each
     # fault scenario (every path still runs, for the leak checker)
     export SVTEST_SLOW=5
@@ -110,10 +115,14 @@ if [ -n "$sanitize" ]; then
     # is shown, so that nobody mistakes it for silence
     bad=0
     other=0
+    canaries=0
     for f in "$BUILD"/asan-logs/*; do
         [ -f "$f" ] || continue
         verdict=$(/usr/bin/python3 "$TOP/scripts/asan-classify.py" "$f" | cut -d' ' -f1)
+        grep -q stratovirtTestLeakCanary "$f" && canaries=$((canaries + 1))
         case "$verdict" in
+        canary)
+            ;;
         ours)
             echo "sanitizer report in the project's code: $f"
             sed -n '1,60p' "$f"
@@ -131,8 +140,13 @@ if [ -n "$sanitize" ]; then
             ;;
         esac
     done
-    echo "sanitize: $((bad + other)) report file(s), $bad in the project's code"
+    echo "sanitize: $canaries daemon exit(s) reported the planted canary leak (leak checking on)"
+    echo "sanitize: $((bad + other)) other report file(s), $bad in the project's code"
     [ "$bad" -eq 0 ] || rc=1
+    if [ "$canaries" -eq 0 ] && grep -qs ':e2e' "${logs[@]}"; then
+        echo "sanitize: no daemon reported the planted canary leak: leak checking was not on"
+        rc=1
+    fi
 fi
 
 /usr/bin/python3 - "${logs[@]}" <<'PY'
