@@ -43,6 +43,8 @@ struct _virStratoVirtDomainObjPrivate {
                                         * could not take yet, 0: none */
     int balloonTimer;       /* asks for balloonPending again, -1: none */
     unsigned int balloonRetryMs; /* the timer's current back-off */
+    unsigned long long balloonPendingSince; /* monotonic ms: the target
+                                            * pending since (this daemon) */
     off_t logOffset;        /* where this run's part of the domain log starts */
     int exitStatus;         /* the VMM's wait status once reaped, else -1 */
     virStratoVirtCaps *caps; /* the running binary's version and features */

@@ -590,10 +590,40 @@ virStratoVirtDomainSetMemoryConfig(virStratoVirtDriver *driver,
  * back-off, each attempt a short job of its own thread; meanwhile the live
  * definition's current memory is what the VMM reports (all of it until
  * the guest balloons), as the QEMU driver's is.
+ *
+ * Each refused attempt is one ERROR line in the domain's log (StratoVirt's
+ * own), so the back-off bounds the log of a guest that has no balloon
+ * driver: at most 5 s apart during the first minute (a guest that boots
+ * and loads virtio-balloon within it gets its target at most 5 s late),
+ * then twice as late each time from 10 s up to 10 minutes: 26 attempts in
+ * the first hour, 6 an hour after it.
  */
 
 #define STRATOVIRT_BALLOON_RETRY_FIRST_MS 500
-#define STRATOVIRT_BALLOON_RETRY_MAX_MS 30000
+#define STRATOVIRT_BALLOON_RETRY_FAST_MAX_MS 5000
+#define STRATOVIRT_BALLOON_RETRY_FAST_FOR_MS 60000
+#define STRATOVIRT_BALLOON_RETRY_SLOW_MIN_MS 10000
+#define STRATOVIRT_BALLOON_RETRY_MAX_MS (10 * 60 * 1000)
+
+
+/**
+ * virStratoVirtBalloonRetryDelay:
+ * @prevMs: the delay before the attempt just refused, 0 for the first
+ * @pendingMs: how long the target has been pending
+ *
+ * The delay before the next attempt (the schedule above).
+ */
+unsigned int
+virStratoVirtBalloonRetryDelay(unsigned int prevMs,
+                               unsigned long long pendingMs)
+{
+    if (!prevMs)
+        return STRATOVIRT_BALLOON_RETRY_FIRST_MS;
+    if (pendingMs < STRATOVIRT_BALLOON_RETRY_FAST_FOR_MS)
+        return MIN(prevMs * 2, STRATOVIRT_BALLOON_RETRY_FAST_MAX_MS);
+    return MIN(MAX(prevMs * 2, STRATOVIRT_BALLOON_RETRY_SLOW_MIN_MS),
+               STRATOVIRT_BALLOON_RETRY_MAX_MS);
+}
 
 static void stratovirtBalloonArm(virDomainObj *vm, bool first);
 
@@ -696,18 +726,23 @@ stratovirtBalloonTimerFree(void *opaque)
 
 
 /* @vm locked, a pending target set: the next attempt, sooner the first
- * time, then twice as late each time up to STRATOVIRT_BALLOON_RETRY_MAX_MS */
+ * time (a new target, or one found at a daemon restart), then later each
+ * time (virStratoVirtBalloonRetryDelay) */
 static void
 stratovirtBalloonArm(virDomainObj *vm,
                      bool first)
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    unsigned long long now = g_get_monotonic_time() / 1000;
 
-    if (first || !priv->balloonRetryMs)
-        priv->balloonRetryMs = STRATOVIRT_BALLOON_RETRY_FIRST_MS;
-    else
-        priv->balloonRetryMs = MIN(priv->balloonRetryMs * 2,
-                                   STRATOVIRT_BALLOON_RETRY_MAX_MS);
+    if (first || !priv->balloonRetryMs) {
+        priv->balloonRetryMs = 0;
+        priv->balloonPendingSince = now;
+    }
+    priv->balloonRetryMs = virStratoVirtBalloonRetryDelay(priv->balloonRetryMs,
+                                                          now - priv->balloonPendingSince);
+    VIR_DEBUG("domain %s: balloon target asked again in %u ms",
+              vm->def->name, priv->balloonRetryMs);
     if (priv->balloonTimer >= 0) {
         virEventUpdateTimeout(priv->balloonTimer, priv->balloonRetryMs);
         return;
@@ -795,6 +830,7 @@ virStratoVirtBalloonStop(virDomainObj *vm)
 
     priv->balloonPending = 0;
     priv->balloonRetryMs = 0;
+    priv->balloonPendingSince = 0;
     if (priv->balloonTimer >= 0) {
         virEventRemoveTimeout(priv->balloonTimer);
         priv->balloonTimer = -1;

@@ -44,3 +44,5 @@ int virStratoVirtBalloonSet(virDomainObj *vm,
                             unsigned long long kib);
 void virStratoVirtBalloonResume(virDomainObj *vm);
 void virStratoVirtBalloonStop(virDomainObj *vm);
+unsigned int virStratoVirtBalloonRetryDelay(unsigned int prevMs,
+                                            unsigned long long pendingMs);

@@ -4,6 +4,7 @@ python3-libvirt: disks plugged in and out live and in the definition (with
 their events and rollbacks), device edits of the definition, statistics,
 memory and CPU settings."""
 
+import calendar
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import unittest
 import libvirt
 
 from svtest import SB, URI, virsh, main, wait_for, status_pid, make_images, kernel_name
-from svtest import standin_only, REAL, restart_daemon, real_version
+from svtest import standin_only, REAL, restart_daemon, real_version, SLOW
 
 IMG = os.path.join(SB, "images")
 STATE = "/run/libvirt/stratovirt" if os.geteuid() == 0 else None
@@ -669,6 +670,50 @@ class Tuning(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("Invalid balloon size", p.stderr)
         self.assertFalse(dom.isActive())
+        set_faults({})
+
+    @standin_only("a guest whose balloon driver comes up on demand is a stand-in fault switch "
+                  "(the real binaries' tiny guest has none)")
+    def test_balloon_retry_after_the_guest_driver_comes_up(self):
+        """A guest that loads virtio-balloon 16 s after boot gets its
+        pending target at most 5 s later (the retries are at most 5 s apart
+        in the first minute; the 30 s cap of before took it at 31.5 s),
+        and each refused attempt is one ERROR line in the domain log: 6
+        before the driver comes up (0, 0.5, 1.5, 3.5, 7.5, 12.5 s).  The
+        rest of the schedule (from 10 s doubling to 10 min after the first
+        minute: 26 attempts the first hour, 6 an hour after) is
+        stratovirtconftest's."""
+        self.define("tb1")
+        virsh("setmem", "tb1", "384M", "--config")
+        set_faults({"*": {"balloon_driver_delay": 16}})
+        log = "/var/log/libvirt/stratovirt/tb1.log"
+        off = os.path.getsize(log) if os.path.exists(log) else 0
+        t0 = time.monotonic()
+        virsh("start", "tb1")
+        self.assertEqual(self.pending("tb1"), 384 * 1024)
+        wait_for(lambda: self.pending("tb1") is None, 40, 0.1,
+                 "the pending balloon target taken")
+        taken = time.time()
+        took = time.monotonic() - t0
+        with open(log) as f:
+            f.seek(off)
+            text = f.read()
+        refused = text.count("Failed to set balloon memory size")
+        # the start's own attempt, the first refused (UTC in the log): the
+        # guest booted before it, so its driver was up 16 s after it at the
+        # latest
+        m = re.search(r"^(\S+)\.(\d+): .*Failed to set balloon memory size", text, re.M)
+        first = (calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")) +
+                 float("0." + m.group(2)))
+        late = taken - first - 16
+        print("balloon driver up 16 s after boot: the pending target taken %.1f s after the "
+              "start, at most %.1f s after the driver came up; %d refused attempts logged"
+              % (took, late, refused))
+        self.assertLess(late, 5 + 1.5 * SLOW,
+                        "the target was taken %.1f s after the driver came up" % late)
+        self.assertGreaterEqual(refused, 5)
+        self.assertLessEqual(refused, 7)
+        self.assertEqual(self.conn.lookupByName("tb1").memoryStats()["actual"], 384 * 1024)
         set_faults({})
 
     def test_vcpus_and_pinning(self):

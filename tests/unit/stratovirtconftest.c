@@ -1,5 +1,6 @@
 /*
- * stratovirtconftest.c: driver configuration, version parsing, capabilities
+ * stratovirtconftest.c: driver configuration, version parsing, capabilities,
+ * the balloon retry's schedule
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,6 +12,7 @@
 #include "svtest.h"
 #include "stratovirt_compat.h"
 #include "stratovirt_conf.h"
+#include "stratovirt_tuning.h"
 #include "virfile.h"
 #include "virstring.h"
 
@@ -165,6 +167,42 @@ testCapsGuests(const void *data G_GNUC_UNUSED)
 }
 
 
+/* A guest without a balloon driver: each refused attempt is an ERROR line
+ * in its domain log.  At most 5 s apart in the first minute, then from
+ * 10 s doubling to 10 min: 26 attempts (the start's own included) in the
+ * first hour, 6 in each hour after. */
+static int
+testBalloonRetrySchedule(const void *data G_GNUC_UNUSED)
+{
+    unsigned long long t = 0;
+    unsigned int prev = 0;
+    size_t first = 1;   /* the start's own attempt, at 0 */
+    size_t second = 0;
+    unsigned int worstFast = 0;
+
+    SV_CHECK(virStratoVirtBalloonRetryDelay(0, 0) == 500);
+    SV_CHECK(virStratoVirtBalloonRetryDelay(500, 500) == 1000);
+    SV_CHECK(virStratoVirtBalloonRetryDelay(4000, 7500) == 5000);
+    SV_CHECK(virStratoVirtBalloonRetryDelay(5000, 62500) == 10000);
+    SV_CHECK(virStratoVirtBalloonRetryDelay(320000, 372500) == 600000);
+    SV_CHECK(virStratoVirtBalloonRetryDelay(600000, 4000000) == 600000);
+    while (t < 2 * 3600 * 1000ULL) {
+        prev = virStratoVirtBalloonRetryDelay(prev, t);
+        if (t < 60000)
+            worstFast = MAX(worstFast, prev);
+        t += prev;
+        if (t <= 3600 * 1000ULL)
+            first++;
+        else if (t <= 2 * 3600 * 1000ULL)
+            second++;
+    }
+    SV_CHECK(worstFast == 5000);
+    SV_CHECK(first == 26);
+    SV_CHECK(second == 6);
+    return 0;
+}
+
+
 int
 main(void)
 {
@@ -192,6 +230,9 @@ main(void)
               "stratovirt_binary = \n");
     svTestRun("caps: a kvm guest for the host architecture only, with its machines",
               testCapsGuests, NULL);
+
+    svTestRun("balloon: the retry schedule bounds the log, fast in the first minute",
+              testBalloonRetrySchedule, NULL);
 
     ret = svTestDone();
     virFileDeleteTree(tmpdir);
