@@ -239,6 +239,7 @@ stratovirtTestLeakCanary(void)
 
     if (getenv("STRATOVIRT_TEST_LEAK_CANARY")) {
         canary = g_strdup("libvirt-stratovirt leak canary");
+        VIR_DEBUG("test hook: leaking the canary at %p", canary);
         canary = NULL;
     }
 #endif
