@@ -85,8 +85,10 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferEscapeString(buf, "<qmp path='%s'/>\n", priv->qmpPath);
     if (priv->pidfile)
         virBufferEscapeString(buf, "<pidfile path='%s'/>\n", priv->pidfile);
-    if (priv->logfile)
-        virBufferEscapeString(buf, "<log path='%s'/>\n", priv->logfile);
+    if (priv->logfile) {
+        virBufferEscapeString(buf, "<log path='%s'", priv->logfile);
+        virBufferAsprintf(buf, " offset='%lld'/>\n", (long long) priv->logOffset);
+    }
     if (priv->serialSocket)
         virBufferEscapeString(buf, "<serial path='%s'/>\n", priv->serialSocket);
     if (priv->machineName) {
@@ -105,6 +107,15 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferAddLit(buf, "<securityLabelled/>\n");
     if (priv->balloonPending)
         virBufferAsprintf(buf, "<balloon pending='%llu'/>\n", priv->balloonPending);
+    /* what the guest was doing when its VMM exits, for a daemon that
+     * finds the VMM gone (the stop cut this one's exit work short, or no
+     * daemon ran) to finish as this one would have */
+    if (priv->guestShutdown)
+        virBufferAddLit(buf, "<guestShutdown/>\n");
+    if (priv->fakeReboot)
+        virBufferAddLit(buf, "<fakeReboot/>\n");
+    if (priv->destroyOnReboot)
+        virBufferAddLit(buf, "<destroyOnReboot/>\n");
     return 0;
 }
 
@@ -144,6 +155,23 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
                        _("status XML of a running StratoVirt domain has a malformed pending balloon target"));
         return -1;
     }
+
+    {
+        long long offset = -1;
+
+        /* a status written before the offset was recorded: -1, the
+         * reconnect takes the log's end */
+        if (virXPathLongLong("string(./log/@offset)", ctxt, &offset) == -2 ||
+            offset < -1) {
+            virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                           _("status XML of a running StratoVirt domain has a malformed log offset"));
+            return -1;
+        }
+        priv->logOffset = offset;
+    }
+    priv->guestShutdown = virXPathBoolean("boolean(./guestShutdown)", ctxt) > 0;
+    priv->fakeReboot = virXPathBoolean("boolean(./fakeReboot)", ctxt) > 0;
+    priv->destroyOnReboot = virXPathBoolean("boolean(./destroyOnReboot)", ctxt) > 0;
 
     if (!priv->qmpPath) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
@@ -427,6 +455,25 @@ virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
 
 
 /* The vCPU thread ids, from query-cpus.  @vm locked, job held, active. */
+/* The status XML of a live @vm (locked), written now: a daemon that stops
+ * before the VMM's next step finds what this one knew. */
+void
+virStratoVirtDomainSaveStatus(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_autoptr(virStratoVirtDriverConfig) cfg = NULL;
+
+    if (!priv->driver || !virDomainObjIsActive(vm))
+        return;
+    cfg = virStratoVirtDriverGetConfig(priv->driver);
+    if (virDomainObjSave(vm, priv->driver->xmlopt, cfg->stateDir) < 0) {
+        VIR_WARN("cannot save the status of domain %s: %s", vm->def->name,
+                 virGetLastErrorMessage());
+        virResetLastError();
+    }
+}
+
+
 int
 virStratoVirtDomainQueryVcpuThreads(virDomainObj *vm,
                                     virStratoVirtMonitorCpuInfo **cpus,

@@ -36,6 +36,8 @@ struct _virStratoVirtDomainObjPrivate {
     bool pausedByUs;        /* the last STOP was asked for by an API */
     bool fakeReboot;        /* a reboot asked the guest to power off: start
                              * the VMM again when it has */
+    bool destroyOnReboot;   /* the guest rebooted with <on_reboot> destroy:
+                             * its VMM is to be ended */
     int rebootId;           /* the domain id a fake reboot keeps */
     char *restorePath;      /* the next start restores this save image */
     unsigned long long balloonActual; /* bytes, from BALLOON_CHANGED */
@@ -79,3 +81,4 @@ int virStratoVirtDomainQueryVcpuThreads(virDomainObj *vm,
                                         size_t *ncpus);
 void virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
                                        virStratoVirtMonitor *mon);
+void virStratoVirtDomainSaveStatus(virDomainObj *vm);

@@ -1172,9 +1172,14 @@ stratovirtDomainShutdownFlags(virDomainPtr dom,
      * overrides a reboot asked for earlier. */
     priv->fakeReboot = false;
     priv->guestShutdown = true;
+    /* kept before it is asked: a daemon that stops before the VMM's exit
+     * is handled leaves it to the next one, which then knows */
+    virStratoVirtDomainSaveStatus(vm);
     if (stratovirtDomainMonitorRun(vm, virStratoVirtMonitorSystemPowerdown) < 0) {
-        if (virDomainObjIsActive(vm))
+        if (virDomainObjIsActive(vm)) {
             priv->guestShutdown = false;
+            virStratoVirtDomainSaveStatus(vm);
+        }
         goto endjob;
     }
     ret = 0;
@@ -1273,8 +1278,11 @@ stratovirtDomainReboot(virDomainPtr dom,
      * started again (virStratoVirtPowerFakeReboot), unless <on_reboot> is
      * destroy, which makes a reboot a shutdown, as for the QEMU driver. */
     priv->fakeReboot = vm->def->onReboot != VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY;
+    /* kept before it is asked, for a daemon that finds the VMM gone */
+    virStratoVirtDomainSaveStatus(vm);
     if (stratovirtDomainMonitorRun(vm, virStratoVirtMonitorSystemPowerdown) < 0) {
         priv->fakeReboot = false;
+        virStratoVirtDomainSaveStatus(vm);
         goto endjob;
     }
     ret = 0;

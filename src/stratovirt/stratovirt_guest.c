@@ -255,12 +255,16 @@ virStratoVirtGuestShutdown(virDomainObj *vm,
     if (virDomainObjBeginAgentJob(vm, VIR_AGENT_JOB_MODIFY) < 0)
         return -1;
     if ((agent = stratovirtGuestEnterAgent(vm))) {
-        if (!reboot)
+        if (!reboot) {
             priv->guestShutdown = true;
+            virStratoVirtDomainSaveStatus(vm);
+        }
         ret = virStratoVirtAgentShutdown(agent, reboot);
         stratovirtGuestExitAgent(vm, agent);
-        if (ret < 0 && virDomainObjIsActive(vm))
+        if (ret < 0 && virDomainObjIsActive(vm) && priv->guestShutdown != wasShutdown) {
             priv->guestShutdown = wasShutdown;
+            virStratoVirtDomainSaveStatus(vm);
+        }
     }
     virDomainObjEndAgentJob(vm);
     return ret;

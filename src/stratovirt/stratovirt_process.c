@@ -620,13 +620,17 @@ typedef enum {
     STRATOVIRT_LOG_EXIT_NONE,       /* the log says nothing of the exit */
     STRATOVIRT_LOG_EXIT_CRASH,      /* a panic or a seccomp kill */
     STRATOVIRT_LOG_EXIT_SIGNAL,     /* SIGTERM or SIGINT from the host, obeyed */
+    STRATOVIRT_LOG_EXIT_ORDERLY,    /* its main loop ended: an orderly exit */
 } stratovirtLogExit;
 
 /* What StratoVirt logged about its exit since @offset.  Its panic hook
  * logs "Panic at [file: line]" (and then deletes the pidfile); a seccomp
  * violation logs "Received a bad system call"; SIGTERM and SIGINT, which
  * every version handles by exiting in order (2.1.0 with exit status 1),
- * log "Received kill signal, signal number: N".  A crash wins. */
+ * log "Received kill signal, signal number: N"; an orderly exit (a guest
+ * power-off, quit, a signal) logs "MainLoop over, Vm exit" (src/main.rs,
+ * 2.1.0 to 2.5.0; not after a panic, which exits from its hook).  A crash
+ * wins, then a signal. */
 static stratovirtLogExit
 stratovirtProcessLogExit(const char *logfile,
                          off_t offset)
@@ -663,6 +667,8 @@ stratovirtProcessLogExit(const char *logfile,
             (num == SIGTERM || num == SIGINT))
             return STRATOVIRT_LOG_EXIT_SIGNAL;
     }
+    if (strstr(buf, "MainLoop over, Vm exit"))
+        return STRATOVIRT_LOG_EXIT_ORDERLY;
     return STRATOVIRT_LOG_EXIT_NONE;
 }
 
@@ -676,8 +682,13 @@ stratovirtProcessLogExit(const char *logfile,
  * line in this run's log is a crash; a SHUTDOWN event, or the VMM's reply
  * to our quit or system_powerdown before its EOF, is a shutdown, and so is
  * a SIGTERM or SIGINT it logged obeying (2.1.0 exits 1 after it); then the
- * exit status, where the VMM was our child; last, a pidfile left behind (a
- * SIGKILL, which nothing cleans up after) is a crash.
+ * exit status, where the VMM was our child; then the orderly end of its
+ * main loop in its log (at log level info; a daemon that finds the VMM
+ * gone at reconnect has no exit status: the VMM was the old daemon's
+ * child); last, a QMP socket left behind (a SIGKILL, a SIGSEGV, the OOM
+ * killer: nothing cleaned up) is a crash.
+ * The guest's SHUTDOWN, our quit or powerdown are kept in the status XML,
+ * so the next daemon knows them too.
  */
 static bool
 stratovirtProcessCrashed(virDomainObj *vm)
@@ -702,7 +713,15 @@ stratovirtProcessCrashed(virDomainObj *vm)
                   priv->exitStatus);
         return !(WIFEXITED(priv->exitStatus) && WEXITSTATUS(priv->exitStatus) == 0);
     }
-    return priv->pidfile && virFileExists(priv->pidfile);
+    if (logged == STRATOVIRT_LOG_EXIT_ORDERLY) {
+        VIR_DEBUG("domain %s: StratoVirt logged an orderly exit", vm->def->name);
+        return false;
+    }
+    /* StratoVirt removes its QMP socket at every exit it runs itself (an
+     * orderly one, or its panic hook's, told by the log above); one left
+     * behind was killed.  (libvirt wrote the pidfile, which StratoVirt
+     * leaves: it tells nothing.) */
+    return !priv->qmpPath || virFileExists(priv->qmpPath);
 }
 
 
@@ -853,6 +872,7 @@ stratovirtProcessHandleEvent(virStratoVirtMonitor *mon,
     switch (event->type) {
     case VIR_STRATOVIRT_MONITOR_EVENT_SHUTDOWN:
         priv->guestShutdown = true;
+        save = !(priv->beingDestroyed);
         ev = virDomainEventLifecycleNewFromObj(vm, VIR_DOMAIN_EVENT_SHUTDOWN,
                                                VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED);
         break;
@@ -925,9 +945,14 @@ virStratoVirtProcessRebooted(virStratoVirtDriver *driver,
     virObjectEventStateQueue(driver->domainEventState,
                              virDomainEventRebootNewFromObj(vm));
     virStratoVirtGuestReset(driver, vm);
-    if (vm->def->onReboot == VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY && priv->mon)
+    if (vm->def->onReboot == VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY && priv->mon) {
+        /* kept for a daemon that starts after this one stopped before the
+         * work ran: it ends the VMM */
+        priv->destroyOnReboot = true;
+        virStratoVirtDomainSaveStatus(vm);
         stratovirtProcessQueueWork(driver, vm, priv->mon,
                                    STRATOVIRT_WORK_DESTROY_ON_REBOOT);
+    }
 }
 
 
@@ -1357,6 +1382,7 @@ stratovirtProcessInit(virStratoVirtDriver *driver,
     priv->guestShutdown = false;
     priv->pausedByUs = false;
     priv->fakeReboot = false;
+    priv->destroyOnReboot = false;
     priv->balloonActual = 0;
     priv->exitStatus = -1;
     g_clear_object(&priv->caps);
@@ -1968,8 +1994,13 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
     priv->exitStatus = -1;
     {
         struct stat sb;
+        off_t size = priv->logfile && stat(priv->logfile, &sb) == 0 ? sb.st_size : 0;
 
-        priv->logOffset = priv->logfile && stat(priv->logfile, &sb) == 0 ? sb.st_size : 0;
+        /* where this run's log starts, as the status XML says (what the
+         * VMM logged while no daemon ran tells how it ended); a status
+         * without it, or a log that is shorter (rotated): its end */
+        if (priv->logOffset < 0 || priv->logOffset > size)
+            priv->logOffset = size;
     }
 
     qmpPath = g_strdup(priv->qmpPath);
@@ -2031,6 +2062,17 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
     if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon)
         goto gone;
 
+    if (priv->destroyOnReboot) {
+        /* the guest rebooted with <on_reboot> destroy and the old daemon
+         * stopped before it ended the VMM: ended now, as a shutdown */
+        VIR_DEBUG("domain %s: rebooted with on_reboot destroy before the restart; ending it",
+                  vm->def->name);
+        stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_SHUTDOWN,
+                                       VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN);
+        virDomainObjEndAPI(&vm);
+        return;
+    }
+
     /* a new proxy and pty for the logged serial port (the old pty went
      * with the old daemon); the log is appended to */
     if (priv->serialSocket && vm->def->nserials > 0 &&
@@ -2069,14 +2111,40 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
         virDomainObjEndAPI(&vm);
         return;
     }
-    /* It died while we were away, or is alive but unreachable (then the
-     * Stop ends it rather than leave it half-managed): clean up as for a
-     * crash. */
-    VIR_WARN("domain %s: cannot reconnect to StratoVirt (%s); marking it crashed and cleaning up",
-             vm->def->name, virGetLastErrorMessage());
-    virResetLastError();
-    stratovirtProcessReconnectFail(driver, vm, VIR_DOMAIN_SHUTOFF_CRASHED,
-                                   VIR_DOMAIN_EVENT_STOPPED_CRASHED);
+    /* It ended while we were away (the old daemon stopped before its exit
+     * work ran, or no daemon ran): finished as the live path would have,
+     * from what tells a guest's shutdown from a crash (the SHUTDOWN, quit
+     * or powerdown the status XML kept, the VMM's log).  Alive but
+     * unreachable: the Stop ends it rather than leave it half-managed,
+     * as for a crash. */
+    {
+        bool alive = vm->pid > 0 && stratovirtProcessIsOurs(driver, vm) &&
+            virProcessKill(vm->pid, 0) == 0;
+        virDomainShutoffReason reason = VIR_DOMAIN_SHUTOFF_CRASHED;
+        int detail = VIR_DOMAIN_EVENT_STOPPED_CRASHED;
+
+        if (priv->destroyOnReboot ||
+            (!alive && !stratovirtProcessCrashed(vm))) {
+            reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
+            detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
+        }
+        VIR_WARN("domain %s: cannot reconnect to StratoVirt (%s); its VMM %s, the domain is shut off (%s)",
+                 vm->def->name, virGetLastErrorMessage(),
+                 alive ? "is unreachable" : "has gone",
+                 virDomainShutoffReasonTypeToString(reason));
+        virResetLastError();
+        if (!alive && priv->fakeReboot && !priv->destroyOnReboot &&
+            reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN) {
+            /* a reboot the old daemon did not finish: the guest powered
+             * off for it, started again now */
+            stratovirtProcessForgetUnlessOurs(driver, vm);
+            virStratoVirtPowerFakeReboot(driver, vm);
+            virDomainObjEndJob(vm);
+            virDomainObjEndAPI(&vm);
+            return;
+        }
+        stratovirtProcessReconnectFail(driver, vm, reason, detail);
+    }
     virDomainObjEndAPI(&vm);
 }
 

@@ -28,7 +28,7 @@ import unittest
 import libvirt
 
 from svtest import (SB, URI, virsh, main, wait_for, pid_alive, stop_daemon, start_daemon,
-                    driver_conf_path, set_driver_conf, standin_only, real_version)
+                    daemon_log, driver_conf_path, set_driver_conf, standin_only, real_version)
 import test_lifecycle as tl
 
 SHIM = os.path.join(os.environ.get("BUILD", ""), "tests", "archshim.so")
@@ -180,6 +180,10 @@ class AArch64Virt(unittest.TestCase):
             cls.conf = f.read()
         # the VMM gets a clean environment: the shim is passed on by name
         set_driver_conf(cls.conf + '\nvmm_environment_pass = [ "LD_PRELOAD", "SVTEST_UNAME_MACHINE", "STANDIN_ARCH" ]\n')
+        cls.start_aarch64_daemon()
+
+    @staticmethod
+    def start_aarch64_daemon():
         os.environ["LD_PRELOAD"] = SHIM
         os.environ["SVTEST_UNAME_MACHINE"] = "aarch64"
         os.environ["STANDIN_ARCH"] = "aarch64"
@@ -192,7 +196,7 @@ class AArch64Virt(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for n in ("pa1", "pa2", "pa3", "pa4"):
+        for n in ("pa1", "pa2", "pa3", "pa4", "pa5"):
             virsh("destroy", n, check=False)
             virsh("undefine", n, check=False)
         stop_daemon()
@@ -274,6 +278,54 @@ class AArch64Virt(unittest.TestCase):
                  what="pa2 to run on its new VMM")
         dom.destroy()
         conn.close()
+
+    def test_a_reboot_the_daemon_stops_in_is_finished_by_the_next(self):
+        """virsh reboot, then the daemon is killed before it handled the
+        guest's power-off (the VMM closes QMP at once and ends 1 s later:
+        the stand-in's exit_delay): the next daemon finds the VMM gone and
+        starts the guest again, with the same id, as the old one would
+        have (before the fix it was left "shut off (crashed)")."""
+        self.define("pa5")
+        rounds = 3
+        paths = {"gone": 0, "live": 0}
+        for r in range(rounds):
+            tl.set_faults({"pa5": {"exit_delay": 1.0}})
+            virsh("start", "pa5")
+            domid = virsh("domid", "pa5").stdout.strip()
+            old = tl.vmm_pid("pa5")
+            virsh("reboot", "pa5", "--mode", "acpi")
+            time.sleep(0.05 + r * 0.2)
+            stop_daemon(signal.SIGKILL)
+            log1 = len(daemon_log())
+            tl.set_faults({})
+            self.start_aarch64_daemon()
+            wait_for(lambda: not pid_alive(old), what="round %d: the old VMM to exit" % r)
+
+            def new_vmm():
+                try:
+                    pid = tl.vmm_pid("pa5")
+                except (OSError, AttributeError):  # between the two VMMs
+                    return None
+                return pid if pid and pid != old and pid_alive(pid) else None
+            # (until the reconnect ends, the domain is what the status XML
+            # said: running on the old VMM)
+            wait_for(new_vmm, timeout=20,
+                     what="round %d: a new VMM for pa5 (it is %s)" % (r, tl.state("pa5")))
+            wait_for(lambda: tl.state("pa5") == "running (booted)", timeout=20,
+                     what="round %d: pa5 running on its new VMM" % r)
+            self.assertEqual(virsh("domid", "pa5").stdout.strip(), domid, "round %d" % r)
+            # the next daemon restarted it (the old VMM's process outlives
+            # the kill by 1 s): the guest powered off before the next
+            # daemon reconnected (its reconnect finds the VMM gone), or
+            # after (its exit handler knows the reboot from the status XML)
+            self.assertIn("domain pa5: guest powered off for a reboot", daemon_log()[log1:],
+                          "round %d: the next daemon started it again" % r)
+            paths[
+                "gone" if "domain pa5: cannot reconnect" in daemon_log()[log1:] else "live"] += 1
+            virsh("destroy", "pa5")
+        print("reboot cut by a kill: the next daemon started the guest again in %d rounds "
+              "(VMM gone at its reconnect: %d, the guest powered off after it: %d)"
+              % (rounds, paths["gone"], paths["live"]))
 
     def test_a_guest_that_ignores_the_button_keeps_running(self):
         self.define("pa3")

@@ -361,13 +361,17 @@ class StopDuringExit(Base):
         virsh("define", xmlfile("sx-exit", devs=[self.BDF]))
         keep = [p for p, n in vmm_procs().items() if n == "sx-keep"]
         by = {"stopping": 0, "next": 0}
+        reboots = {"stopping": 0, "next": 0}
         stops = []
         for r in range(ROUNDS):
             sig = signal.SIGKILL if r % 4 == 3 else signal.SIGTERM
+            # (a reboot in the same window: test_power's aarch64 case, q35
+            # has no ACPI power button to reboot with)
+            reboot = False
             virsh("start", "sx-exit")
             self.assertEqual(driver_of(self.BDF), "vfio-pci", "round %d" % r)
             log0 = len(daemon_log())
-            virsh("shutdown", "sx-exit")
+            virsh("reboot" if reboot else "shutdown", "sx-exit")
             # the VMM's QMP is closed at once, its process ends 1 s later
             # (the work waits for it, then gives the device back)
             time.sleep(0.05 + (r % 6) * 0.2)
@@ -382,10 +386,35 @@ class StopDuringExit(Base):
                 self.assertLess(took, 15, "round %d: the stop took %.1f s" % (r, took))
                 stops.append(took)
             virsh("vcpuinfo", "sx-keep", timeout=30)
+            which = "next" if "domain sx-exit: cannot reconnect" in daemon_log()[log0:] \
+                else "stopping"
+            if reboot:
+                # whichever daemon finished it, the guest runs again, on its
+                # device
+                wait_for(lambda: virsh("domstate", "sx-exit").stdout.strip() == "running",
+                         timeout=15, what="round %d: sx-exit running again after its reboot "
+                         "(finished by the %s daemon)" % (r, which))
+                self.assertEqual(driver_of(self.BDF), "vfio-pci", "round %d" % r)
+                self.assertEqual(sorted(n for n in vmm_procs().values()),
+                                 ["sx-exit", "sx-keep"], "round %d" % r)
+                reboots[which] += 1
+                virsh("destroy", "sx-exit")
             wait_for(lambda: virsh("domstate", "sx-exit").stdout.strip() == "shut off",
                      timeout=15, what="round %d: sx-exit shut off" % r)
-            by["next" if "domain sx-exit: cannot reconnect" in daemon_log()[log0:]
-               else "stopping"] += 1
+            if not reboot:
+                # the guest shut down: the next daemon that finished the
+                # stop says so (from the status XML and the VMM's removed
+                # QMP socket: it said "crashed" before).  A stop the
+                # stopping daemon finished is a shut-off domain to the next,
+                # loaded from its config, as for libvirtd: no reason kept.
+                reason = virsh("domstate", "--reason", "sx-exit").stdout.strip()
+                if which == "next":
+                    self.assertEqual(reason, "shut off (shutdown)",
+                                     "round %d: finished by the next daemon" % r)
+                else:
+                    self.assertIn(reason, ("shut off (shutdown)", "shut off (unknown)"),
+                                  "round %d: finished by the stopping daemon" % r)
+                by[which] += 1
             self.assertEqual(driver_of(self.BDF), self.HOST,
                              "round %d: the device is back on its host driver" % r)
             check_world(self, ["sx-keep"])
@@ -396,9 +425,149 @@ class StopDuringExit(Base):
         # the stops met the work: a stop 0.05 s after the EOF waits for
         # most of the VMM's 1 s exit
         self.assertGreater(max(stops), 0.5, "no stop waited for the exit work: %s" % stops)
-        print("stop during a VMM's exit: %d rounds (SIGKILL every 4th), the exit finished "
+        # the next daemon's path was taken (the SIGKILL rounds cut the
+        # work short), not only the stopping daemon's
+        self.assertGreater(by["next"] + reboots["next"], 0,
+                           "no round left the exit to the next daemon: %s %s" % (by, reboots))
+        print("stop during a VMM's exit: %d rounds (SIGKILL every 4th, a reboot every 3rd), "
+              "shutdowns finished by the stopping daemon in %d, by the next in %d; reboots "
               "by the stopping daemon in %d, by the next in %d; SIGTERM stops %.2f-%.2f s"
-              % (ROUNDS, by["stopping"], by["next"], min(stops), max(stops)))
+              % (ROUNDS, by["stopping"], by["next"], reboots["stopping"], reboots["next"],
+                 min(stops), max(stops)))
+
+
+class ExitWithoutDaemon(Base):
+    """A VMM that ends while no daemon runs: the next daemon's reconnect
+    finds it gone and tells, as the live path does, a guest's shutdown
+    ("shut off (shutdown)": StratoVirt removed its QMP socket, no panic in
+    its log) from a crash ("shut off (crashed)": a panic logged, or killed
+    with nothing cleaned up)."""
+
+    def end_without_daemon(self, name, how, faults=None):
+        set_faults({name: faults} if faults else {})
+        virsh("create", xmlfile(name))
+        pid = [p for p, n in vmm_procs().items() if n == name][0]
+        stop_daemon(signal.SIGTERM)
+        self.assertTrue(pid_alive(pid), "the VMM outlives the daemon")
+        how(pid)
+        wait_for(lambda: not pid_alive(pid), timeout=15, what="%s's VMM gone" % name)
+        log0 = len(daemon_log())
+        start_daemon()
+        wait_for(lambda: "domain %s: cannot reconnect" % name in daemon_log()[log0:],
+                 timeout=20, what="the reconnect of %s" % name)
+        # a transient domain: gone from the list; its stop was told by the
+        # event and the daemon log
+        line = [ln for ln in daemon_log()[log0:].splitlines()
+                if "domain %s: cannot reconnect" % name in ln][0]
+        check_world(self, [])
+        return line
+
+    @standin_only("a panic on demand is a stand-in fault switch")
+    def test_panic_while_no_daemon_runs(self):
+        for r in range(max(2, ROUNDS // 5)):
+            line = self.end_without_daemon("nd-panic", lambda pid: None,
+                                           {"crash_after": 3})
+            self.assertIn("the domain is shut off (crashed)", line, "round %d" % r)
+
+    def test_kill_while_no_daemon_runs(self):
+        for r in range(max(2, ROUNDS // 5)):
+            line = self.end_without_daemon("nd-kill",
+                                           lambda pid: os.kill(pid, signal.SIGKILL))
+            self.assertIn("the domain is shut off (crashed)", line, "round %d" % r)
+
+    def test_guest_poweroff_while_no_daemon_runs(self):
+        for r in range(max(2, ROUNDS // 5)):
+            line = self.end_without_daemon("nd-off", lambda pid: qmp_powerdown("nd-off"))
+            self.assertIn("the domain is shut off (shutdown)", line, "round %d" % r)
+
+    @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
+    @standin_only("a real StratoVirt cannot open the simulated PCI host's /dev/vfio")
+    def test_persistent_domain_states_its_reason(self):
+        """A persistent domain keeps the reason in domstate --reason, and
+        its managed device is back on its host driver."""
+        bdf = "0000:05:00.0"
+        virsh("define", xmlfile("nd-pers", devs=[bdf]))
+        for r, (how, faults, want) in enumerate((
+                (lambda pid: qmp_powerdown("nd-pers"), None, "shut off (shutdown)"),
+                (lambda pid: None, {"crash_after": 3}, "shut off (crashed)"),
+                (lambda pid: os.kill(pid, signal.SIGKILL), None, "shut off (crashed)"))):
+            set_faults({"nd-pers": faults} if faults else {})
+            virsh("start", "nd-pers")
+            self.assertEqual(driver_of(bdf), "vfio-pci", "round %d" % r)
+            pid = [p for p, n in vmm_procs().items() if n == "nd-pers"][0]
+            stop_daemon(signal.SIGTERM)
+            how(pid)
+            wait_for(lambda: not pid_alive(pid), timeout=15, what="the VMM gone")
+            start_daemon()
+            wait_for(lambda: virsh("domstate", "nd-pers").stdout.strip() == "shut off",
+                     timeout=20, what="round %d: nd-pers shut off" % r)
+            self.assertEqual(virsh("domstate", "--reason", "nd-pers").stdout.strip(), want,
+                             "round %d" % r)
+            self.assertEqual(driver_of(bdf), "igb", "round %d" % r)
+            check_world(self, [])
+
+
+class ResetWithOnRebootDestroy(Base):
+    """<on_reboot>destroy</on_reboot>: a reset ends the domain.  The daemon
+    is killed while it ends the VMM (the stand-in's exit_delay keeps the
+    process 1 s after its SIGTERM): the next daemon finishes the destroy,
+    a shutdown ("shut off (crashed)" before the fix)."""
+
+    @standin_only("a VMM slow to exit on demand is a stand-in fault switch")
+    def test_kill_while_a_reset_ends_the_domain(self):
+        xml = domxml("rd-x").replace("</vcpu>", "</vcpu><on_reboot>destroy</on_reboot>")
+        path = os.path.join(SB, "rd-x.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        virsh("define", path)
+        by = {"stopping": 0, "next": 0}
+        for r in range(max(3, ROUNDS // 4)):
+            set_faults({"rd-x": {"exit_delay": 1.0}})
+            virsh("start", "rd-x")
+            pid = [p for p, n in vmm_procs().items() if n == "rd-x"][0]
+            log0 = len(daemon_log())
+            virsh("reset", "rd-x")
+            time.sleep(0.05 + (r % 3) * 0.2)
+            stop_daemon(signal.SIGKILL)
+            start_daemon()
+            wait_for(lambda: virsh("domstate", "rd-x").stdout.strip() == "shut off",
+                     timeout=20, what="round %d: rd-x shut off" % r)
+            self.assertFalse(pid_alive(pid), "round %d: its VMM ended" % r)
+            which = "next" if "domain rd-x: cannot reconnect" in daemon_log()[log0:] \
+                else "stopping"
+            reason = virsh("domstate", "--reason", "rd-x").stdout.strip()
+            if which == "next":
+                self.assertEqual(reason, "shut off (shutdown)", "round %d" % r)
+            else:
+                self.assertIn(reason, ("shut off (shutdown)", "shut off (unknown)"),
+                              "round %d" % r)
+            by[which] += 1
+            check_world(self, [])
+        self.assertGreater(by["next"], 0, "no round left the destroy to the next daemon: %s" % by)
+        print("reset with on_reboot destroy, daemon killed meanwhile: finished by the "
+              "killed daemon in %d rounds, by the next in %d" % (by["stopping"], by["next"]))
+
+
+def qmp_powerdown(name):
+    """As a guest powering itself off while no daemon runs: StratoVirt's
+    own QMP socket (from the domain's status XML) asked for
+    system_powerdown, which on x86 q35 powers the guest off at once."""
+    import socket
+    with open(os.path.join(STATE, name + ".xml")) as f:
+        path = re.search(r"<qmp path='([^']+)'", f.read()).group(1)
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    f = s.makefile("rwb")
+    f.readline()  # the greeting
+    for cmd in ("qmp_capabilities", "system_powerdown"):
+        f.write(json.dumps({"execute": cmd}).encode() + b"\n")
+        f.flush()
+        while True:
+            ln = f.readline()
+            if not ln or b'"return"' in ln or b'"error"' in ln:
+                break
+    s.close()
 
 
 class DestroyWins(Base):
