@@ -55,6 +55,7 @@ stratovirtDomainObjPrivateFree(void *data)
     virStratoVirtDomainObjPrivate *priv = data;
 
     virChrdevFree(priv->chrdevs);
+    g_strfreev(priv->unplugPending);
     g_free(priv->runDir);
     g_free(priv->machineName);
     g_free(priv->cgroupPartition);
@@ -116,6 +117,12 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
         virBufferAddLit(buf, "<fakeReboot/>\n");
     if (priv->destroyOnReboot)
         virBufferAddLit(buf, "<destroyOnReboot/>\n");
+    if (priv->unplugPending) {
+        char **a;
+
+        for (a = priv->unplugPending; *a; a++)
+            virBufferEscapeString(buf, "<unplug alias='%s'/>\n", *a);
+    }
     return 0;
 }
 
@@ -172,6 +179,18 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
     priv->guestShutdown = virXPathBoolean("boolean(./guestShutdown)", ctxt) > 0;
     priv->fakeReboot = virXPathBoolean("boolean(./fakeReboot)", ctxt) > 0;
     priv->destroyOnReboot = virXPathBoolean("boolean(./destroyOnReboot)", ctxt) > 0;
+    {
+        g_autofree xmlNodePtr *nodes = NULL;
+        int n = virXPathNodeSet("./unplug", ctxt, &nodes);
+        size_t i;
+
+        for (i = 0; n > 0 && i < n; i++) {
+            g_autofree char *alias = virXMLPropString(nodes[i], "alias");
+
+            if (alias)
+                virStratoVirtDomainUnplugPendingAdd(vm, alias);
+        }
+    }
 
     if (!priv->qmpPath) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
@@ -474,6 +493,48 @@ virStratoVirtDomainSaveStatus(virDomainObj *vm)
 }
 
 
+/* @alias: a device whose device_del StratoVirt accepted; kept until its
+ * DEVICE_DELETED is handled (in the status XML, which the caller saves) */
+void
+virStratoVirtDomainUnplugPendingAdd(virDomainObj *vm,
+                                    const char *alias)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    size_t n = priv->unplugPending ? g_strv_length(priv->unplugPending) : 0;
+
+    if (n && g_strv_contains((const char * const *) priv->unplugPending, alias))
+        return;
+    priv->unplugPending = g_renew(char *, priv->unplugPending, n + 2);
+    priv->unplugPending[n] = g_strdup(alias);
+    priv->unplugPending[n + 1] = NULL;
+}
+
+
+/* @alias: StratoVirt reported it deleted, and this daemon finishes it */
+void
+virStratoVirtDomainUnplugPendingDone(virDomainObj *vm,
+                                     const char *alias)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    size_t i;
+    size_t n;
+
+    if (!priv->unplugPending)
+        return;
+    n = g_strv_length(priv->unplugPending);
+    for (i = 0; i < n; i++) {
+        if (STREQ(priv->unplugPending[i], alias)) {
+            g_free(priv->unplugPending[i]);
+            memmove(priv->unplugPending + i, priv->unplugPending + i + 1,
+                    (n - i) * sizeof(char *));
+            break;
+        }
+    }
+    if (!priv->unplugPending[0])
+        g_clear_pointer(&priv->unplugPending, g_strfreev);
+}
+
+
 int
 virStratoVirtDomainQueryVcpuThreads(virDomainObj *vm,
                                     virStratoVirtMonitorCpuInfo **cpus,
@@ -528,6 +589,12 @@ virStratoVirtDomainDelDeviceWait(virDomainObj *vm,
     if (rc < 0) {
         g_clear_pointer(&priv->unplugAlias, g_free);
         return -1;
+    }
+    /* (unless its DEVICE_DELETED came meanwhile) a daemon that stops
+     * before it comes leaves it to the next, which asks the VMM */
+    if (priv->unplugAlias && virDomainObjIsActive(vm)) {
+        virStratoVirtDomainUnplugPendingAdd(vm, alias);
+        virStratoVirtDomainSaveStatus(vm);
     }
 
     if (virTimeMillisNow(&deadline) < 0)

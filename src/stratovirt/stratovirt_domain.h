@@ -56,6 +56,9 @@ struct _virStratoVirtDomainObjPrivate {
     virStratoVirtSerialLog *serialLog; /* the proxy to the pty and the log */
     bool securityLabelled;  /* labels given for this run, to be given back */
     char *unplugAlias;      /* device_del sent, DEVICE_DELETED awaited */
+    char **unplugPending;   /* device_del sent, no DEVICE_DELETED handled
+                             * yet (in the status XML: a daemon that did
+                             * not see it asks the VMM at reconnect) */
 
     virStratoVirtAgent *agent; /* the guest agent's channel, when open */
     bool agentSeen;         /* the agent answered once in this run */
@@ -82,3 +85,7 @@ int virStratoVirtDomainQueryVcpuThreads(virDomainObj *vm,
 void virStratoVirtDomainObjExitMonitor(virDomainObj *vm,
                                        virStratoVirtMonitor *mon);
 void virStratoVirtDomainSaveStatus(virDomainObj *vm);
+void virStratoVirtDomainUnplugPendingAdd(virDomainObj *vm,
+                                         const char *alias);
+void virStratoVirtDomainUnplugPendingDone(virDomainObj *vm,
+                                          const char *alias);

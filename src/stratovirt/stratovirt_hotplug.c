@@ -452,10 +452,13 @@ virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
     int rc;
 
     if (priv->unplugAlias && STREQ(priv->unplugAlias, alias)) {
+        /* the waiting detach finishes it */
+        virStratoVirtDomainUnplugPendingDone(vm, alias);
         virStratoVirtHostdevDeviceDeleted(driver, vm, alias);
         return;
     }
     if (stratovirtHotplugDeviceType(vm->def, alias) == VIR_DOMAIN_DEVICE_NONE) {
+        virStratoVirtDomainUnplugPendingDone(vm, alias);
         VIR_DEBUG("domain %s: DEVICE_DELETED for %s, not awaited", vm->def->name, alias);
         return;
     }
@@ -470,8 +473,12 @@ virStratoVirtHotplugDeviceDeleted(virStratoVirtDriver *driver,
      * while no daemon ran) */
     if ((rc = virStratoVirtDriverThreadCreate(driver, "stratovirt-unplug",
                                               stratovirtHotplugRemovalWorker,
-                                              work)) != 0) {
+                                              work)) == 0) {
+        virStratoVirtDomainUnplugPendingDone(vm, alias);
+    } else {
         if (rc > 0) {
+            /* (its device_del is in the status XML: the next daemon asks
+             * the VMM, which no longer has it, and finishes the removal) */
             VIR_WARN("domain %s: DEVICE_DELETED for %s while the daemon stops; left to the next daemon",
                      vm->def->name, alias);
         } else {

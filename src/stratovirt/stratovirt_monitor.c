@@ -87,6 +87,7 @@ struct _virStratoVirtMonitor {
     bool busy;
     bool refusedBlank;          /* the last command got an error without a reason */
     char *refusedClass;         /* the class of the last command's error */
+    char *refusedDesc;          /* and its description */
     char *pendingId;
     virJSONValue *reply;
     bool gotReply;
@@ -137,6 +138,7 @@ virStratoVirtMonitorDispose(void *obj)
     g_free(mon->version);
     g_free(mon->pendingId);
     g_free(mon->refusedClass);
+    g_free(mon->refusedDesc);
     virJSONValueFree(mon->reply);
     virResetError(&mon->lastError);
 }
@@ -846,6 +848,7 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
     mon->pendingId = g_strdup_printf("libvirt-%llu", ++mon->serial);
     mon->refusedBlank = false;
     g_clear_pointer(&mon->refusedClass, g_free);
+    g_clear_pointer(&mon->refusedDesc, g_free);
 
     if (virJSONValueObjectAppendString(msg, "execute", cmd) < 0 ||
         (argsp && virJSONValueObjectAppend(msg, "arguments", &argsp) < 0) ||
@@ -868,6 +871,7 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
 
         mon->refusedBlank = !desc || !*desc;
         mon->refusedClass = g_strdup(klass);
+        mon->refusedDesc = g_strdup(desc);
         virReportError(VIR_ERR_OPERATION_FAILED,
                        _("StratoVirt refused '%1$s': %2$s (%3$s)"),
                        cmd, desc && *desc ? desc : _("no reason given"),
@@ -1266,6 +1270,52 @@ virStratoVirtMonitorDelDevice(virStratoVirtMonitor *mon,
         return -1;
     return stratovirtMonitorCommand(mon, "device_del", g_steal_pointer(&args),
                                     timeout, NULL);
+}
+
+
+/**
+ * virStratoVirtMonitorDelDeviceAgain:
+ *
+ * device_del of a device whose unplug was asked before (by an earlier
+ * daemon, whose DEVICE_DELETED may have come while no daemon listened):
+ * whether StratoVirt still has it.  Its answers: no such device ("Can not
+ * find parent device from pci bus" from 2.4 and 2.5 on a standard
+ * machine; "Failed to remove device: id X not found" from 2.1 and from a
+ * microvm); the unplug still pending ("Guest is still on the fly of
+ * another (un)plugging", 2.4 and 2.5); or accepted (asked again, 2.1).
+ *
+ * Returns 1 when StratoVirt has no such device, 0 when it has, -1 with an
+ * error reported on any other answer.
+ */
+int
+virStratoVirtMonitorDelDeviceAgain(virStratoVirtMonitor *mon,
+                                   unsigned int timeout,
+                                   const char *alias)
+{
+    g_autoptr(virJSONValue) args = NULL;
+    g_autofree char *notFound = g_strdup_printf("id %s not found", alias);
+    const char *desc;
+
+    if (virJSONValueObjectAdd(&args, "s:id", alias, NULL) < 0)
+        return -1;
+    if (stratovirtMonitorCommand(mon, "device_del", g_steal_pointer(&args),
+                                 timeout, NULL) == 0)
+        return 0;
+    virObjectLock(mon);
+    desc = mon->refusedDesc;
+    if (desc && (STREQ(desc, "Can not find parent device from pci bus") ||
+                 strstr(desc, notFound))) {
+        virObjectUnlock(mon);
+        virResetLastError();
+        return 1;
+    }
+    if (desc && strstr(desc, "still on the fly of another (un)plugging")) {
+        virObjectUnlock(mon);
+        virResetLastError();
+        return 0;
+    }
+    virObjectUnlock(mon);
+    return -1;
 }
 
 

@@ -108,6 +108,9 @@ int virStratoVirtMonitorAddVFIODevice(virStratoVirtMonitor *mon,
                                       const char *bus,
                                       unsigned int slot,
                                       const virPCIDeviceAddress *host);
+int virStratoVirtMonitorDelDeviceAgain(virStratoVirtMonitor *mon,
+                                       unsigned int timeout,
+                                       const char *alias);
 int virStratoVirtMonitorDelDevice(virStratoVirtMonitor *mon,
                                   unsigned int timeout,
                                   const char *alias);

@@ -1383,6 +1383,7 @@ stratovirtProcessInit(virStratoVirtDriver *driver,
     priv->pausedByUs = false;
     priv->fakeReboot = false;
     priv->destroyOnReboot = false;
+    g_clear_pointer(&priv->unplugPending, g_strfreev);
     priv->balloonActual = 0;
     priv->exitStatus = -1;
     g_clear_object(&priv->caps);
@@ -1904,6 +1905,7 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
 
     stratovirtProcessReleaseVNCPort(vm->def);
     g_clear_pointer(&priv->machineName, g_free);
+    g_clear_pointer(&priv->unplugPending, g_strfreev);
     vm->pid = 0;
     vm->def->id = -1;
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason);
@@ -1950,6 +1952,58 @@ stratovirtProcessReconnectFail(virStratoVirtDriver *driver,
     virDomainObjEndJob(vm);
     if (!vm->persistent)
         virDomainObjListRemove(driver->domains, vm);
+}
+
+
+/* The unplugs the old daemon asked for and did not see finished: their
+ * DEVICE_DELETED may have come while it stopped or while no daemon ran
+ * (events that come before this daemon's monitor is the domain's are not
+ * delivered either).  StratoVirt is asked again (device_del): a device it
+ * no longer has is removed as the live DEVICE_DELETED does (the
+ * definition, the host device back to its driver, the drive, the event);
+ * one it still has stays pending, for its DEVICE_DELETED.  @vm locked, job
+ * held, monitor open. */
+static void
+stratovirtProcessReconnectUnplugs(virStratoVirtDriver *driver,
+                                  virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+    g_auto(GStrv) aliases = g_strdupv(priv->unplugPending);
+    char **a;
+
+    for (a = aliases; a && *a; a++) {
+        virStratoVirtMonitor *mon;
+        virDomainDeviceDef dev;
+        int rc;
+
+        if (!virDomainObjIsActive(vm))
+            return;
+        if (virDomainDefFindDevice(vm->def, *a, &dev, false) < 0) {
+            /* finished meanwhile, or not a device of this run */
+            virStratoVirtDomainUnplugPendingDone(vm, *a);
+            continue;
+        }
+        if (!(mon = virStratoVirtDomainObjEnterMonitor(vm))) {
+            VIR_WARN("domain %s: cannot ask about the unplug of %s: %s",
+                     vm->def->name, *a, virGetLastErrorMessage());
+            virResetLastError();
+            return;
+        }
+        rc = virStratoVirtMonitorDelDeviceAgain(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, *a);
+        virStratoVirtDomainObjExitMonitor(vm, mon);
+        if (rc < 0) {
+            VIR_WARN("domain %s: the unplug of %s stays pending: %s",
+                     vm->def->name, *a, virGetLastErrorMessage());
+            virResetLastError();
+        } else if (rc == 1 && virDomainObjIsActive(vm)) {
+            VIR_DEBUG("domain %s: %s was deleted while no daemon listened; finishing its removal",
+                      vm->def->name, *a);
+            virStratoVirtDomainUnplugPendingDone(vm, *a);
+            virStratoVirtHotplugDeviceRemoved(driver, vm, *a);
+        } else {
+            VIR_DEBUG("domain %s: the unplug of %s is still pending", vm->def->name, *a);
+        }
+    }
 }
 
 
@@ -2091,6 +2145,7 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
     virStratoVirtGuestOpenAgent(driver, vm);
     /* a balloon target the guest had not taken before the restart */
     virStratoVirtBalloonResume(vm);
+    stratovirtProcessReconnectUnplugs(driver, vm);
     if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0)
         VIR_WARN("cannot save the status of domain %s", vm->def->name);
     VIR_DEBUG("reconnected to domain %s", vm->def->name);

@@ -548,6 +548,60 @@ class ResetWithOnRebootDestroy(Base):
               "killed daemon in %d rounds, by the next in %d" % (by["stopping"], by["next"]))
 
 
+class UnplugWithoutDaemon(Base):
+    """Defect 8, across a restart: a DEVICE_DELETED that comes while the
+    daemon stops, or while none runs, is not lost.  The detach of a managed
+    host device times out (the guest lets go late: the stand-in's
+    unplug_delay, 10 s being the detach's wait), the daemon stops, the
+    guest releases the device, a daemon starts: its reconnect asks the VMM
+    (device_del again: no such device) and finishes the removal as the live
+    DEVICE_DELETED does.  Before the fix the device stayed in the live XML
+    and on vfio-pci until the domain stopped."""
+
+    BDF = "0000:05:00.0"
+    HOST = "igb"
+
+    @standin_only("a guest that releases a device late is a stand-in fault switch, and a real "
+                  "StratoVirt cannot open the simulated PCI host's /dev/vfio")
+    @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
+    def test_device_deleted_while_no_daemon_runs(self):
+        path = os.path.join(SB, "ud-dev.xml")
+        with open(path, "w") as f:
+            f.write(hostdev_xml(self.BDF))
+        # (how the daemon goes, when the guest lets go: 10.5 s after the
+        # detach began the daemon stops (the event 1.5 s later comes to no
+        # one), or 12 s after, around the event itself)
+        for r, (sig, delay, stop_at) in enumerate(((signal.SIGTERM, 12, 10.5),
+                                                  (signal.SIGKILL, 12, 10.5),
+                                                  (signal.SIGTERM, 12.2, 12.0))):
+            set_faults({"ud-x": {"unplug_delay": delay}})
+            virsh("create", xmlfile("ud-x", devs=[self.BDF]))
+            self.assertEqual(driver_of(self.BDF), "vfio-pci", "round %d" % r)
+            t0 = time.monotonic()
+            p = virsh("detach-device", "ud-x", path, "--live", check=False, timeout=60)
+            self.assertIn("did not release hostdev0", p.stderr, "round %d" % r)
+            self.assertIn("<hostdev", virsh("dumpxml", "ud-x").stdout, "round %d" % r)
+            time.sleep(max(0, stop_at - (time.monotonic() - t0)))
+            stop_daemon(sig)
+            # the guest lets go while no daemon runs
+            time.sleep(max(0, delay + 0.5 - (time.monotonic() - t0)))
+            start_daemon()
+            wait_for(lambda: driver_of(self.BDF) == self.HOST, timeout=20,
+                     what="round %d: %s back on %s" % (r, self.BDF, self.HOST))
+            wait_for(lambda: "<hostdev" not in virsh("dumpxml", "ud-x").stdout, timeout=10,
+                     what="round %d: the host device to leave the live XML" % r)
+            self.assertNotIn("hostdev0", virsh("dumpxml", "ud-x").stdout, "round %d" % r)
+            # nothing to give back twice: the device is free for another
+            # domain while ud-x runs on
+            virsh("create", xmlfile("ud-y", devs=[self.BDF]))
+            self.assertEqual(driver_of(self.BDF), "vfio-pci", "round %d" % r)
+            check_world(self, ["ud-x", "ud-y"])
+            virsh("destroy", "ud-x")
+            self.assertEqual(driver_of(self.BDF), "vfio-pci", "round %d: still ud-y's" % r)
+            virsh("destroy", "ud-y")
+            self.assertEqual(driver_of(self.BDF), self.HOST, "round %d" % r)
+
+
 def qmp_powerdown(name):
     """As a guest powering itself off while no daemon runs: StratoVirt's
     own QMP socket (from the domain's status XML) asked for

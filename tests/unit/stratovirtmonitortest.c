@@ -551,6 +551,66 @@ testGetFdTwice(const void *data G_GNUC_UNUSED)
 }
 
 
+/* device_del asked again at reconnect: each answer StratoVirt gives, as
+ * recorded (qmp/2.4.0 and 2.5.0/q35-session: no such device on a standard
+ * machine; qmp/2.1.0/q35-session and a microvm: "id X not found") or as
+ * its root port says (an unplug still pending) */
+static int checkDelDeviceAgain(virStratoVirtMonitor *mon);
+
+static int
+testDelDeviceAgain(const void *data G_GNUC_UNUSED)
+{
+    svMonitorTest *t = svMonitorTestNew();
+    virStratoVirtMonitor *mon = NULL;
+    const char *ok[] = { "{\"return\":{}}", NULL };
+    const char *gone[] = { "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Can not find parent device from pci bus\"}}", NULL };
+    const char *gone21[] = { "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Failed to remove device: id hostdev0 not found\"}}", NULL };
+    const char *pending[] = { "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Guest is still on the fly of another (un)plugging\"}}", NULL };
+    const char *other[] = { "{\"error\":{\"class\":\"GenericError\",\"desc\":\"No hot plug controller found for bus pci.1 when unplug device hostdev0\"}}", NULL };
+    const char *req = "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hostdev0\"}}";
+    /* (the alias of another device is no "not found" of this one) */
+    const char *gone21other[] = { "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Failed to remove device: id hostdev01 not found\"}}", NULL };
+    int rc = -1;
+
+    SV_CHECK(t);
+    svMonitorTestAddRaw(t, GREETING "\r\n", strlen(GREETING) + 2);
+    svMonitorTestAddExchange(t, req, ok, false);
+    svMonitorTestAddExchange(t, req, gone, false);
+    svMonitorTestAddExchange(t, req, gone21, false);
+    svMonitorTestAddExchange(t, req, pending, false);
+    svMonitorTestAddExchange(t, req, other, false);
+    svMonitorTestAddExchange(t, req, gone21other, false);
+    if (!(mon = svMonitorTestOpen(t, T_CMD)))
+        goto cleanup;
+    rc = checkDelDeviceAgain(mon);
+
+ cleanup:
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
+static int
+checkDelDeviceAgain(virStratoVirtMonitor *mon)
+{
+    /* accepted: it is there (and asked again) */
+    SV_CHECK(virStratoVirtMonitorDelDeviceAgain(mon, T_CMD, "hostdev0") == 0);
+    SV_CHECK(!virGetLastError());
+    SV_CHECK(virStratoVirtMonitorDelDeviceAgain(mon, T_CMD, "hostdev0") == 1);
+    SV_CHECK(!virGetLastError());
+    SV_CHECK(virStratoVirtMonitorDelDeviceAgain(mon, T_CMD, "hostdev0") == 1);
+    SV_CHECK(virStratoVirtMonitorDelDeviceAgain(mon, T_CMD, "hostdev0") == 0);
+    SV_CHECK(!virGetLastError());
+    SV_CHECK(virStratoVirtMonitorDelDeviceAgain(mon, T_CMD, "hostdev0") == -1 &&
+             lastErrorIs(VIR_ERR_OPERATION_FAILED, "No hot plug controller"));
+    virResetLastError();
+    SV_CHECK(virStratoVirtMonitorDelDeviceAgain(mon, T_CMD, "hostdev0") == -1);
+    virResetLastError();
+    return 0;
+}
+
+
 /* system_powerdown refused without a reason (a vCPU that missed real
  * 2.4/2.5's 32 ms stop window) is asked again, up to five times */
 static int
@@ -889,6 +949,7 @@ main(int argc, char **argv)
     svTestRun("events in their typed form", testEvents, NULL);
     svTestRun("getfd passes the fd twice for StratoVirt 2.1", testGetFdTwice, NULL);
     svTestRun("system_powerdown refused without a reason is asked again", testPowerdownRetry, NULL);
+    svTestRun("device_del asked again tells a device StratoVirt no longer has", testDelDeviceAgain, NULL);
     svTestRun("balloon: DeviceNotActive is a target not taken yet, other refusals errors", testBalloonRefusals, NULL);
     svTestRun("messages split into one-byte writes", testSplitWrites, NULL);
     svTestRun("a VMM that never ends its line is cut off", testOversize, NULL);
