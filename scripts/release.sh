@@ -150,12 +150,18 @@ enter() {
         mount -t tmpfs -o mode=1777 release-tmp "$dir/tmp"
         mount -t tmpfs -o mode=755 release-run "$dir/run"
         mkdir -p "$dir/run/lock"
+        # the mount points again: a tree under /tmp or /run has just been
+        # covered by those tmpfs (a clone made with mktemp -d)
+        mkdir -p "$dir/$top"
         mount --bind "$top" "$dir/$top"
         if [ -n "$real" ]; then
+            mkdir -p "$dir/$real"
             mount --bind "$real" "$dir/$real"
             mount -o remount,bind,ro "$dir/$real"
         fi
         if [ -n "$one" ]; then
+            mkdir -p "$(dirname "$dir/$one")"
+            touch "$dir/$one"
             mount --bind "$one" "$dir/$one"
             mount -o remount,bind,ro "$dir/$one"
         fi
