@@ -37,6 +37,7 @@
 #include "stratovirt_power.h"
 #include "stratovirt_process.h"
 #include "stratovirt_save.h"
+#include "stratovirt_sanitizer.h"
 #include "stratovirt_security.h"
 #include "stratovirt_monitor.h"
 #include "stratovirt_command.h"
@@ -263,6 +264,7 @@ stratovirtStateInitialize(bool privileged,
     }
 
     stratovirtTestLeakCanary();
+    virStratoVirtSanitizerForkSafe();
     driver = g_new0(virStratoVirtDriver, 1);
     driver->lockFD = -1;
     if (virMutexInit(&driver->lock) < 0) {
