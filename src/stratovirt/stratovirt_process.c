@@ -2063,6 +2063,7 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
     {
         unsigned long long now = 0;
         unsigned long long until = 0;
+        bool waitedStopped = false;
 
         ignore_value(virTimeMillisNow(&until));
         until += 10000;
@@ -2074,7 +2075,12 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
          * has not accepted when this daemon stops is closed unanswered,
          * and StratoVirt 2.1.0 panics when it later accepts it (its
          * greeting's send to the gone client is unwrapped: machine_manager/
-         * src/socket.rs:176), which would cost the guest. */
+         * src/socket.rs:176), which would cost the guest.
+         * A stopped VMM is alive and its guest is intact: it is waited for
+         * for as long as it stays stopped (a debugger, a freezer), as a
+         * VMM that does not answer is by the QEMU driver; the 10 s start
+         * again when it runs.  destroy, which kills it, and the daemon's
+         * stop end the wait. */
         for (;;) {
             bool stopped = stratovirtProcessIsStopped(pid);
 
@@ -2083,7 +2089,7 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
                                                 &stratovirtMonitorCallbacks, driver,
                                                 &vmmGone)))
                 break;
-            if (vmmGone || virTimeMillisNow(&now) < 0 || now >= until ||
+            if (vmmGone || virTimeMillisNow(&now) < 0 || (!stopped && now >= until) ||
                 virProcessKill(pid, 0) < 0 || g_atomic_int_get(&driver->shuttingDown)) {
                 if (stopped)
                     virReportError(VIR_ERR_OPERATION_FAILED,
@@ -2092,8 +2098,12 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
                 break;
             }
             if (stopped) {
-                VIR_DEBUG("domain %s: VMM %lld stopped, waiting for it to run",
-                          vm->def->name, (long long) pid);
+                if (!waitedStopped)
+                    VIR_WARN("domain %s: its StratoVirt process %lld is stopped (SIGSTOP); "
+                             "waiting for it to run before reconnecting",
+                             vm->def->name, (long long) pid);
+                waitedStopped = true;
+                until = now + 10000;
             } else {
                 VIR_DEBUG("domain %s: QMP not reachable yet (%s), asking again",
                           vm->def->name, virGetLastErrorMessage());
@@ -2161,6 +2171,16 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
          * next daemon to reconnect. */
         VIR_WARN("domain %s: the daemon stopped during its reconnect (%s); leaving it to the next daemon",
                  vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
+        virDomainObjEndJob(vm);
+        virDomainObjEndAPI(&vm);
+        return;
+    }
+    if (priv->beingDestroyed) {
+        /* destroy killed it under this reconnect and waits for the job:
+         * the stop is destroy's, with its reason and event */
+        VIR_DEBUG("domain %s: destroyed during its reconnect (%s)",
+                  vm->def->name, virGetLastErrorMessage());
         virResetLastError();
         virDomainObjEndJob(vm);
         virDomainObjEndAPI(&vm);

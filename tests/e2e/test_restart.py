@@ -334,6 +334,66 @@ class StopDuringReconnect(Base):
                              "round %d: the same VMM" % r)
         print("stop during a reconnect that cannot reach its VMM: %d rounds" % rounds)
 
+    def test_a_vmm_stopped_for_longer_than_a_reconnect_waits(self):
+        """A VMM stopped (SIGSTOP: a debugger, a freezer) across a restart
+        for longer than the 10 s a running VMM that does not answer is
+        given: the next daemon waits for it to run, says so in its log,
+        then reconnects; the guest and its VMM are untouched.  Before the
+        fix the reconnect gave up after 10 s and ended the guest as
+        unreachable (shut off, crashed)."""
+        virsh("create", xmlfile("sdw"))
+        pids = {v: k for k, v in vmm_procs().items()}
+        vmm = pids["sdw"]
+        rounds = 5 if LONG else 2
+        for r in range(rounds):
+            stop_daemon(signal.SIGTERM)
+            os.kill(vmm, signal.SIGSTOP)
+            said = daemon_log().count("domain sdw: its StratoVirt process %d is stopped" % vmm)
+            try:
+                start_daemon()
+                time.sleep(12)
+                self.assertEqual(virsh("domstate", "sdw").stdout.strip(), "running",
+                                 "round %d: the guest of a stopped VMM was ended" % r)
+                self.assertTrue(pid_alive(vmm), "round %d: its VMM was killed" % r)
+                self.assertEqual(daemon_log().count(
+                    "domain sdw: its StratoVirt process %d is stopped" % vmm), said + 1,
+                    "round %d: the log does not say once why the reconnect waits" % r)
+            finally:
+                if pid_alive(vmm):
+                    os.kill(vmm, signal.SIGCONT)
+            # a QMP query answered: reconnected
+            virsh("vcpuinfo", "sdw", timeout=30)
+            check_world(self, ["sdw"])
+            self.assertEqual({v: k for k, v in vmm_procs().items()}, pids,
+                             "round %d: the same VMM" % r)
+        virsh("destroy", "sdw")
+        print("a VMM stopped for 12 s across a restart: %d rounds" % rounds)
+
+    def test_destroy_while_a_reconnect_waits_for_a_stopped_vmm(self):
+        """destroy wins over a reconnect that waits for a stopped VMM: it
+        succeeds at once, the domain is shut off as destroyed (not crashed,
+        and not 'domain is not running'), no VMM is left."""
+        virsh("define", xmlfile("sdd"))
+        rounds = 5 if LONG else 3
+        try:
+            for r in range(rounds):
+                virsh("start", "sdd")
+                vmm = [p for p, n in vmm_procs().items() if n == "sdd"][0]
+                stop_daemon(signal.SIGTERM)
+                os.kill(vmm, signal.SIGSTOP)
+                start_daemon()
+                time.sleep(1)
+                took = timed(lambda: virsh("destroy", "sdd", timeout=60))
+                self.assertLess(took, 2.0 * SLOW, "round %d: destroy took %.2f s" % (r, took))
+                self.assertEqual(virsh("domstate", "sdd", "--reason").stdout.strip(),
+                                 "shut off (destroyed)", "round %d" % r)
+                wait_for(lambda: not pid_alive(vmm), timeout=10, what="the VMM's end")
+                check_world(self, [])
+        finally:
+            virsh("destroy", "sdd", check=False)
+            virsh("undefine", "sdd", check=False)
+        print("destroy while a reconnect waits for a stopped VMM: %d rounds" % rounds)
+
 
 class StopDuringExit(Base):
     """A daemon stopped while it handles a VMM's exit (the monitor's EOF
@@ -363,7 +423,8 @@ class StopDuringExit(Base):
         by = {"stopping": 0, "next": 0}
         stops = []
         for r in range(ROUNDS):
-            sig = signal.SIGKILL if r % 4 == 3 else signal.SIGTERM
+            # SIGKILL in rounds 1, 5, 9...: also in the 3 rounds of --sanitize
+            sig = signal.SIGKILL if r % 4 == 1 else signal.SIGTERM
             virsh("start", "sx-exit")
             self.assertEqual(driver_of(self.BDF), "vfio-pci", "round %d" % r)
             log0 = len(daemon_log())
