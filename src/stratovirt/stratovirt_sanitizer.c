@@ -38,8 +38,6 @@
 
 # include "virlog.h"
 
-# define VIR_FROM_THIS VIR_FROM_NONE
-
 VIR_LOG_INIT("stratovirt.stratovirt_sanitizer");
 
 /* exported by every ASan runtime: tells which object the runtime is in */
