@@ -122,6 +122,8 @@ stratovirtDomainObjPrivateXMLFormat(virBuffer *buf,
 
         for (a = priv->unplugPending; *a; a++)
             virBufferEscapeString(buf, "<unplug alias='%s'/>\n", *a);
+        if (priv->unplugAskedAt > 0)
+            virBufferAsprintf(buf, "<unplugAsked at='%lld'/>\n", priv->unplugAskedAt);
     }
     return 0;
 }
@@ -190,6 +192,8 @@ stratovirtDomainObjPrivateXMLParse(xmlXPathContextPtr ctxt,
             if (alias)
                 virStratoVirtDomainUnplugPendingAdd(vm, alias);
         }
+        if (virXPathLongLong("string(./unplugAsked/@at)", ctxt, &priv->unplugAskedAt) < 0)
+            priv->unplugAskedAt = 0;
     }
 
     if (!priv->qmpPath) {
@@ -530,8 +534,10 @@ virStratoVirtDomainUnplugPendingDone(virDomainObj *vm,
             break;
         }
     }
-    if (!priv->unplugPending[0])
+    if (!priv->unplugPending[0]) {
         g_clear_pointer(&priv->unplugPending, g_strfreev);
+        priv->unplugAskedAt = 0;
+    }
 }
 
 
@@ -594,6 +600,7 @@ virStratoVirtDomainDelDeviceWait(virDomainObj *vm,
      * before it comes leaves it to the next, which asks the VMM */
     if (priv->unplugAlias && virDomainObjIsActive(vm)) {
         virStratoVirtDomainUnplugPendingAdd(vm, alias);
+        priv->unplugAskedAt = g_get_real_time() / 1000;
         virStratoVirtDomainSaveStatus(vm);
     }
 

@@ -59,6 +59,8 @@ struct _virStratoVirtDomainObjPrivate {
     char **unplugPending;   /* device_del sent, no DEVICE_DELETED handled
                              * yet (in the status XML: a daemon that did
                              * not see it asks the VMM at reconnect) */
+    long long unplugAskedAt; /* when the latest of those device_del was
+                                * accepted (ms since the epoch), 0 unknown */
 
     virStratoVirtAgent *agent; /* the guest agent's channel, when open */
     bool agentSeen;         /* the agent answered once in this run */

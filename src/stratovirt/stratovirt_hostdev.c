@@ -315,6 +315,7 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
     g_autoptr(virStratoVirtDriverConfig) cfg = virStratoVirtDriverGetConfig(driver);
     unsigned int flags = VIR_HOSTDEV_COLD_BOOT;
     size_t i;
+    int rc;
 
     priv->hostdevsPrepared = false;
     priv->hostdevsTaken = false;
@@ -340,11 +341,21 @@ virStratoVirtHostdevPrepareDomain(virStratoVirtDriver *driver,
      * every device ("taken", saved by the caller), a recovery gives back
      * only what nobody else holds (virStratoVirtHostdevReattachDomain). */
     priv->hostdevsPrepared = true;
-    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0 ||
-        virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
-                                    vm->def->name, vm->def->uuid,
-                                    vm->def->hostdevs, vm->def->nhostdevs,
-                                    flags) < 0) {
+    if (virDomainObjSave(vm, driver->xmlopt, cfg->stateDir) < 0) {
+        priv->hostdevsPrepared = false;
+        return -1;
+    }
+    /* Detaching, binding to vfio-pci and resetting take seconds on real
+     * devices: done without the domain lock, which virsh list and every
+     * query of this domain need.  The start's job keeps the definition
+     * as it is; the manager has locks of its own. */
+    virObjectUnlock(vm);
+    rc = virHostdevPreparePCIDevices(driver->hostdevMgr, STRATOVIRT_HOSTDEV_DRIVER,
+                                     vm->def->name, vm->def->uuid,
+                                     vm->def->hostdevs, vm->def->nhostdevs,
+                                     flags);
+    virObjectLock(vm);
+    if (rc < 0) {
         priv->hostdevsPrepared = false;
         return -1;
     }

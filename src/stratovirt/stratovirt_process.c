@@ -1384,6 +1384,7 @@ stratovirtProcessInit(virStratoVirtDriver *driver,
     priv->fakeReboot = false;
     priv->destroyOnReboot = false;
     g_clear_pointer(&priv->unplugPending, g_strfreev);
+    priv->unplugAskedAt = 0;
     priv->balloonActual = 0;
     priv->exitStatus = -1;
     g_clear_object(&priv->caps);
@@ -1906,6 +1907,7 @@ virStratoVirtProcessStop(virStratoVirtDriver *driver,
     stratovirtProcessReleaseVNCPort(vm->def);
     g_clear_pointer(&priv->machineName, g_free);
     g_clear_pointer(&priv->unplugPending, g_strfreev);
+    priv->unplugAskedAt = 0;
     vm->pid = 0;
     vm->def->id = -1;
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason);
@@ -1969,7 +1971,25 @@ stratovirtProcessReconnectUnplugs(virStratoVirtDriver *driver,
 {
     virStratoVirtDomainObjPrivate *priv = vm->privateData;
     g_auto(GStrv) aliases = g_strdupv(priv->unplugPending);
+    long long since = g_get_real_time() / 1000 - priv->unplugAskedAt;
     char **a;
+
+    /* Not within 6 s of the request: StratoVirt 2.1 accepts a second
+     * device_del and presses the slot's attention button again, and a
+     * Linux guest (pciehp) takes a second press within 5 s of the first
+     * as "cancel", keeping the device.  A guest cannot have finished
+     * meanwhile (it waits those 5 s), and a DEVICE_DELETED that comes
+     * now reaches this daemon. */
+    if (aliases && priv->unplugAskedAt > 0 && since >= 0 && since < 6000) {
+        VIR_DEBUG("domain %s: an unplug was asked %lld ms ago; asking again in %lld ms",
+                  vm->def->name, since, 6000 - since);
+        virObjectUnlock(vm);
+        while (since < 6000 && !g_atomic_int_get(&driver->shuttingDown)) {
+            g_usleep(100 * 1000);
+            since += 100;
+        }
+        virObjectLock(vm);
+    }
 
     for (a = aliases; a && *a; a++) {
         virStratoVirtMonitor *mon;
