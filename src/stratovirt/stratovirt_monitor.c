@@ -618,6 +618,34 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
                          void *opaque,
                          bool *vmmGone)
 {
+    return virStratoVirtMonitorOpenPatient(vm, path, pid, timeout, cb, opaque, vmmGone,
+                                           NULL, NULL);
+}
+
+
+/**
+ * virStratoVirtMonitorOpenPatient:
+ * @keepWaiting: asked each second once @timeout has run out with the
+ *   connection made and no greeting yet: true waits on, as long as the
+ *   VMM (@pid) lives
+ *
+ * virStratoVirtMonitorOpen for a VMM that is known to have run a guest
+ * (a reconnect): a connection StratoVirt has not accepted yet sits in its
+ * listen backlog, and one closed before StratoVirt greets on it may cost
+ * the guest (2.1.0 panics when its greeting's send fails), so a VMM that
+ * is slow to greet is waited for, with a warning every 10 s.
+ */
+virStratoVirtMonitor *
+virStratoVirtMonitorOpenPatient(virDomainObj *vm,
+                                const char *path,
+                                pid_t pid,
+                                unsigned int timeout,
+                                virStratoVirtMonitorCallbacks *cb,
+                                void *opaque,
+                                bool *vmmGone,
+                                virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                                void *waitOpaque)
+{
     g_autoptr(virStratoVirtMonitor) mon = NULL;
     unsigned long long deadline;
     gint64 connected;
@@ -664,8 +692,20 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
                           virObjectRef(mon), virObjectUnref);
     g_source_attach(mon->source, virEventThreadGetContext(mon->eventThread));
 
-    if (stratovirtMonitorWait(mon, stratovirtMonitorGreeted, deadline,
-                              _("with its QMP greeting")) < 0) {
+    while (stratovirtMonitorWait(mon, stratovirtMonitorGreeted, deadline,
+                                 _("with its QMP greeting")) < 0) {
+        unsigned long long waited = (g_get_monotonic_time() - connected) / G_USEC_PER_SEC;
+
+        if (keepWaiting && !mon->eof && !mon->closed &&
+            virGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT &&
+            !stratovirtMonitorProcessGone(pid) && keepWaiting(waitOpaque)) {
+            if (waited / 10 != (waited - 1) / 10)
+                VIR_WARN("StratoVirt process %lld has not greeted on '%s' for %llu s; still waiting",
+                         (long long) pid, path, waited);
+            virResetLastError();
+            deadline += 1000;
+            continue;
+        }
         virObjectUnlock(mon);
         if (stratovirtMonitorProcessGone(pid))
             *vmmGone = true;

@@ -59,6 +59,18 @@ virStratoVirtMonitor *virStratoVirtMonitorOpen(virDomainObj *vm,
                                                virStratoVirtMonitorCallbacks *cb,
                                                void *opaque,
                                                bool *vmmGone);
+/* Whether a wait that has run out should go on (e.g. the daemon is not
+ * stopping) */
+typedef bool (*virStratoVirtMonitorKeepWaitingFunc)(void *opaque);
+virStratoVirtMonitor *virStratoVirtMonitorOpenPatient(virDomainObj *vm,
+                                                      const char *path,
+                                                      pid_t pid,
+                                                      unsigned int timeout,
+                                                      virStratoVirtMonitorCallbacks *cb,
+                                                      void *opaque,
+                                                      bool *vmmGone,
+                                                      virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                                                      void *waitOpaque);
 void virStratoVirtMonitorClose(virStratoVirtMonitor *mon);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStratoVirtMonitor, virObjectUnref);

@@ -1957,6 +1957,17 @@ stratovirtProcessReconnectFail(virStratoVirtDriver *driver,
 }
 
 
+/* (virStratoVirtMonitorKeepWaitingFunc) whether the daemon still runs:
+ * a reconnect waits on a slow VMM until it stops */
+static bool
+stratovirtProcessDaemonRuns(void *opaque)
+{
+    virStratoVirtDriver *driver = opaque;
+
+    return !g_atomic_int_get(&driver->shuttingDown);
+}
+
+
 /* The unplugs the old daemon asked for and did not see finished: their
  * DEVICE_DELETED may have come while it stopped or while no daemon ran
  * (events that come before this daemon's monitor is the domain's are not
@@ -2105,9 +2116,10 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
             bool stopped = stratovirtProcessIsStopped(pid);
 
             if (!stopped &&
-                (mon = virStratoVirtMonitorOpen(vm, qmpPath, pid, 5000,
-                                                &stratovirtMonitorCallbacks, driver,
-                                                &vmmGone)))
+                (mon = virStratoVirtMonitorOpenPatient(vm, qmpPath, pid, 5000,
+                                                       &stratovirtMonitorCallbacks, driver,
+                                                       &vmmGone,
+                                                       stratovirtProcessDaemonRuns, driver)))
                 break;
             if (vmmGone || virTimeMillisNow(&now) < 0 || (!stopped && now >= until) ||
                 virProcessKill(pid, 0) < 0 || g_atomic_int_get(&driver->shuttingDown)) {
@@ -2140,7 +2152,24 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
     priv->mon = virObjectRef(mon);
 
     virObjectUnlock(vm);
-    rc = virStratoVirtMonitorQueryStatus(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT, &running);
+    /* A VMM that is slow to answer is alive and so is its guest: asked
+     * again for as long as it lives (destroy kills it, which ends the
+     * wait) and the daemon runs, as the QEMU driver waits for QEMU.
+     * Giving up here ended a healthy guest at every restart. */
+    {
+        /* each time waiting twice as long, up to 5 minutes: StratoVirt
+         * answers in order, the unanswered question first */
+        unsigned int timeout = VIR_STRATOVIRT_MONITOR_TIMEOUT;
+
+        while ((rc = virStratoVirtMonitorQueryStatus(mon, timeout, &running)) < 0 &&
+               virGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT &&
+               virProcessKill(pid, 0) == 0 && stratovirtProcessDaemonRuns(driver)) {
+            VIR_WARN("domain %s: %s; asking again (the guest runs on)",
+                     vm->def->name, virGetLastErrorMessage());
+            virResetLastError();
+            timeout = MIN(timeout * 2, 300 * 1000);
+        }
+    }
     virObjectUnref(mon);
     virObjectLock(vm);
     if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon)

@@ -334,6 +334,77 @@ class StopDuringReconnect(Base):
                              "round %d: the same VMM" % r)
         print("stop during a reconnect that cannot reach its VMM: %d rounds" % rounds)
 
+    @standin_only("a VMM slow to answer on demand is a stand-in fault switch")
+    def test_a_vmm_slow_to_answer_survives_a_restart(self):
+        """A VMM that answers QMP slowly (12 s, more than the 10 s a
+        command is given) is alive, and so is its guest: the next daemon
+        asks again, waiting longer each time, and both a persistent and a
+        transient guest stay running on the same VMM; queries that need
+        no job answer meanwhile.  Before the fix the reconnect's
+        query-status timed out and the restart ended both guests
+        ("shut off (crashed)", the transient one gone); found by review."""
+        slow = {"slow_on": {"query-status": 12}}
+        set_faults({"sq-p": slow, "sq-t": slow})
+        virsh("define", xmlfile("sq-p"))
+        try:
+            virsh("start", "sq-p")
+            virsh("create", xmlfile("sq-t"))
+            pids = {v: k for k, v in vmm_procs().items()}
+            rounds = 5 if LONG else 2
+            for r in range(rounds):
+                log0 = len(daemon_log())
+                restart_daemon()
+                time.sleep(13)
+                for n in ("sq-p", "sq-t"):
+                    self.assertEqual(virsh("domstate", n, timeout=10).stdout.strip(), "running",
+                                     "round %d: %s" % (r, n))
+                self.assertRegex(daemon_log()[log0:],
+                                 r"domain sq-t: .*StratoVirt did not answer 'query-status'.*"
+                                 r"asking again \(the guest runs on\)",
+                                 "round %d: the first question timed out" % r)
+                # reconnected: a QMP query answered (the second question
+                # was given 20 s)
+                wait_for(lambda: "reconnected to domain sq-p" in daemon_log()[log0:] and
+                         "reconnected to domain sq-t" in daemon_log()[log0:],
+                         timeout=30 * SLOW, what="round %d: both reconnected" % r)
+                check_world(self, ["sq-p", "sq-t"])
+                self.assertEqual({v: k for k, v in vmm_procs().items()}, pids,
+                                 "round %d: the same VMMs" % r)
+            print("a VMM slow to answer at a restart: %d rounds, both guests kept" % rounds)
+        finally:
+            set_faults({})
+            virsh("destroy", "sq-t", check=False)
+            virsh("destroy", "sq-p", check=False)
+            virsh("undefine", "sq-p", check=False)
+
+    @standin_only("a VMM slow to accept QMP connections is a stand-in fault switch")
+    def test_a_vmm_slow_to_greet_survives_a_restart(self):
+        """A VMM whose main loop is busy leaves the next daemon's QMP
+        connection in its listen backlog for 12 s: the reconnect waits for
+        the greeting on that connection (closing it unanswered would cost
+        the guest on 2.1.0, which panics when its greeting's send fails),
+        warns every 10 s, and the guest stays running on its VMM."""
+        set_faults({"sg": {"accept_delay": 12}})
+        virsh("create", xmlfile("sg"))
+        try:
+            pids = {v: k for k, v in vmm_procs().items()}
+            rounds = 5 if LONG else 2
+            for r in range(rounds):
+                log0 = len(daemon_log())
+                restart_daemon()
+                wait_for(lambda: "reconnected to domain sg" in daemon_log()[log0:],
+                         timeout=30 * SLOW, what="round %d: reconnected" % r)
+                self.assertRegex(daemon_log()[log0:],
+                                 r"StratoVirt process %d has not greeted on .* for 1\d s; "
+                                 r"still waiting" % pids["sg"], "round %d" % r)
+                check_world(self, ["sg"])
+                self.assertEqual({v: k for k, v in vmm_procs().items()}, pids,
+                                 "round %d: the same VMM" % r)
+            print("a VMM slow to greet at a restart: %d rounds, the guest kept" % rounds)
+        finally:
+            set_faults({})
+            virsh("destroy", "sg", check=False)
+
     def test_a_vmm_stopped_for_longer_than_a_reconnect_waits(self):
         """A VMM stopped (SIGSTOP: a debugger, a freezer) across a restart
         for longer than the 10 s a running VMM that does not answer is
