@@ -976,9 +976,17 @@ def main():
     steps = sv.get("steps") or []
     s_driver = summary([sum(st.values()) for st in steps])
 
-    overhead = None
+    # the driver's time per start: its own start steps, measured directly
+    # (the ask: createXML minus a separately measured VMM start
+    # swings with the load); the subtraction stays beside it
+    overhead_sub = None
     if s_start and s_ready:
-        overhead = max(0.0, s_start["median"] - s_ready["median"])
+        overhead_sub = max(0.0, s_start["median"] - s_ready["median"])
+    # (on the C stand-in, ready in a millisecond inside step connect; a
+    # run on a real binary takes the same loop's figure on the stand-in)
+    mini_steps = ((sv_standin or {}).get("steps") if sv_standin is not None else steps) or []
+    s_driver_mini = summary([sum(st.values()) for st in mini_steps])
+    overhead = s_driver_mini["median"] if s_driver_mini else overhead_sub
 
     print("")
     print("%-44s %9s %9s %9s %9s" % ("figure (ms)", "median", "min", "p90", "max"))
@@ -996,6 +1004,8 @@ def main():
         else:
             print("%-44s %9s" % (label, "na"))
     print("%-44s %9s" % ("stratovirt driver overhead per start", fmt(overhead)))
+    print("  (its own start steps on the C stand-in, measured directly; createXML minus the "
+          "VMM's exec -> QMP: %s ms)" % fmt(overhead_sub))
     q_overhead = None
     if q_start and q_ready:
         q_overhead = max(0.0, q_start["median"] - q_ready["median"])
@@ -1066,13 +1076,13 @@ def main():
     print("targets: overhead <= 10 ms per start, destroy <= 30 ms")
     print("bench: start_overhead_ms=%s destroy_ms=%s qemu_start_ms=%s qemu_destroy_ms=%s "
           "start_ms=%s start_min_ms=%s start_max_ms=%s driver_steps_ms=%s vmm_ready_ms=%s "
-          "qemu_ready_ms=%s qemu_overhead_ms=%s%s"
+          "qemu_ready_ms=%s qemu_overhead_ms=%s start_overhead_sub_ms=%s%s"
           % (fmt(overhead), fmt(s_destroy and s_destroy["median"]),
              fmt(q_start and q_start["median"]), fmt(q_destroy and q_destroy["median"]),
              fmt(s_start and s_start["median"]), fmt(s_start and s_start["min"]),
              fmt(s_start and s_start["max"]), fmt(s_driver and s_driver["median"]),
              fmt(s_ready and s_ready["median"]), fmt(q_ready and q_ready["median"]),
-             fmt(q_overhead),
+             fmt(q_overhead), fmt(overhead_sub),
              "" if sv_standin is None else " standin_start_overhead_ms=%s" % fmt(standin_overhead)))
     if os.environ.get("BENCH_SCALE", "1") != "0":
         scale_report()

@@ -48,9 +48,10 @@ if [ "${1:-}" = "--sanitize" ]; then
     export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0:exitcode=0"
     export STRATOVIRT_TEST_LEAK_CANARY=1
     # latency bounds x5 and floods /5 under ASan; fewer rounds of each
-    # fault scenario (every path still runs, for the leak checker)
+    # fault scenario (every path still runs, for the leak checker), all of
+    # them with --long
     export SVTEST_SLOW=5
-    export SVTEST_ROUNDS="${SVTEST_ROUNDS:-3}"
+    [ -z "${SVTEST_LONG:-}" ] && export SVTEST_ROUNDS="${SVTEST_ROUNDS:-3}"
     export BUILD
 fi
 

@@ -755,8 +755,19 @@ stratovirtProcessWorker(void *opaque)
     virObjectLock(vm);
     priv = vm->privateData;
 
-    if (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0)
-        goto cleanup;
+    /* A job that outlasts libvirt's 30 s wait does not make the VMM's
+     * exit forgotten (the domain would stay running without a VMM): it is
+     * waited for again while the exit is still this domain's to finish
+     * and the daemon runs (a daemon that stops leaves it to the next). */
+    while (virDomainObjBeginJob(vm, VIR_JOB_DESTROY) < 0) {
+        if (virGetLastErrorCode() != VIR_ERR_OPERATION_TIMEOUT ||
+            !virDomainObjIsActive(vm) || priv->mon != work->mon ||
+            g_atomic_int_get(&driver->shuttingDown))
+            goto cleanup;
+        VIR_WARN("domain %s: its VMM has gone, and %s; waiting again to finish its stop",
+                 vm->def->name, virGetLastErrorMessage());
+        virResetLastError();
+    }
 
     if (!virDomainObjIsActive(vm) || priv->mon != work->mon || priv->beingDestroyed) {
         VIR_DEBUG("domain %s: stale %s work, ignored", vm->def->name,
