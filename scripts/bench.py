@@ -450,6 +450,23 @@ def cpu_per_request_us(pid, fn, n=1000):
     return (cpu_ns(pid) - c0) / n / 1000.0
 
 
+def cpu_pair_us(pid, fa, fb, n=200, batches=10):
+    """the daemon's CPU time per call of @fa and of @fb, in microseconds:
+    medians over @batches alternated batches of @n calls each, so that both
+    are measured under the same load (a no-op beside a call tells the
+    driver's own part of it)"""
+    a, b = [], []
+    fa()
+    fb()
+    for _ in range(batches):
+        for fn, out in ((fa, a), (fb, b)):
+            c0 = cpu_ns(pid)
+            for _ in range(n):
+                fn()
+            out.append((cpu_ns(pid) - c0) / n / 1000.0)
+    return statistics.median(a), statistics.median(b)
+
+
 def rpc_round_trips_ms(conn, n, repeat=5):
     """@n sequential no-op round trips (getLibVersion: no driver work) on
     one connection, median of @repeat: the floor under any client that
@@ -492,7 +509,8 @@ def running_figures(uri, conn, pid, doms, r):
     r["both_list_api_ms"] = list_calls_ms(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
     r["both_dominfo_ms"] = statistics.median([api_ms(d.info, 20) for d in doms])
     r["both_virsh_dominfo_ms"] = virsh_time(uri, "dominfo", doms[0].name(), n=10) * 1000
-    r["both_cpu_req_us"] = cpu_per_request_us(pid, doms[0].info)
+    r["both_cpu_req_us"], r["both_cpu_req_version_us"] = cpu_pair_us(
+        pid, doms[0].info, conn.getLibVersion)
 
 
 def restart_until_listed(uri, n, stop, start):
@@ -616,13 +634,14 @@ def inner_scale_stratovirt():
     doms = [conn.lookupByName("r%04d" % i) for i in range(0, NRUN, max(1, NRUN // 20))]
     r["dominfo_running_ms"] = statistics.median([api_ms(d.info, 20) for d in doms])
     r["virsh_dominfo_running_ms"] = virsh_time(uri, "dominfo", "r0000", n=10) * 1000
-    r["cpu_req_running_us"] = cpu_per_request_us(pid, doms[0].info)
+    # a dominfo of a running domain beside a no-op call, alternated
+    r["cpu_req_running_us"], r["cpu_req_version_us"] = cpu_pair_us(
+        pid, doms[0].info, conn.getLibVersion)
     # what the daemon spends with nobody asking anything (timers, monitor
     # threads): it is in every per-request figure above
     c0 = cpu_ns(pid)
     time.sleep(2)
     r["idle_cpu_running_ms_per_s"] = (cpu_ns(pid) - c0) / 2 / 1e6
-    r["cpu_req_version_us"] = cpu_per_request_us(pid, conn.getLibVersion)
     conn.close()
 
     # a restart of the daemon with all of them running: until every one
@@ -806,6 +825,7 @@ def scale_report():
                      ("dominfo (API), median (ms)", "both_dominfo_ms"),
                      ("virsh dominfo, median of 10 (ms)", "both_virsh_dominfo_ms"),
                      ("daemon CPU per dominfo of a running domain (us)", "both_cpu_req_us"),
+                     ("  per no-op call, alternated with those (us)", "both_cpu_req_version_us"),
                      ("daemon restart: API answers (ms)", "both_restart_api_ms"),
                      ("daemon restart: all %d listed running (s)" % NBOTH, "both_restart_listed_s")):
         print("%-52s %12s %12s %8s" % (label, f(sv, k, "%.2f"), f(qm, k, "%.2f"), ratio(k)))
