@@ -1048,8 +1048,17 @@ stratovirtDomainDestroyFlags(virDomainPtr dom,
      * holds the job now is waiting on this VMM and fails at once when it
      * goes, so destroy wins over queries, hung commands and starts. */
     starting = STRATOVIRT_DOMAIN_PRIVATE(vm)->starting;
-    if (virStratoVirtProcessBeginStopJob(vm, !(flags & VIR_DOMAIN_DESTROY_GRACEFUL)) < 0)
+    if (virStratoVirtProcessBeginStopJob(vm, !(flags & VIR_DOMAIN_DESTROY_GRACEFUL)) < 0) {
+        if (starting && vm->removing) {
+            /* the start we interrupted has undone itself and removed the
+             * transient domain: what destroy was asked to do is done */
+            VIR_DEBUG("domain %s: its start was interrupted by destroy", vm->def->name);
+            virResetLastError();
+            dom->id = -1;
+            ret = 0;
+        }
         goto cleanup;
+    }
     if (!virDomainObjIsActive(vm)) {
         if (starting) {
             /* the start we interrupted has undone itself */

@@ -598,6 +598,35 @@ stratovirtMonitorIdle(virStratoVirtMonitor *mon)
 }
 
 
+/* A wait that has run out goes on while @keepWaiting says so and the
+ * connection is open: one second more each time, a warning every 10 s.
+ * Called with the monitor locked and the wait's timeout reported. */
+static bool
+stratovirtMonitorWaitLonger(virStratoVirtMonitor *mon,
+                            virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                            void *waitOpaque,
+                            unsigned long long *deadline,
+                            unsigned long long *warned,
+                            gint64 since,
+                            const char *what)
+{
+    unsigned long long waited;
+
+    if (!keepWaiting || mon->eof || mon->closed ||
+        virGetLastErrorCode() != VIR_ERR_OPERATION_TIMEOUT || !keepWaiting(waitOpaque))
+        return false;
+    virResetLastError();
+    waited = (g_get_monotonic_time() - since) / G_USEC_PER_SEC;
+    if (waited >= *warned + 10) {
+        VIR_WARN("StratoVirt has not answered %s on '%s' for %llu s; still waiting",
+                 what, mon->path, waited);
+        *warned = waited;
+    }
+    *deadline += 1000;
+    return true;
+}
+
+
 /**
  * virStratoVirtMonitorOpen:
  * @vm: the domain, passed back to the callbacks
@@ -648,6 +677,7 @@ virStratoVirtMonitorOpenPatient(virDomainObj *vm,
 {
     g_autoptr(virStratoVirtMonitor) mon = NULL;
     unsigned long long deadline;
+    unsigned long long warned = 0;
     gint64 connected;
     int fd;
 
@@ -694,18 +724,10 @@ virStratoVirtMonitorOpenPatient(virDomainObj *vm,
 
     while (stratovirtMonitorWait(mon, stratovirtMonitorGreeted, deadline,
                                  _("with its QMP greeting")) < 0) {
-        unsigned long long waited = (g_get_monotonic_time() - connected) / G_USEC_PER_SEC;
-
-        if (keepWaiting && !mon->eof && !mon->closed &&
-            virGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT &&
-            !stratovirtMonitorProcessGone(pid) && keepWaiting(waitOpaque)) {
-            if (waited / 10 != (waited - 1) / 10)
-                VIR_WARN("StratoVirt process %lld has not greeted on '%s' for %llu s; still waiting",
-                         (long long) pid, path, waited);
-            virResetLastError();
-            deadline += 1000;
+        if (!stratovirtMonitorProcessGone(pid) &&
+            stratovirtMonitorWaitLonger(mon, keepWaiting, waitOpaque, &deadline, &warned,
+                                        connected, "with its QMP greeting"))
             continue;
-        }
         virObjectUnlock(mon);
         if (stratovirtMonitorProcessGone(pid))
             *vmmGone = true;
@@ -853,12 +875,14 @@ stratovirtMonitorSend(virStratoVirtMonitor *mon,
  * did not answer in time.
  */
 static int
-stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
-                           const char *cmd,
-                           virJSONValue *args,
-                           int fd,
-                           unsigned int timeout,
-                           virJSONValue **reply)
+stratovirtMonitorCommandFull(virStratoVirtMonitor *mon,
+                             const char *cmd,
+                             virJSONValue *args,
+                             int fd,
+                             unsigned int timeout,
+                             virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                             void *waitOpaque,
+                             virJSONValue **reply)
 {
     g_autoptr(virJSONValue) msg = virJSONValueNewObject();
     g_autoptr(virJSONValue) argsp = args;
@@ -866,6 +890,8 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
     g_autofree char *text = NULL;
     g_autofree char *what = g_strdup_printf("'%s'", cmd);
     unsigned long long deadline;
+    unsigned long long warned = 0;
+    gint64 sent;
     virJSONValue *err;
     int ret = -1;
 
@@ -901,8 +927,12 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
     if (stratovirtMonitorSend(mon, text, fd, deadline) < 0)
         goto done;
 
-    if (stratovirtMonitorWait(mon, stratovirtMonitorGotReply, deadline, what) < 0)
-        goto done;
+    sent = g_get_monotonic_time();
+    while (stratovirtMonitorWait(mon, stratovirtMonitorGotReply, deadline, what) < 0) {
+        if (!stratovirtMonitorWaitLonger(mon, keepWaiting, waitOpaque, &deadline, &warned,
+                                         sent, what))
+            goto done;
+    }
 
     answer = g_steal_pointer(&mon->reply);
     if ((err = virJSONValueObjectGetObject(answer, "error"))) {
@@ -935,6 +965,18 @@ stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
     virObjectUnlock(mon);
     virObjectUnref(mon);
     return ret;
+}
+
+
+static int
+stratovirtMonitorCommandFd(virStratoVirtMonitor *mon,
+                           const char *cmd,
+                           virJSONValue *args,
+                           int fd,
+                           unsigned int timeout,
+                           virJSONValue **reply)
+{
+    return stratovirtMonitorCommandFull(mon, cmd, args, fd, timeout, NULL, NULL, reply);
 }
 
 
@@ -1056,10 +1098,28 @@ virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
                                 unsigned int timeout,
                                 bool *running)
 {
+    return virStratoVirtMonitorQueryStatusPatient(mon, timeout, NULL, NULL, running);
+}
+
+
+/**
+ * virStratoVirtMonitorQueryStatusPatient:
+ * @keepWaiting: asked each second once @timeout has run out: true waits
+ *   on for the answer (the question is not asked twice), as long as the
+ *   connection is open
+ */
+int
+virStratoVirtMonitorQueryStatusPatient(virStratoVirtMonitor *mon,
+                                       unsigned int timeout,
+                                       virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                                       void *waitOpaque,
+                                       bool *running)
+{
     g_autoptr(virJSONValue) ret = NULL;
     const char *status;
 
-    if (stratovirtMonitorCommand(mon, "query-status", NULL, timeout, &ret) < 0)
+    if (stratovirtMonitorCommandFull(mon, "query-status", NULL, -1, timeout,
+                                     keepWaiting, waitOpaque, &ret) < 0)
         return -1;
     /* v2.1.0 says running:true while paused: trust 'status' */
     if (!(status = virJSONValueObjectGetString(ret, "status"))) {

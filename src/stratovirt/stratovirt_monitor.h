@@ -96,6 +96,11 @@ int virStratoVirtMonitorSystemReset(virStratoVirtMonitor *mon,
 int virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
                                     unsigned int timeout,
                                     bool *running);
+int virStratoVirtMonitorQueryStatusPatient(virStratoVirtMonitor *mon,
+                                           unsigned int timeout,
+                                           virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                                           void *waitOpaque,
+                                           bool *running);
 
 typedef struct _virStratoVirtMonitorCpuInfo virStratoVirtMonitorCpuInfo;
 struct _virStratoVirtMonitorCpuInfo {

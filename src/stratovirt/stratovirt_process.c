@@ -1445,6 +1445,24 @@ stratovirtProcessPrepareDomain(virStratoVirtDriver *driver,
 }
 
 
+/* A destroy asked while the start ran without the domain lock (binding
+ * devices, launching the VMM) waits for the start's job: the start gives
+ * up at the next step, undoing what it took. */
+static int
+stratovirtProcessCheckDestroyed(virDomainObj *vm)
+{
+    virStratoVirtDomainObjPrivate *priv = vm->privateData;
+
+    if (!priv->beingDestroyed)
+        return 0;
+    virResetLastError();
+    virReportError(VIR_ERR_OPERATION_ABORTED,
+                   _("the start of domain '%1$s' was interrupted by a destroy"),
+                   vm->def->name);
+    return -1;
+}
+
+
 /* prepare-host: files, then devices, labels and taps, each recorded in
  * the status XML as it is taken */
 static int
@@ -1479,7 +1497,8 @@ stratovirtProcessPrepareHost(virStratoVirtDriver *driver,
     stratovirtProcessPartDone(vm, "prepare-host", "status", &since);
 
     /* Detach, bind to vfio-pci, reset, check groups: all or nothing. */
-    if (virStratoVirtHostdevPrepareDomain(driver, vm) < 0)
+    if (virStratoVirtHostdevPrepareDomain(driver, vm) < 0 ||
+        stratovirtProcessCheckDestroyed(vm) < 0)
         return -1;
     stratovirtProcessPartDone(vm, "prepare-host", "hostdev", &since);
 
@@ -1598,6 +1617,8 @@ stratovirtProcessLaunch(virStratoVirtDriver *driver,
     virObjectLock(vm);
     if (rc < 0)
         goto cleanup;
+    /* (from here on a failure kills the child, which has not exec'd
+     * StratoVirt yet, and the caller undoes the rest) */
     /* the VMM holds the taps now; ours are closed so that the kernel
      * removes them when it goes */
     virStratoVirtNetFDsFreeAll(ctx->netfds, vm->def->nnets);
@@ -1624,7 +1645,8 @@ stratovirtProcessLaunch(virStratoVirtDriver *driver,
         goto cleanup;
     stratovirtProcessPartDone(vm, "launch", "status", &since);
     stratovirtProcessTestHook(vm, "launch-cgroup");
-    if (virCommandHandshakeNotify(ctx->cmd) < 0)
+    if (stratovirtProcessCheckDestroyed(vm) < 0 ||
+        virCommandHandshakeNotify(ctx->cmd) < 0)
         goto cleanup;
     ctx->released = true;
     VIR_DEBUG("domain %s: VMM pid %lld released to exec StratoVirt",
@@ -1669,13 +1691,8 @@ stratovirtProcessConnectMonitor(virStratoVirtDriver *driver,
                                    &vmmGone);
     virObjectLock(vm);
     priv->mon = mon;
-    if (priv->beingDestroyed) {
-        virResetLastError();
-        virReportError(VIR_ERR_OPERATION_ABORTED,
-                       _("the start of domain '%1$s' was interrupted by a destroy"),
-                       vm->def->name);
+    if (stratovirtProcessCheckDestroyed(vm) < 0)
         return -1;
-    }
     if (!priv->mon) {
         stratovirtProcessStartFailed(vm, vmmGone);
         return -1;
@@ -2002,15 +2019,19 @@ stratovirtProcessReconnectUnplugs(virStratoVirtDriver *driver,
      * as "cancel", keeping the device.  A guest cannot have finished
      * meanwhile (it waits those 5 s), and a DEVICE_DELETED that comes
      * now reaches this daemon. */
-    if (aliases && priv->unplugAskedAt > 0 && since >= 0 && since < 6000) {
+    if (aliases && priv->unplugAskedAt > 0 && since < 6000) {
+        /* (a clock set back: the whole 6 s) */
+        if (since < 0)
+            since = 0;
         VIR_DEBUG("domain %s: an unplug was asked %lld ms ago; asking again in %lld ms",
                   vm->def->name, since, 6000 - since);
-        virObjectUnlock(vm);
-        while (since < 6000 && !g_atomic_int_get(&driver->shuttingDown)) {
+        while (since < 6000 && !g_atomic_int_get(&driver->shuttingDown) &&
+               !priv->beingDestroyed && virDomainObjIsActive(vm)) {
+            virObjectUnlock(vm);
             g_usleep(100 * 1000);
             since += 100;
+            virObjectLock(vm);
         }
-        virObjectLock(vm);
     }
 
     for (a = aliases; a && *a; a++) {
@@ -2163,24 +2184,14 @@ stratovirtProcessReconnectDomain(stratovirtReconnectData *data)
     priv->mon = virObjectRef(mon);
 
     virObjectUnlock(vm);
-    /* A VMM that is slow to answer is alive and so is its guest: asked
-     * again for as long as it lives (destroy kills it, which ends the
-     * wait) and the daemon runs, as the QEMU driver waits for QEMU.
-     * Giving up here ended a healthy guest at every restart. */
-    {
-        /* each time waiting twice as long, up to 5 minutes: StratoVirt
-         * answers in order, the unanswered question first */
-        unsigned int timeout = VIR_STRATOVIRT_MONITOR_TIMEOUT;
-
-        while ((rc = virStratoVirtMonitorQueryStatus(mon, timeout, &running)) < 0 &&
-               virGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT &&
-               virProcessKill(pid, 0) == 0 && stratovirtProcessDaemonRuns(driver)) {
-            VIR_WARN("domain %s: %s; asking again (the guest runs on)",
-                     vm->def->name, virGetLastErrorMessage());
-            virResetLastError();
-            timeout = MIN(timeout * 2, 300 * 1000);
-        }
-    }
+    /* A VMM that is slow to answer is alive and so is its guest: its
+     * answer is waited for while the connection is open (destroy kills
+     * the VMM, which closes it) and the daemon runs (its stop ends the
+     * wait within a second), as the QEMU driver waits for QEMU.  Giving
+     * up after 10 s ended a healthy guest at every restart. */
+    rc = virStratoVirtMonitorQueryStatusPatient(mon, VIR_STRATOVIRT_MONITOR_TIMEOUT,
+                                                stratovirtProcessDaemonRuns, driver,
+                                                &running);
     virObjectUnref(mon);
     virObjectLock(vm);
     if (rc < 0 || !virDomainObjIsActive(vm) || !priv->mon)

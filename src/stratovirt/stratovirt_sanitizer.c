@@ -106,8 +106,10 @@ stratovirtSanitizerLookup(const char *path, ElfW(Addr) base)
 
     eh = (const ElfW(Ehdr) *)img;
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh->e_ident[EI_CLASS] != ELFCLASS64 ||
         eh->e_shentsize != sizeof(ElfW(Shdr)) ||
-        eh->e_shoff + (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > (size_t)st.st_size)
+        eh->e_shoff > (size_t)st.st_size ||
+        (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > (size_t)st.st_size - eh->e_shoff)
         goto cleanup;
     sh = (const ElfW(Shdr) *)(img + eh->e_shoff);
 
@@ -120,8 +122,10 @@ stratovirtSanitizerLookup(const char *path, ElfW(Addr) base)
         if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
             continue;
         strsh = &sh[sh[i].sh_link];
-        if (sh[i].sh_offset + sh[i].sh_size > (size_t)st.st_size ||
-            strsh->sh_offset + strsh->sh_size > (size_t)st.st_size)
+        if (sh[i].sh_offset > (size_t)st.st_size ||
+            sh[i].sh_size > (size_t)st.st_size - sh[i].sh_offset ||
+            strsh->sh_offset > (size_t)st.st_size ||
+            strsh->sh_size > (size_t)st.st_size - strsh->sh_offset)
             continue;
         syms = (const ElfW(Sym) *)(img + sh[i].sh_offset);
         nsyms = sh[i].sh_size / sizeof(ElfW(Sym));
@@ -134,6 +138,9 @@ stratovirtSanitizerLookup(const char *path, ElfW(Addr) base)
                 syms[j].st_value == 0 || syms[j].st_name >= strsh->sh_size)
                 continue;
             name = (const char *)img + strsh->sh_offset + syms[j].st_name;
+            /* a name that runs off its string table is nobody's */
+            if (!memchr(name, 0, strsh->sh_size - syms[j].st_name))
+                continue;
             for (k = 0; k < SANITIZER_NSYMBOLS; k++) {
                 if (!sanitizerFuncs[k] && STREQ(name, sanitizerSymbols[k])) {
                     sanitizerFuncs[k] = (virStratoVirtSanitizerFunc)(base + syms[j].st_value);
