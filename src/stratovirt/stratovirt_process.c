@@ -2020,17 +2020,20 @@ stratovirtProcessReconnectUnplugs(virStratoVirtDriver *driver,
      * meanwhile (it waits those 5 s), and a DEVICE_DELETED that comes
      * now reaches this daemon. */
     if (aliases && priv->unplugAskedAt > 0 && since < 6000) {
+        unsigned long long until;
+
         /* (a clock set back: the whole 6 s) */
         if (since < 0)
             since = 0;
         VIR_DEBUG("domain %s: an unplug was asked %lld ms ago; asking again in %lld ms",
                   vm->def->name, since, 6000 - since);
-        while (since < 6000 && !g_atomic_int_get(&driver->shuttingDown) &&
-               !priv->beingDestroyed && virDomainObjIsActive(vm)) {
-            virObjectUnlock(vm);
-            g_usleep(100 * 1000);
-            since += 100;
-            virObjectLock(vm);
+        /* on the domain's condition, which destroy broadcasts */
+        if (virTimeMillisNow(&until) == 0) {
+            until += 6000 - since;
+            while (!priv->beingDestroyed && virDomainObjIsActive(vm) &&
+                   stratovirtProcessDaemonRuns(driver) &&
+                   virDomainObjWaitUntil(vm, until) == 0)
+                ;
         }
     }
 

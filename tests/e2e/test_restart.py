@@ -55,6 +55,16 @@ def xmlfile(name, balloon=False, devs=()):
     return path
 
 
+def rootports_xmlfile(name):
+    """a guest with two free pcie-root-ports: room for a hot-plugged disk"""
+    path = os.path.join(SB, name + ".xml")
+    with open(path, "w") as f:
+        f.write(domxml(name).replace(
+            "<devices>", "<devices><controller type='pci' model='pcie-root-port'/>"
+            "<controller type='pci' model='pcie-root-port'/>"))
+    return path
+
+
 def set_faults(faults):
     with open(os.path.join(SB, "standin-faults.json"), "w") as f:
         json.dump(faults, f)
@@ -777,12 +787,7 @@ class UnplugPendingAcrossRestart(Base):
                    "(unknown field `aio`)")
     def test_a_pending_unplug_stays_pending(self):
         make_images(IMG, ("d1.raw",))
-        xml = domxml("up-x").replace(
-            "<devices>", "<devices><controller type='pci' model='pcie-root-port'/>"
-            "<controller type='pci' model='pcie-root-port'/>")
-        path = os.path.join(SB, "up-x.xml")
-        with open(path, "w") as f:
-            f.write(xml)
+        path = rootports_xmlfile("up-x")
         # (the real binaries' tiny guest never lets go)
         set_faults({"up-x": {"ignore_unplug": True}})
         virsh("create", path)
@@ -817,12 +822,7 @@ class UnplugPendingAcrossRestart(Base):
         next daemon asked at once, the guest cancelled and the disk stayed
         attached with its unplug pending for good."""
         make_images(IMG, ("d2.raw",))
-        xml = domxml("up-c").replace(
-            "<devices>", "<devices><controller type='pci' model='pcie-root-port'/>"
-            "<controller type='pci' model='pcie-root-port'/>")
-        path = os.path.join(SB, "up-c.xml")
-        with open(path, "w") as f:
-            f.write(xml)
+        path = rootports_xmlfile("up-c")
         set_faults({"up-c": {"pciehp_guest": True}})
         rounds = 5 if LONG else 2
         for r in range(rounds):
