@@ -598,32 +598,61 @@ stratovirtMonitorIdle(virStratoVirtMonitor *mon)
 }
 
 
-/* A wait that has run out goes on while @keepWaiting says so and the
- * connection is open: one second more each time, a warning every 10 s.
- * Called with the monitor locked and the wait's timeout reported. */
-static bool
-stratovirtMonitorWaitLonger(virStratoVirtMonitor *mon,
-                            virStratoVirtMonitorKeepWaitingFunc keepWaiting,
-                            void *waitOpaque,
-                            unsigned long long *deadline,
-                            unsigned long long *warned,
-                            gint64 since,
-                            const char *what)
+/* stratovirtMonitorWait for a wait the daemon's stop must be able to end
+ * (a reconnect): with @keepWaiting, the wait is cut into slices of at most
+ * a second, and after each @keepWaiting is asked: false ends the wait at
+ * once, also before @deadline (a stop used to wait out the 10 s of the
+ * reconnect's question).  Past @deadline the wait goes on while it says
+ * true and the connection is open, with a warning every 10 s after
+ * @since; it ends when the VMM @pid (0: not checked) is gone.
+ * Called with the monitor locked. */
+static int
+stratovirtMonitorWaitPatient(virStratoVirtMonitor *mon,
+                             bool (*done)(virStratoVirtMonitor *mon),
+                             unsigned long long deadline,
+                             virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                             void *waitOpaque,
+                             pid_t pid,
+                             gint64 since,
+                             const char *what)
 {
-    unsigned long long waited;
+    unsigned long long warned = 0;
 
-    if (!keepWaiting || mon->eof || mon->closed ||
-        virGetLastErrorCode() != VIR_ERR_OPERATION_TIMEOUT || !keepWaiting(waitOpaque))
-        return false;
-    virResetLastError();
-    waited = (g_get_monotonic_time() - since) / G_USEC_PER_SEC;
-    if (waited >= *warned + 10) {
-        VIR_WARN("StratoVirt has not answered %s on '%s' for %llu s; still waiting",
-                 what, mon->path, waited);
-        *warned = waited;
+    if (!keepWaiting)
+        return stratovirtMonitorWait(mon, done, deadline, what);
+
+    for (;;) {
+        unsigned long long now;
+        unsigned long long until;
+        unsigned long long waited;
+
+        if (virTimeMillisNow(&now) < 0)
+            return -1;
+        until = now + 1000;
+        if (now < deadline)
+            until = MIN(until, deadline);
+        if (stratovirtMonitorWait(mon, done, until, what) == 0)
+            return 0;
+        if (mon->eof || mon->closed ||
+            virGetLastErrorCode() != VIR_ERR_OPERATION_TIMEOUT ||
+            (pid > 0 && stratovirtMonitorProcessGone(pid)))
+            return -1;
+        if (!keepWaiting(waitOpaque)) {
+            virReportError(VIR_ERR_OPERATION_ABORTED,
+                           _("stopped waiting for StratoVirt to answer %1$s on '%2$s': the daemon is stopping"),
+                           what, mon->path);
+            return -1;
+        }
+        virResetLastError();
+        if (virTimeMillisNow(&now) < 0)
+            return -1;
+        waited = (g_get_monotonic_time() - since) / G_USEC_PER_SEC;
+        if (now >= deadline && waited >= warned + 10) {
+            VIR_WARN("StratoVirt has not answered %s on '%s' for %llu s; still waiting",
+                     what, mon->path, waited);
+            warned = waited;
+        }
     }
-    *deadline += 1000;
-    return true;
 }
 
 
@@ -654,9 +683,9 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
 
 /**
  * virStratoVirtMonitorOpenPatient:
- * @keepWaiting: asked each second once @timeout has run out with the
- *   connection made and no greeting yet: true waits on, as long as the
- *   VMM (@pid) lives
+ * @keepWaiting: asked each second while the connection is made and no
+ *   greeting has come: false ends the wait at once; true waits on, past
+ *   @timeout too, as long as the VMM (@pid) lives
  *
  * virStratoVirtMonitorOpen for a VMM that is known to have run a guest
  * (a reconnect): a connection StratoVirt has not accepted yet sits in its
@@ -677,7 +706,6 @@ virStratoVirtMonitorOpenPatient(virDomainObj *vm,
 {
     g_autoptr(virStratoVirtMonitor) mon = NULL;
     unsigned long long deadline;
-    unsigned long long warned = 0;
     gint64 connected;
     int fd;
 
@@ -722,12 +750,9 @@ virStratoVirtMonitorOpenPatient(virDomainObj *vm,
                           virObjectRef(mon), virObjectUnref);
     g_source_attach(mon->source, virEventThreadGetContext(mon->eventThread));
 
-    while (stratovirtMonitorWait(mon, stratovirtMonitorGreeted, deadline,
-                                 _("with its QMP greeting")) < 0) {
-        if (!stratovirtMonitorProcessGone(pid) &&
-            stratovirtMonitorWaitLonger(mon, keepWaiting, waitOpaque, &deadline, &warned,
-                                        connected, "with its QMP greeting"))
-            continue;
+    if (stratovirtMonitorWaitPatient(mon, stratovirtMonitorGreeted, deadline,
+                                     keepWaiting, waitOpaque, pid, connected,
+                                     _("with its QMP greeting")) < 0) {
         virObjectUnlock(mon);
         if (stratovirtMonitorProcessGone(pid))
             *vmmGone = true;
@@ -890,7 +915,6 @@ stratovirtMonitorCommandFull(virStratoVirtMonitor *mon,
     g_autofree char *text = NULL;
     g_autofree char *what = g_strdup_printf("'%s'", cmd);
     unsigned long long deadline;
-    unsigned long long warned = 0;
     gint64 sent;
     virJSONValue *err;
     int ret = -1;
@@ -928,11 +952,9 @@ stratovirtMonitorCommandFull(virStratoVirtMonitor *mon,
         goto done;
 
     sent = g_get_monotonic_time();
-    while (stratovirtMonitorWait(mon, stratovirtMonitorGotReply, deadline, what) < 0) {
-        if (!stratovirtMonitorWaitLonger(mon, keepWaiting, waitOpaque, &deadline, &warned,
-                                         sent, what))
-            goto done;
-    }
+    if (stratovirtMonitorWaitPatient(mon, stratovirtMonitorGotReply, deadline,
+                                     keepWaiting, waitOpaque, 0, sent, what) < 0)
+        goto done;
 
     answer = g_steal_pointer(&mon->reply);
     if ((err = virJSONValueObjectGetObject(answer, "error"))) {
@@ -1104,9 +1126,9 @@ virStratoVirtMonitorQueryStatus(virStratoVirtMonitor *mon,
 
 /**
  * virStratoVirtMonitorQueryStatusPatient:
- * @keepWaiting: asked each second once @timeout has run out: true waits
- *   on for the answer (the question is not asked twice), as long as the
- *   connection is open
+ * @keepWaiting: asked each second while the answer has not come: false
+ *   ends the wait at once; true waits on, past @timeout too (the question
+ *   is not asked twice), as long as the connection is open
  */
 int
 virStratoVirtMonitorQueryStatusPatient(virStratoVirtMonitor *mon,

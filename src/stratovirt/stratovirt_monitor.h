@@ -59,8 +59,8 @@ virStratoVirtMonitor *virStratoVirtMonitorOpen(virDomainObj *vm,
                                                virStratoVirtMonitorCallbacks *cb,
                                                void *opaque,
                                                bool *vmmGone);
-/* Whether a wait that has run out should go on (e.g. the daemon is not
- * stopping) */
+/* Asked each second during a patient wait: false (e.g. the daemon is
+ * stopping) ends it at once; true lets it go on past its timeout */
 typedef bool (*virStratoVirtMonitorKeepWaitingFunc)(void *opaque);
 virStratoVirtMonitor *virStratoVirtMonitorOpenPatient(virDomainObj *vm,
                                                       const char *path,

@@ -259,6 +259,23 @@ def restart_daemon(sig=signal.SIGTERM):
     return start_daemon()
 
 
+def ensure_daemon():
+    """Start a daemon if none runs: a test that failed between stopping
+    one and starting the next left none, and every test after it would
+    fail too ('failed to connect to the hypervisor'), hiding the first
+    failure among them.  Returns True when it had to start one."""
+    try:
+        pid = daemon_pid()
+    except (FileNotFoundError, ValueError):
+        pid = None
+    if pid is not None and pid_alive(pid):
+        return False
+    if pid is not None:
+        wait_daemon_gone(pid)
+    start_daemon()
+    return True
+
+
 def daemon_log():
     try:
         with open(os.path.join(SB, "virtstratovirtd.log")) as f:

@@ -847,6 +847,74 @@ testTimeout(const void *data G_GNUC_UNUSED)
 }
 
 
+typedef struct {
+    unsigned int calls;
+    unsigned int yes;      /* how many times it says to wait on */
+} KeepWaiting;
+
+static bool
+keepWaitingCount(void *opaque)
+{
+    KeepWaiting *k = opaque;
+
+    return k->calls++ < k->yes;
+}
+
+
+/* A patient wait (a reconnect's question) is asked each second whether to
+ * go on: a no ends it at once, before its timeout too (the daemon's stop
+ * used to wait out the 10 s of a reconnect's query-status); a yes goes on
+ * past the timeout.  The VMM here never answers. */
+static int
+testPatient(const void *data G_GNUC_UNUSED)
+{
+    svMonitorTest *t = svMonitorTestNew();
+    virStratoVirtMonitor *mon = NULL;
+    KeepWaiting stop = { 0, 0 };
+    KeepWaiting twice = { 0, 2 };
+    bool running;
+    gint64 t0;
+    double took;
+    int rc = -1;
+
+    svMonitorTestAddRaw(t, GREETING "\r\n", strlen(GREETING) + 2);
+    svMonitorTestAddExchange(t, "{\"execute\":\"query-status\"}", NULL, false);
+    svMonitorTestAddExchange(t, "{\"execute\":\"query-status\"}", NULL, false);
+    if (!(mon = svMonitorTestOpen(t, T_CMD)))
+        goto cleanup;
+
+    /* a no at the first second: over long before the 5 s */
+    t0 = g_get_monotonic_time();
+    if (virStratoVirtMonitorQueryStatusPatient(mon, T_CMD, keepWaitingCount, &stop,
+                                               &running) == 0 ||
+        !lastErrorIs(VIR_ERR_OPERATION_ABORTED, "the daemon is stopping"))
+        goto cleanup;
+    took = (g_get_monotonic_time() - t0) / 1e6;
+    if (stop.calls != 1 || took < 0.5 || took > 0.8 * T_CMD / 1000.0) {
+        fprintf(stderr, "a no ended the wait after %.2f s and %u questions\n", took, stop.calls);
+        goto cleanup;
+    }
+
+    /* yes, yes, no, with a 300 ms timeout: it waited past it, 3 s */
+    t0 = g_get_monotonic_time();
+    if (virStratoVirtMonitorQueryStatusPatient(mon, T_SHORT, keepWaitingCount, &twice,
+                                               &running) == 0 ||
+        !lastErrorIs(VIR_ERR_OPERATION_ABORTED, "the daemon is stopping"))
+        goto cleanup;
+    took = (g_get_monotonic_time() - t0) / 1e6;
+    if (twice.calls != 3 || took < 1.5) {
+        fprintf(stderr, "yes twice then no: %.2f s and %u questions\n", took, twice.calls);
+        goto cleanup;
+    }
+    rc = 0;
+
+ cleanup:
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
 /* a fuzzer's crash input, sent after the greeting: survived */
 static int
 testRegression(const void *data)
@@ -954,6 +1022,7 @@ main(int argc, char **argv)
     svTestRun("messages split into one-byte writes", testSplitWrites, NULL);
     svTestRun("a VMM that never ends its line is cut off", testOversize, NULL);
     svTestRun("a command without an answer times out", testTimeout, NULL);
+    svTestRun("a patient wait ends at its first no, waits on past its timeout at a yes", testPatient, NULL);
 
     if (argc >= 3 && virDirOpenIfExists(&dir, argv[2]) > 0) {
         while (virDirRead(dir, &ent, argv[2]) > 0) {
