@@ -20,7 +20,6 @@ guest:true and exits 0, as the real one does when the guest powers off).
 """
 
 import os
-import subprocess
 import signal
 import time
 import unittest
@@ -28,6 +27,7 @@ import unittest
 import libvirt
 
 from svtest import (SB, URI, virsh, main, wait_for, pid_alive, stop_daemon, start_daemon,
+                    daemon_pid,
                     daemon_log, driver_conf_path, set_driver_conf, standin_only, real_version)
 import test_lifecycle as tl
 
@@ -59,18 +59,11 @@ def aarch64_xml(name, on_reboot=None):
 """.format(name=name, img=img, extra=extra)
 
 
-class VirshEvents:
-    """`virsh event --all --loop` as a user would watch it"""
-
-    def __init__(self):
-        self.p = subprocess.Popen(["/usr/bin/virsh", "event", "--all", "--loop",
-                                   "--timeout", "60"],
-                                  stdout=subprocess.PIPE, text=True)
-        time.sleep(0.5)
-
-    def close(self):
-        self.p.send_signal(signal.SIGINT)
-        return self.p.communicate(timeout=15)[0]
+def virsh_events():
+    """`virsh event --all --loop` as a user would watch it, watching
+    before the call it must see (tl.VirshEventWatch): its throwaway
+    domain is a 'virt' one, which the aarch64 daemon defines"""
+    return tl.VirshEventWatch(aarch64_xml("pa-evready"), "pa-evready")
 
 
 def refused(*args):
@@ -199,12 +192,20 @@ class AArch64Virt(unittest.TestCase):
         for n in ("pa1", "pa2", "pa3", "pa4", "pa5"):
             virsh("destroy", n, check=False)
             virsh("undefine", n, check=False)
-        stop_daemon()
+        # a case that failed after killing the aarch64 daemon left none
+        if pid_alive(daemon_pid()):
+            stop_daemon()
         set_driver_conf(cls.conf)
         start_daemon()
 
     def setUp(self):
         tl.set_faults({})
+
+    def tearDown(self):
+        # a case that failed between killing the aarch64 daemon and starting
+        # the next left none: the later cases get one, not 'failed to connect'
+        if not pid_alive(daemon_pid()):
+            self.start_aarch64_daemon()
 
     def define(self, name, **kw):
         path = tl.write(os.path.join(SB, name + ".xml"), aarch64_xml(name, **kw))
@@ -221,7 +222,7 @@ class AArch64Virt(unittest.TestCase):
         domid = virsh("domid", "pa1").stdout.strip()
         old = tl.vmm_pid("pa1")
         ev = tl.Events()
-        watch = VirshEvents()
+        watch = virsh_events()
         try:
             virsh("reboot", "pa1", "--mode", "acpi")
             # the guest powers off, its VMM exits in order, a new one runs
