@@ -13,6 +13,7 @@ import time
 import unittest
 
 from svtest import make_images, REAL, standin_only, real_version
+from test_lifecycle import VirshEventWatch
 from svtest import driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, restart_daemon, pid_alive, status_pid, binary_replaced
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
@@ -442,9 +443,8 @@ class Passthrough(unittest.TestCase):
         path = os.path.join(SB, "hd2.xml")
         with open(path, "w") as f:
             f.write(hostdev("0000:04:00.0"))
-        ev = subprocess.Popen(["virsh", "event", "--all", "--loop", "--timeout", "20"],
-                              stdout=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        # watching before the attach (its throwaway domain: the file's own XML)
+        ev = VirshEventWatch(domxml("hp-evready"), "hp-evready")
         virsh("attach-device", "hp2", path, "--live")
         self.assertEqual(driver_of("0000:04:00.0"), "vfio-pci")
         self.assertIn("0000:04:00.0", virsh("dumpxml", "hp2").stdout.replace(
@@ -464,8 +464,7 @@ class Passthrough(unittest.TestCase):
         virsh("detach-device", "hp2", path, "--config")
         virsh("destroy", "hp2")
         virsh("undefine", "hp2")
-        ev.send_signal(signal.SIGINT)
-        out = ev.communicate(timeout=30)[0]
+        out = ev.close()
         self.assertIn("event 'device-added' for domain 'hp2': hostdev0", out)
         self.assertIn("event 'device-removed' for domain 'hp2': hostdev0", out)
 
@@ -485,20 +484,22 @@ class Passthrough(unittest.TestCase):
     @standin_only("a VFIO device of the simulated PCI host cannot be opened by a real StratoVirt, so no domain with one runs")
     def test_late_device_deleted_gives_the_device_back(self):
         """DEVICE_DELETED after the detach stopped waiting still finishes it."""
-        set_faults({"hp4": {"unplug_delay": 12}})
+        # the detach gives up after 10 s; the guest lets go 6 s after that,
+        # so a slow virsh still finds the device there
+        set_faults({"hp4": {"unplug_delay": 16}})
         virsh("create", xmlfile("hp4", [hostdev("0000:03:00.0")]))
         path = os.path.join(SB, "hd4.xml")
         with open(path, "w") as f:
             f.write(hostdev("0000:03:00.0"))
         ev = subprocess.Popen(["virsh", "event", "hp4", "--event", "device-removed",
-                               "--loop", "--timeout", "40"], stdout=subprocess.PIPE, text=True)
+                               "--loop", "--timeout", "60"], stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
         p = virsh("detach-device", "hp4", path, "--live", check=False, timeout=60)
         self.assertIn("did not release hostdev0", p.stderr)
         self.assertEqual(driver_of("0000:03:00.0"), "vfio-pci")
         self.assertIn("<hostdev", virsh("dumpxml", "hp4").stdout)
-        # the guest lets go two seconds later: back to the host driver
-        wait_for(lambda: driver_of("0000:03:00.0") == "hinic", timeout=15,
+        # the guest lets go six seconds later: back to the host driver
+        wait_for(lambda: driver_of("0000:03:00.0") == "hinic", timeout=20,
                  what="0000:03:00.0 back on hinic after the late DEVICE_DELETED")
         wait_for(lambda: "<hostdev" not in virsh("dumpxml", "hp4").stdout,
                  what="the host device to leave the live XML")
