@@ -8,6 +8,7 @@ stand-in and on each real StratoVirt (./run test)."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import unittest
@@ -15,7 +16,7 @@ import unittest
 import libvirt
 
 from svtest import (SB, URI, virsh, main, wait_for, restart_daemon, make_images,
-                    REAL, standin_only, status_pid, pid_alive, real_version)
+                    REAL, standin_only, status_pid, pid_alive, real_version, SLOW)
 
 OLD = real_version() is not None and real_version() < (2, 2, 0)
 NEEDS_2_2 = unittest.skipIf(OLD, "on StratoVirt 2.1.0 a serial <log file> is refused "
@@ -119,32 +120,64 @@ def console_read(dom, want, timeout, send=None, retry=False):
     return data
 
 
-def virsh_console(name, typed):
+def virsh_console(name, typed, want=b""):
     """Stock virsh console on a pty of the test's (it wants a terminal):
-    what it prints in 3 s after @typed, then Ctrl-] to leave."""
+    @typed once virsh is connected and its terminal is raw, then what it
+    prints until @want comes back after that (15 s * SLOW at most), then
+    Ctrl-] to leave.  Raw, not only 'Escape character' printed: virsh
+    prints that before it makes the terminal raw, which flushes what was
+    typed meanwhile (TCSAFLUSH) after the line discipline echoed it (a
+    false echo), and would swallow the Ctrl-] too."""
     import pty
     import select
+    import termios
     pid, fd = pty.fork()
     if pid == 0:
         os.execv("/usr/bin/virsh", ["virsh", "-c", URI, "console", "--force", name])
+    slave = []
+
+    def raw():
+        # the terminal's modes, from its slave side (virsh's stdin)
+        if not slave:
+            path = os.readlink("/proc/%d/fd/0" % pid)
+            if not path.startswith("/dev/pts/"):
+                return False
+            slave.append(os.open(path, os.O_RDWR | os.O_NOCTTY))
+        return not termios.tcgetattr(slave[0])[3] & (termios.ICANON | termios.ECHO)
+
     out = b""
-    end = time.monotonic() + 3
-    sent = False
+    end = time.monotonic() + 15 * SLOW
+    sent = None   # len(out) when @typed was sent
     while time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
+        if sent is not None and want in out[sent:]:
+            break
+        r, _, _ = select.select([fd], [], [], 0.05)
         if r:
             try:
                 out += os.read(fd, 4096)
             except OSError:
                 break
-        if not sent and b"Escape character" in out:
+        if sent is None and b"Escape character" in out and raw():
             os.write(fd, typed)
-            sent = True
+            sent = len(out)
+    for f in slave:
+        os.close(f)
     try:
         os.write(fd, b"\x1d")
     except OSError:
         pass
-    os.waitpid(pid, 0)
+    # it leaves at once; kill it rather than hang the run if it does not
+    gone = time.monotonic() + 10 * SLOW
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > gone:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            break
+        try:
+            if select.select([fd], [], [], 0.05)[0]:
+                out += os.read(fd, 4096)
+        except OSError:
+            time.sleep(0.05)
     os.close(fd)
     return out.decode(errors="replace")
 
@@ -200,10 +233,13 @@ class ConsoleLog(unittest.TestCase):
         # virsh console, the stock client, gets the same pty
         # virsh console, the stock client, on a terminal of its own:
         # on the stand-in what it types comes back through the guest's tty
-        out = virsh_console("cl1", b"via-virsh\r" if not REAL else b"")
+        out = virsh_console("cl1", b"via-virsh\r" if not REAL else b"",
+                            b"via-virsh" if not REAL else b"")
         self.assertIn("Connected to domain", out)
         if not REAL:
             self.assertIn("via-virsh", out)
+            # the guest got it (the echo is its tty's, so it is in the log)
+            wait_for(lambda: "via-virsh" in read(log), what="virsh console's text in the log")
 
         virsh("destroy", "cl1")
         self.assertFalse(pid_alive(pid))
