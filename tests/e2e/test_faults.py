@@ -18,7 +18,7 @@ import libvirt
 
 from svtest import make_images, REAL, SLOW, standin_only
 from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
-                    pid_alive, daemon_pid, wait_daemon_gone, daemon_log)
+                    pid_alive, wait_daemon_gone, daemon_log, ensure_daemon)
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
@@ -86,6 +86,9 @@ class KilledDuringStart(unittest.TestCase):
         set_faults({})
 
     def tearDown(self):
+        # a case that failed between killing the daemon and starting the
+        # next left none: it fails alone, not every case after it
+        ensure_daemon()
         set_faults({})
         for f in os.listdir(SB):
             if f.startswith("slow-bind-"):
@@ -176,6 +179,9 @@ class VMMCgroup(unittest.TestCase):
 
     PART = os.environ.get("SANDBOX_CGROUP_PARTITION", "")
 
+    def tearDown(self):
+        ensure_daemon()
+
     def group_path(self, name, domid):
         return "%s.partition/stratovirt-%d-%s.libvirt-stratovirt" % (self.PART, domid, name)
 
@@ -223,11 +229,19 @@ class VMMCgroup(unittest.TestCase):
             rundir = re.search(r"<rundir path='([^']+)'", xml).group(1)
             with open(os.path.join(rundir, "stratovirt.pid"), "w") as f:
                 f.write("%d\n" % decoy.pid)
+            mark = len(daemon_log())
             start_daemon()
+            # the restarted daemon's reconnect decides it
+            try:
+                wait_for(lambda: virsh("domstate", "--reason", "cg2").stdout.strip() ==
+                         "shut off (crashed)", timeout=10)
+            except AssertionError:
+                pass
             self.assertEqual(virsh("domstate", "--reason", "cg2").stdout.strip(),
                              "shut off (crashed)")
             self.assertTrue(pid_alive(decoy.pid), "an unrelated process was signalled")
-            self.assertIn("is not in the domain's cgroup", daemon_log())
+            # this daemon's words, not an earlier one's
+            self.assertIn("is not in the domain's cgroup", daemon_log()[mark:])
         finally:
             decoy.kill()
             decoy.wait()
@@ -237,6 +251,9 @@ class VMMCgroup(unittest.TestCase):
 
 @unittest.skipUnless(os.path.isdir(STATE), "needs the system instance (root sandbox)")
 class StaleFiles(unittest.TestCase):
+
+    def tearDown(self):
+        ensure_daemon()
 
     def test_restart_removes_what_a_killed_start_left(self):
         import uuid
@@ -287,7 +304,13 @@ class ContestedDevices(unittest.TestCase):
 
     SLOW = "0000:04:00.0"
 
+    # how long start_slow's bind holds the hostdev manager: long enough for
+    # B's 'virsh create' to start and mark its devices as being prepared
+    # on a loaded machine (3 s was not always)
+    BIND = 6
+
     def tearDown(self):
+        ensure_daemon()
         set_faults({})
         for f in os.listdir(SB):
             if f.startswith("slow-bind-"):
@@ -296,18 +319,22 @@ class ContestedDevices(unittest.TestCase):
     def start_slow(self, name, devs, managed="yes"):
         """A start that holds the hostdev manager while SLOW binds slowly."""
         with open(os.path.join(SB, "slow-bind-" + self.SLOW), "w") as f:
-            f.write("3")
+            f.write(str(self.BIND))
         t0 = len(simlog())
         p = subprocess.Popen(["/usr/bin/virsh", "create", xmlfile(name, devs)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: "slow bind %s" % self.SLOW in simlog()[t0:], timeout=15,
                  what="the slow bind")
+        self.slow_seen = time.monotonic()
         return p
 
-    def settle_slow(self, delay=3):
+    def settle_slow(self, delay=None, since=None):
         # the slow bind lands after the daemon died; the kernel would do the
-        # same, and an administrator would reattach it
-        time.sleep(delay + 0.2)
+        # same, and an administrator would reattach it.  It began before
+        # @since (when start_slow saw it), else before now.
+        delay = self.BIND if delay is None else delay
+        since = time.monotonic() if since is None else since
+        time.sleep(max(0.0, since + delay + 0.2 - time.monotonic()))
         wait_for(lambda: driver_of(self.SLOW) in ("hinic", "vfio-pci"), what=self.SLOW)
         if driver_of(self.SLOW) == "vfio-pci":
             virsh("nodedev-reattach", "pci_" + self.SLOW.replace(":", "_").replace(".", "_"))
@@ -335,7 +362,7 @@ class ContestedDevices(unittest.TestCase):
             self.assertNotIn(b, names)
             self.assertNotIn(c, names)
             self.assertEqual(vmms(b) + vmms(c), [])
-            self.settle_slow()
+            self.settle_slow(since=self.slow_seen)
             self.assertEqual(all_vmms(), [apid], "round %d: a VMM nobody knows" % r)
             self.assertEqual(status_files(), sorted([a + ".xml", virsh("domuuid", a).stdout.strip()]),
                              "round %d" % r)
@@ -477,12 +504,13 @@ class IdleTimeout(unittest.TestCase):
 
     def tearDown(self):
         set_faults({})
-        if not pid_alive(daemon_pid()):
-            start_daemon()
+        ensure_daemon()
 
     def test_failed_start_does_not_keep_an_idle_daemon_alive(self):
         stop_daemon()
-        pid = start_daemon("--timeout", "2")
+        # 5 s: the daemon must not time out while this test still makes the
+        # calls (a slow virsh create) that it then waits to go idle after
+        pid = start_daemon("--timeout", "5")
         if REAL:
             # the real q35 refuses a kernel that is no ELF, after QMP is up
             make_images(IMG, ("vmlinux",))
@@ -498,8 +526,8 @@ class IdleTimeout(unittest.TestCase):
             self.assertIn("it1 cannot realize its devices", p.stderr)
         self.assertEqual(vmms("it1"), [])
         # no domain runs and no client is connected: the daemon times out
-        wait_daemon_gone(pid, timeout=20,
-                         what="the idle virtstratovirtd to exit after --timeout 2")
+        wait_daemon_gone(pid, timeout=23,
+                         what="the idle virtstratovirtd to exit after --timeout 5")
         self.assertEqual(status_files(), [])
 
 
