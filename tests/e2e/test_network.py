@@ -17,7 +17,7 @@ import time
 import unittest
 
 from svtest import make_images, REAL, standin_only, needs_version
-from svtest import SB, URI, virsh, main, wait_for, stop_daemon, start_daemon, pid_alive
+from svtest import SB, URI, virsh, main, wait_for, stop_daemon, start_daemon, pid_alive, ensure_daemon
 
 IMG = os.path.join(SB, "net-images")
 NETURI = "network:///system"
@@ -116,6 +116,9 @@ def ovs(*args):
 class Network(unittest.TestCase):
 
     def tearDown(self):
+        # a case that failed between killing the daemon and starting the
+        # next left none: its own failure, not every later case's
+        ensure_daemon()
         set_faults({})
         for n in virsh("list", "--all", "--name").stdout.split():
             if n.startswith("net"):
@@ -527,7 +530,9 @@ class Network(unittest.TestCase):
         finishes the unplug: netdev_del, tap and network port gone, live XML."""
         import libvirt
         define("net-late", "<controller type='pci' model='pcie-root-port'/>" * 3)
-        set_faults({"net-late": {"unplug_delay": 12}})
+        # the detach gives up after 10 s; the guest lets go 6 s after that,
+        # so a slow call still finds the tap there
+        set_faults({"net-late": {"unplug_delay": 16}})
         virsh("start", "net-late")
         virsh("attach-interface", "net-late", "network", "default", "--model", "virtio",
               "--live")
@@ -544,7 +549,7 @@ class Network(unittest.TestCase):
             self.assertEqual(cm.exception.get_error_code(), libvirt.VIR_ERR_OPERATION_TIMEOUT)
             self.assertIn("until StratoVirt reports it deleted", str(cm.exception))
             self.assertIn(tap, links())
-            wait_for(lambda: iflist("net-late") == [], timeout=15,
+            wait_for(lambda: iflist("net-late") == [], timeout=20,
                      what="the interface to leave the live XML after the late DEVICE_DELETED")
             self.assertNoTaps([tap])
             self.assertEqual(net_ports(), [])
