@@ -18,7 +18,7 @@ import libvirt
 
 from svtest import make_images, REAL, SLOW, standin_only
 from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
-                    pid_alive, wait_daemon_gone, daemon_log, ensure_daemon)
+                    pid_alive, wait_daemon_gone, daemon_log, ensure_daemon, simpci_log)
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
@@ -68,14 +68,6 @@ def status_files():
     return sorted(x for x in os.listdir(STATE) if x != "driver.pid")
 
 
-def simlog():
-    try:
-        with open(os.environ["SANDBOX_SIMPCI_LOG"]) as f:
-            return f.read()
-    except (KeyError, OSError):
-        return ""
-
-
 @standin_only("a real StratoVirt cannot open the simulated PCI host's /dev/vfio")
 @unittest.skipUnless(SIM, "needs the sandbox's simulated PCI host (root)")
 class KilledDuringStart(unittest.TestCase):
@@ -116,7 +108,7 @@ class KilledDuringStart(unittest.TestCase):
         with open(os.path.join(SB, "slow-bind-0000:05:00.0"), "w") as f:
             f.write("3")
         self.kill_when("k1", lambda: driver_of("0000:03:00.0") == "vfio-pci" and
-                       "slow bind 0000:05:00.0" in simlog())
+                       "slow bind 0000:05:00.0" in simpci_log())
         # let the slow bind finish before looking
         time.sleep(3.5)
         # the restarted daemon found the half-done start and undid it
@@ -320,10 +312,10 @@ class ContestedDevices(unittest.TestCase):
         """A start that holds the hostdev manager while SLOW binds slowly."""
         with open(os.path.join(SB, "slow-bind-" + self.SLOW), "w") as f:
             f.write(str(self.BIND))
-        t0 = len(simlog())
+        t0 = len(simpci_log())
         p = subprocess.Popen(["/usr/bin/virsh", "create", xmlfile(name, devs)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_for(lambda: "slow bind %s" % self.SLOW in simlog()[t0:], timeout=15,
+        wait_for(lambda: "slow bind %s" % self.SLOW in simpci_log(t0), timeout=15,
                  what="the slow bind")
         self.slow_seen = time.monotonic()
         return p
@@ -393,10 +385,10 @@ class ContestedDevices(unittest.TestCase):
                 path = os.path.join(SB, name + ".xml")
                 with open(path, "w") as f:
                     f.write(xml)
-                t0 = len(simlog())
+                t0 = len(simpci_log())
                 p = subprocess.Popen(["/usr/bin/virsh", "create", path],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                wait_for(lambda: "slow bind %s" % self.SLOW in simlog()[t0:], timeout=15,
+                wait_for(lambda: "slow bind %s" % self.SLOW in simpci_log(t0), timeout=15,
                          what="the slow bind")
                 stop_daemon(signal.SIGKILL)
                 p.communicate(timeout=30)
