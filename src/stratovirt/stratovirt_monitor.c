@@ -601,9 +601,9 @@ stratovirtMonitorIdle(virStratoVirtMonitor *mon)
 /* stratovirtMonitorWait for a wait the daemon's stop must be able to end
  * (a reconnect): with @keepWaiting, the wait is cut into slices of at most
  * a second, and after each @keepWaiting is asked: false ends the wait at
- * once, also before @deadline (a stop used to wait out the 10 s of the
- * reconnect's question).  Past @deadline the wait goes on while it says
- * true and the connection is open, with a warning every 10 s after
+ * once, before @deadline too when @early (a stop used to wait out the 10 s
+ * of the reconnect's question).  Past @deadline the wait goes on while it
+ * says true and the connection is open, with a warning every 10 s after
  * @since; it ends when the VMM @pid (0: not checked) is gone.
  * Called with the monitor locked. */
 static int
@@ -612,6 +612,7 @@ stratovirtMonitorWaitPatient(virStratoVirtMonitor *mon,
                              unsigned long long deadline,
                              virStratoVirtMonitorKeepWaitingFunc keepWaiting,
                              void *waitOpaque,
+                             bool early,
                              pid_t pid,
                              gint64 since,
                              const char *what)
@@ -637,15 +638,15 @@ stratovirtMonitorWaitPatient(virStratoVirtMonitor *mon,
             virGetLastErrorCode() != VIR_ERR_OPERATION_TIMEOUT ||
             (pid > 0 && stratovirtMonitorProcessGone(pid)))
             return -1;
-        if (!keepWaiting(waitOpaque)) {
+        if (virTimeMillisNow(&now) < 0)
+            return -1;
+        if ((early || now >= deadline) && !keepWaiting(waitOpaque)) {
             virReportError(VIR_ERR_OPERATION_ABORTED,
                            _("stopped waiting for StratoVirt to answer %1$s on '%2$s': the daemon is stopping"),
                            what, mon->path);
             return -1;
         }
         virResetLastError();
-        if (virTimeMillisNow(&now) < 0)
-            return -1;
         waited = (g_get_monotonic_time() - since) / G_USEC_PER_SEC;
         if (now >= deadline && waited >= warned + 10) {
             VIR_WARN("StratoVirt has not answered %s on '%s' for %llu s; still waiting",
@@ -683,9 +684,9 @@ virStratoVirtMonitorOpen(virDomainObj *vm,
 
 /**
  * virStratoVirtMonitorOpenPatient:
- * @keepWaiting: asked each second while the connection is made and no
- *   greeting has come: false ends the wait at once; true waits on, past
- *   @timeout too, as long as the VMM (@pid) lives
+ * @keepWaiting: asked each second once @timeout has run out with the
+ *   connection made and no greeting yet: true waits on, as long as the
+ *   VMM (@pid) lives (a stop does not cut @timeout short)
  *
  * virStratoVirtMonitorOpen for a VMM that is known to have run a guest
  * (a reconnect): a connection StratoVirt has not accepted yet sits in its
@@ -750,8 +751,13 @@ virStratoVirtMonitorOpenPatient(virDomainObj *vm,
                           virObjectRef(mon), virObjectUnref);
     g_source_attach(mon->source, virEventThreadGetContext(mon->eventThread));
 
+    /* a stop does not cut the greeting's @timeout short: a connection
+     * closed before StratoVirt has accepted it costs the guest on 2.1.0
+     * (its greeting's send is unwrapped: machine_manager/src/socket.rs);
+     * one closed after the greeting does not (its replies' sends fail
+     * with an error) */
     if (stratovirtMonitorWaitPatient(mon, stratovirtMonitorGreeted, deadline,
-                                     keepWaiting, waitOpaque, pid, connected,
+                                     keepWaiting, waitOpaque, false, pid, connected,
                                      _("with its QMP greeting")) < 0) {
         virObjectUnlock(mon);
         if (stratovirtMonitorProcessGone(pid))
@@ -953,7 +959,7 @@ stratovirtMonitorCommandFull(virStratoVirtMonitor *mon,
 
     sent = g_get_monotonic_time();
     if (stratovirtMonitorWaitPatient(mon, stratovirtMonitorGotReply, deadline,
-                                     keepWaiting, waitOpaque, 0, sent, what) < 0)
+                                     keepWaiting, waitOpaque, true, 0, sent, what) < 0)
         goto done;
 
     answer = g_steal_pointer(&mon->reply);
