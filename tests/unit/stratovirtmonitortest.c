@@ -861,10 +861,37 @@ keepWaitingCount(void *opaque)
 }
 
 
+/* one patient query-status the VMM never answers, ended by @k's no after
+ * @calls questions, between @min and @max seconds */
+static int
+checkPatient(virStratoVirtMonitor *mon,
+             unsigned int timeout,
+             KeepWaiting *k,
+             unsigned int calls,
+             double min,
+             double max)
+{
+    gint64 t0 = g_get_monotonic_time();
+    bool running;
+    double took;
+
+    SV_CHECK(virStratoVirtMonitorQueryStatusPatient(mon, timeout, keepWaitingCount, k,
+                                                    &running) < 0);
+    SV_CHECK(lastErrorIs(VIR_ERR_OPERATION_ABORTED, "the daemon is stopping"));
+    took = (g_get_monotonic_time() - t0) / 1e6;
+    if (k->calls != calls || took < min || took > max) {
+        fprintf(stderr, "the wait ended after %.2f s and %u questions (want %u, %.1f-%.1f s)\n",
+                took, k->calls, calls, min, max);
+        return -1;
+    }
+    return 0;
+}
+
+
 /* A patient wait (a reconnect's question) is asked each second whether to
  * go on: a no ends it at once, before its timeout too (the daemon's stop
  * used to wait out the 10 s of a reconnect's query-status); a yes goes on
- * past the timeout.  The VMM here never answers. */
+ * past the timeout. */
 static int
 testPatient(const void *data G_GNUC_UNUSED)
 {
@@ -872,9 +899,6 @@ testPatient(const void *data G_GNUC_UNUSED)
     virStratoVirtMonitor *mon = NULL;
     KeepWaiting stop = { 0, 0 };
     KeepWaiting twice = { 0, 2 };
-    bool running;
-    gint64 t0;
-    double took;
     int rc = -1;
 
     svMonitorTestAddRaw(t, GREETING "\r\n", strlen(GREETING) + 2);
@@ -882,30 +906,12 @@ testPatient(const void *data G_GNUC_UNUSED)
     svMonitorTestAddExchange(t, "{\"execute\":\"query-status\"}", NULL, false);
     if (!(mon = svMonitorTestOpen(t, T_CMD)))
         goto cleanup;
-
     /* a no at the first second: over long before the 5 s */
-    t0 = g_get_monotonic_time();
-    if (virStratoVirtMonitorQueryStatusPatient(mon, T_CMD, keepWaitingCount, &stop,
-                                               &running) == 0 ||
-        !lastErrorIs(VIR_ERR_OPERATION_ABORTED, "the daemon is stopping"))
+    if (checkPatient(mon, T_CMD, &stop, 1, 0.5, 0.8 * T_CMD / 1000.0) < 0)
         goto cleanup;
-    took = (g_get_monotonic_time() - t0) / 1e6;
-    if (stop.calls != 1 || took < 0.5 || took > 0.8 * T_CMD / 1000.0) {
-        fprintf(stderr, "a no ended the wait after %.2f s and %u questions\n", took, stop.calls);
+    /* yes, yes, no with a 300 ms timeout: it waited past it (2.3 s) */
+    if (checkPatient(mon, T_SHORT, &twice, 3, 1.5, 0.8 * T_CMD / 1000.0) < 0)
         goto cleanup;
-    }
-
-    /* yes, yes, no, with a 300 ms timeout: it waited past it, 3 s */
-    t0 = g_get_monotonic_time();
-    if (virStratoVirtMonitorQueryStatusPatient(mon, T_SHORT, keepWaitingCount, &twice,
-                                               &running) == 0 ||
-        !lastErrorIs(VIR_ERR_OPERATION_ABORTED, "the daemon is stopping"))
-        goto cleanup;
-    took = (g_get_monotonic_time() - t0) / 1e6;
-    if (twice.calls != 3 || took < 1.5) {
-        fprintf(stderr, "yes twice then no: %.2f s and %u questions\n", took, twice.calls);
-        goto cleanup;
-    }
     rc = 0;
 
  cleanup:
