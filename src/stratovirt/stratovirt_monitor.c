@@ -551,11 +551,12 @@ stratovirtMonitorConnect(const char *path,
 }
 
 
+/* Waits until @done or @deadline: 0 when done, -2 at the deadline with
+ * nothing reported, -1 with an error (the connection is gone) */
 static int
-stratovirtMonitorWait(virStratoVirtMonitor *mon,
-                      bool (*done)(virStratoVirtMonitor *mon),
-                      unsigned long long deadline,
-                      const char *what)
+stratovirtMonitorWaitUntil(virStratoVirtMonitor *mon,
+                           bool (*done)(virStratoVirtMonitor *mon),
+                           unsigned long long deadline)
 {
     while (!done(mon)) {
         if (mon->eof || mon->closed) {
@@ -563,17 +564,37 @@ stratovirtMonitorWait(virStratoVirtMonitor *mon,
             return -1;
         }
         if (virCondWaitUntil(&mon->notify, &mon->parent.lock, deadline) < 0) {
-            if (errno == ETIMEDOUT) {
-                virReportError(VIR_ERR_OPERATION_TIMEOUT,
-                               _("StratoVirt did not answer %1$s on '%2$s' in time"),
-                               what, mon->path);
-            } else {
-                virReportSystemError(errno, "%s", _("cannot wait for the QMP monitor"));
-            }
+            if (errno == ETIMEDOUT)
+                return -2;
+            virReportSystemError(errno, "%s", _("cannot wait for the QMP monitor"));
             return -1;
         }
     }
     return 0;
+}
+
+
+static void
+stratovirtMonitorReportTimeout(virStratoVirtMonitor *mon,
+                               const char *what)
+{
+    virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                   _("StratoVirt did not answer %1$s on '%2$s' in time"),
+                   what, mon->path);
+}
+
+
+static int
+stratovirtMonitorWait(virStratoVirtMonitor *mon,
+                      bool (*done)(virStratoVirtMonitor *mon),
+                      unsigned long long deadline,
+                      const char *what)
+{
+    int rc = stratovirtMonitorWaitUntil(mon, done, deadline);
+
+    if (rc == -2)
+        stratovirtMonitorReportTimeout(mon, what);
+    return rc < 0 ? -1 : 0;
 }
 
 
@@ -626,18 +647,21 @@ stratovirtMonitorWaitPatient(virStratoVirtMonitor *mon,
         unsigned long long now;
         unsigned long long until;
         unsigned long long waited;
+        int rc;
 
         if (virTimeMillisNow(&now) < 0)
             return -1;
         until = now + 1000;
         if (now < deadline)
             until = MIN(until, deadline);
-        if (stratovirtMonitorWait(mon, done, until, what) == 0)
-            return 0;
-        if (mon->eof || mon->closed ||
-            virGetLastErrorCode() != VIR_ERR_OPERATION_TIMEOUT ||
-            (pid > 0 && stratovirtMonitorProcessGone(pid)))
+        /* a slice that runs out is no error: nothing is reported (or
+         * logged) until the wait as a whole gives up */
+        if ((rc = stratovirtMonitorWaitUntil(mon, done, until)) != -2)
+            return rc;
+        if (pid > 0 && stratovirtMonitorProcessGone(pid)) {
+            stratovirtMonitorReportTimeout(mon, what);
             return -1;
+        }
         if (virTimeMillisNow(&now) < 0)
             return -1;
         if ((early || now >= deadline) && !keepWaiting(waitOpaque)) {
@@ -646,7 +670,6 @@ stratovirtMonitorWaitPatient(virStratoVirtMonitor *mon,
                            what, mon->path);
             return -1;
         }
-        virResetLastError();
         waited = (g_get_monotonic_time() - since) / G_USEC_PER_SEC;
         if (now >= deadline && waited >= warned + 10) {
             VIR_WARN("StratoVirt has not answered %s on '%s' for %llu s; still waiting",

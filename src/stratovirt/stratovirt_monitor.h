@@ -60,7 +60,8 @@ virStratoVirtMonitor *virStratoVirtMonitorOpen(virDomainObj *vm,
                                                void *opaque,
                                                bool *vmmGone);
 /* Asked each second during a patient wait: false (e.g. the daemon is
- * stopping) ends it at once; true lets it go on past its timeout */
+ * stopping) ends it (a wait for an answer at once, a wait for the greeting
+ * once its timeout has run out); true lets it go on past its timeout */
 typedef bool (*virStratoVirtMonitorKeepWaitingFunc)(void *opaque);
 virStratoVirtMonitor *virStratoVirtMonitorOpenPatient(virDomainObj *vm,
                                                       const char *path,

@@ -259,11 +259,12 @@ def restart_daemon(sig=signal.SIGTERM):
     return start_daemon()
 
 
-def ensure_daemon():
-    """Start a daemon if none runs: a test that failed between stopping
-    one and starting the next left none, and every test after it would
-    fail too ('failed to connect to the hypervisor'), hiding the first
-    failure among them.  Returns True when it had to start one."""
+def ensure_daemon(start=None):
+    """Start a daemon if none runs (with @start, a function, when the
+    file's daemon is not start_daemon's): a test that failed between
+    stopping one and starting the next left none, and every test after it
+    would fail too ('failed to connect to the hypervisor'), hiding the
+    first failure among them.  Returns True when it had to start one."""
     try:
         pid = daemon_pid()
     except (FileNotFoundError, ValueError):
@@ -272,7 +273,7 @@ def ensure_daemon():
         return False
     if pid is not None:
         wait_daemon_gone(pid)
-    start_daemon()
+    (start or start_daemon)()
     return True
 
 

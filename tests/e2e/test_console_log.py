@@ -133,39 +133,60 @@ def virsh_console(name, typed, want=b""):
     import termios
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv("/usr/bin/virsh", ["virsh", "-c", URI, "console", "--force", name])
+        try:
+            os.execv("/usr/bin/virsh", ["virsh", "-c", URI, "console", "--force", name])
+        finally:
+            os._exit(127)
     slave = []
 
     def raw():
-        # the terminal's modes, from its slave side (virsh's stdin)
-        if not slave:
-            path = os.readlink("/proc/%d/fd/0" % pid)
-            if not path.startswith("/dev/pts/"):
-                return False
-            slave.append(os.open(path, os.O_RDWR | os.O_NOCTTY))
-        return not termios.tcgetattr(slave[0])[3] & (termios.ICANON | termios.ECHO)
+        # the terminal's modes, from its slave side (virsh's stdin); False
+        # while they cannot be read (virsh gone: its own message says why)
+        try:
+            if not slave:
+                path = os.readlink("/proc/%d/fd/0" % pid)
+                if not path.startswith("/dev/pts/"):
+                    return False
+                slave.append(os.open(path, os.O_RDWR | os.O_NOCTTY))
+            return not termios.tcgetattr(slave[0])[3] & (termios.ICANON | termios.ECHO)
+        except (OSError, termios.error):
+            return False
 
     out = b""
     end = time.monotonic() + 15 * SLOW
     sent = None   # len(out) when @typed was sent
-    while time.monotonic() < end:
-        if sent is not None and want in out[sent:]:
-            break
-        r, _, _ = select.select([fd], [], [], 0.05)
-        if r:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                break
-        if sent is None and b"Escape character" in out and raw():
-            os.write(fd, typed)
-            sent = len(out)
-    for f in slave:
-        os.close(f)
     try:
-        os.write(fd, b"\x1d")
-    except OSError:
-        pass
+        while time.monotonic() < end:
+            if sent is not None and want in out[sent:]:
+                break
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+            if sent is None and b"Escape character" in out and raw():
+                try:
+                    os.write(fd, typed)
+                except OSError:
+                    break
+                sent = len(out)
+    finally:
+        for f in slave:
+            os.close(f)
+        try:
+            os.write(fd, b"\x1d")
+        except OSError:
+            pass
+        out += leave_console(pid, fd)
+    return out.decode(errors="replace")
+
+
+def leave_console(pid, fd):
+    """Waits for the virsh console @pid that was sent Ctrl-] to end, and
+    closes its terminal @fd; returns what it printed meanwhile."""
+    import select
+    out = b""
     # it leaves at once; kill it rather than hang the run if it does not
     gone = time.monotonic() + 10 * SLOW
     while os.waitpid(pid, os.WNOHANG) == (0, 0):
@@ -179,7 +200,7 @@ def virsh_console(name, typed, want=b""):
         except OSError:
             time.sleep(0.05)
     os.close(fd)
-    return out.decode(errors="replace")
+    return out
 
 
 class ConsoleLog(unittest.TestCase):

@@ -445,6 +445,7 @@ class Passthrough(unittest.TestCase):
             f.write(hostdev("0000:04:00.0"))
         # watching before the attach (its throwaway domain: the file's own XML)
         ev = VirshEventWatch(domxml("hp-evready"), "hp-evready")
+        self.addCleanup(ev.close)
         virsh("attach-device", "hp2", path, "--live")
         self.assertEqual(driver_of("0000:04:00.0"), "vfio-pci")
         self.assertIn("0000:04:00.0", virsh("dumpxml", "hp2").stdout.replace(

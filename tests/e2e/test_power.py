@@ -27,8 +27,7 @@ import unittest
 import libvirt
 
 from svtest import (SB, URI, virsh, main, wait_for, pid_alive, stop_daemon, start_daemon,
-                    daemon_pid,
-                    daemon_log, driver_conf_path, set_driver_conf, standin_only, real_version)
+                    ensure_daemon, daemon_log, driver_conf_path, set_driver_conf, standin_only, real_version)
 import test_lifecycle as tl
 
 SHIM = os.path.join(os.environ.get("BUILD", ""), "tests", "archshim.so")
@@ -193,8 +192,8 @@ class AArch64Virt(unittest.TestCase):
             virsh("destroy", n, check=False)
             virsh("undefine", n, check=False)
         # a case that failed after killing the aarch64 daemon left none
-        if pid_alive(daemon_pid()):
-            stop_daemon()
+        ensure_daemon(cls.start_aarch64_daemon)
+        stop_daemon()
         set_driver_conf(cls.conf)
         start_daemon()
 
@@ -204,8 +203,7 @@ class AArch64Virt(unittest.TestCase):
     def tearDown(self):
         # a case that failed between killing the aarch64 daemon and starting
         # the next left none: the later cases get one, not 'failed to connect'
-        if not pid_alive(daemon_pid()):
-            self.start_aarch64_daemon()
+        ensure_daemon(self.start_aarch64_daemon)
 
     def define(self, name, **kw):
         path = tl.write(os.path.join(SB, name + ".xml"), aarch64_xml(name, **kw))

@@ -533,8 +533,12 @@ class StopDuringReconnect(Base):
                 vmm = [p for p, n in vmm_procs().items() if n == "sdd"][0]
                 stop_daemon(signal.SIGTERM)
                 os.kill(vmm, signal.SIGSTOP)
+                log0 = log_mark()
                 start_daemon()
-                time.sleep(1)
+                # the reconnect waits for the stopped VMM
+                wait_for(lambda: "domain sdd: its StratoVirt process %d is stopped" % vmm
+                         in daemon_log(log0), timeout=10 * SLOW,
+                         what="round %d: the reconnect to find its VMM stopped" % r)
                 took = timed(lambda: virsh("destroy", "sdd", timeout=60))
                 self.assertLess(took, 2.0 * SLOW, "round %d: destroy took %.2f s" % (r, took))
                 self.assertEqual(virsh("domstate", "sdd", "--reason").stdout.strip(),
@@ -1032,22 +1036,28 @@ class ListDuringAStart(Base):
                 os.unlink(os.path.join(SB, f))
         super().tearDown()
 
-    def rounds_of(self, name, devs=()):
+    def rounds_of(self, name, devs=(), holding=None):
+        """@holding(since): true once the start is held (@since: the
+        simulated PCI host's log length before it)"""
         virsh("create", xmlfile("pw-other", devs=pt_devs()))
         try:
-            return self.rounds_with_other(name, devs)
+            return self.rounds_with_other(name, devs, holding)
         finally:
             virsh("destroy", name, check=False)
             virsh("destroy", "pw-other", check=False)
 
-    def rounds_with_other(self, name, devs):
+    def rounds_with_other(self, name, devs, holding):
         worst = 0.0
         rounds = ROUNDS
         for r in range(rounds):
             t0 = time.monotonic()
+            sim0 = len(simpci_log())
             p = subprocess.Popen(["/usr/bin/virsh", "create", xmlfile(name, devs=devs)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            time.sleep(0.5)
+            # the start is held now (a fixed sleep could time list after
+            # the hold on a loaded machine, and test nothing)
+            wait_for(lambda: holding(sim0), timeout=15 * SLOW,
+                     what="round %d: the start of %s to be held" % (r, name))
             took = timed(lambda: virsh("list", timeout=30))
             took = max(took, timed(lambda: virsh("dominfo", "pw-other", timeout=30)))
             worst = max(worst, took)
@@ -1067,7 +1077,9 @@ class ListDuringAStart(Base):
     @standin_only("a VMM slow to serve QMP on demand is a stand-in fault switch")
     def test_list_while_a_start_waits_for_its_vmm(self):
         set_faults({"pw1": {"start_delay": self.HOLD}})
-        rounds, worst = self.rounds_of("pw1")
+        # its VMM runs: the start waits for its QMP
+        rounds, worst = self.rounds_of(
+            "pw1", holding=lambda since: "pw1" in vmm_procs().values())
         print("list during a start waiting for its VMM: %d rounds, slowest %.3f s"
               % (rounds, worst))
 
@@ -1116,7 +1128,9 @@ class ListDuringAStart(Base):
     def test_list_while_a_start_binds_its_device(self):
         with open(os.path.join(SB, "slow-bind-" + self.BDF), "w") as f:
             f.write(str(self.HOLD))
-        rounds, worst = self.rounds_of("pw2", devs=[self.BDF])
+        rounds, worst = self.rounds_of(
+            "pw2", devs=[self.BDF],
+            holding=lambda since: "slow bind %s" % self.BDF in simpci_log(since))
         self.assertEqual(driver_of(self.BDF), "igb")
         print("list during a start binding its device: %d rounds, slowest %.3f s"
               % (rounds, worst))

@@ -921,6 +921,38 @@ testPatient(const void *data G_GNUC_UNUSED)
 }
 
 
+/* A stop does not cut a greeting's wait short (a connection closed before
+ * StratoVirt 2.1.0 accepts it panics the VMM): a no is asked for only
+ * once the timeout has run out, and ends the wait then.  The VMM here
+ * never greets. */
+static int
+testPatientGreeting(const void *data G_GNUC_UNUSED)
+{
+    svMonitorTest *t = svMonitorTestNew();
+    virStratoVirtMonitor *mon;
+    KeepWaiting stop = { 0, 0 };
+    gint64 t0 = g_get_monotonic_time();
+    double took;
+    int rc = -1;
+
+    mon = svMonitorTestOpenPatient(t, 2500, keepWaitingCount, &stop);
+    took = (g_get_monotonic_time() - t0) / 1e6;
+    if (mon || !lastErrorIs(VIR_ERR_OPERATION_ABORTED, "the daemon is stopping"))
+        goto cleanup;
+    if (stop.calls != 1 || took < 2.4 || took > 0.8 * T_CMD / 1000.0) {
+        fprintf(stderr, "the greeting's wait ended after %.2f s and %u questions\n",
+                took, stop.calls);
+        goto cleanup;
+    }
+    rc = 0;
+
+ cleanup:
+    if (svMonitorTestFree(t, mon) != 0)
+        rc = -1;
+    return rc;
+}
+
+
 /* a fuzzer's crash input, sent after the greeting: survived */
 static int
 testRegression(const void *data)
@@ -1029,6 +1061,7 @@ main(int argc, char **argv)
     svTestRun("a VMM that never ends its line is cut off", testOversize, NULL);
     svTestRun("a command without an answer times out", testTimeout, NULL);
     svTestRun("a patient wait ends at its first no, waits on past its timeout at a yes", testPatient, NULL);
+    svTestRun("a stop does not cut a greeting's wait short", testPatientGreeting, NULL);
 
     if (argc >= 3 && virDirOpenIfExists(&dir, argv[2]) > 0) {
         while (virDirRead(dir, &ent, argv[2]) > 0) {

@@ -537,6 +537,16 @@ virStratoVirtMonitor *
 svMonitorTestOpen(svMonitorTest *t,
                   unsigned int timeout)
 {
+    return svMonitorTestOpenPatient(t, timeout, NULL, NULL);
+}
+
+
+virStratoVirtMonitor *
+svMonitorTestOpenPatient(svMonitorTest *t,
+                         unsigned int timeout,
+                         virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                         void *waitOpaque)
+{
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     bool gone;
 
@@ -553,8 +563,9 @@ svMonitorTestOpen(svMonitorTest *t,
     }
     t->thread = g_thread_new("svmonitortest-server", svMonitorTestThread, t);
 
-    return virStratoVirtMonitorOpen(NULL, t->path, 0, timeout,
-                                    &svMonitorTestCallbacks, t, &gone);
+    return virStratoVirtMonitorOpenPatient(NULL, t->path, 0, timeout,
+                                           &svMonitorTestCallbacks, t, &gone,
+                                           keepWaiting, waitOpaque);
 }
 
 

@@ -45,6 +45,11 @@ void svMonitorTestAddRaw(svMonitorTest *t,
 /* Starts the server and opens a monitor on it (NULL with libvirt's error) */
 virStratoVirtMonitor *svMonitorTestOpen(svMonitorTest *t,
                                         unsigned int timeout);
+/* The same with virStratoVirtMonitorOpenPatient */
+virStratoVirtMonitor *svMonitorTestOpenPatient(svMonitorTest *t,
+                                               unsigned int timeout,
+                                               virStratoVirtMonitorKeepWaitingFunc keepWaiting,
+                                               void *waitOpaque);
 
 /* Waits up to @timeout ms for the @n-th event (counted from 1) and returns
  * a copy of it in @ev (name and device point into @t), or -1. */
