@@ -18,7 +18,7 @@ import libvirt
 
 from svtest import make_images, REAL, SLOW, standin_only
 from svtest import (driver_of, hostdev_xml as hostdev, SB, URI, virsh, main, wait_for, stop_daemon, start_daemon,
-                    pid_alive, wait_daemon_gone, daemon_log, ensure_daemon, simpci_log)
+                    pid_alive, wait_daemon_gone, daemon_log, log_mark, ensure_daemon, simpci_log)
 
 SIM = os.environ.get("SANDBOX_SIMPCI")
 STATE = "/run/libvirt/stratovirt"
@@ -222,7 +222,7 @@ class VMMCgroup(unittest.TestCase):
             rundir = re.search(r"<rundir path='([^']+)'", xml).group(1)
             with open(os.path.join(rundir, "stratovirt.pid"), "w") as f:
                 f.write("%d\n" % decoy.pid)
-            mark = len(daemon_log())
+            mark = log_mark()
             start_daemon()
             # the restarted daemon's reconnect decides it
             try:
@@ -234,7 +234,7 @@ class VMMCgroup(unittest.TestCase):
                              "shut off (crashed)")
             self.assertTrue(pid_alive(decoy.pid), "an unrelated process was signalled")
             # this daemon's words, not an earlier one's
-            self.assertIn("is not in the domain's cgroup", daemon_log()[mark:])
+            self.assertIn("is not in the domain's cgroup", daemon_log(mark))
         finally:
             decoy.kill()
             decoy.wait()

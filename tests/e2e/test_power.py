@@ -27,7 +27,7 @@ import unittest
 import libvirt
 
 from svtest import (SB, URI, virsh, main, wait_for, pid_alive, stop_daemon, start_daemon,
-                    ensure_daemon, daemon_log, driver_conf_path, set_driver_conf, standin_only, real_version)
+                    ensure_daemon, daemon_log, log_mark, driver_conf_path, set_driver_conf, standin_only, real_version)
 import test_lifecycle as tl
 
 SHIM = os.path.join(os.environ.get("BUILD", ""), "tests", "archshim.so")
@@ -295,7 +295,7 @@ class AArch64Virt(unittest.TestCase):
             virsh("reboot", "pa5", "--mode", "acpi")
             time.sleep(0.05 + r * 0.2)
             stop_daemon(signal.SIGKILL)
-            log1 = len(daemon_log())
+            log1 = log_mark()
             tl.set_faults({})
             self.start_aarch64_daemon()
             wait_for(lambda: not pid_alive(old), what="round %d: the old VMM to exit" % r)
@@ -317,10 +317,10 @@ class AArch64Virt(unittest.TestCase):
             # the kill by 1 s): the guest powered off before the next
             # daemon reconnected (its reconnect finds the VMM gone), or
             # after (its exit handler knows the reboot from the status XML)
-            self.assertIn("domain pa5: guest powered off for a reboot", daemon_log()[log1:],
+            self.assertIn("domain pa5: guest powered off for a reboot", daemon_log(log1),
                           "round %d: the next daemon started it again" % r)
             paths[
-                "gone" if "domain pa5: cannot reconnect" in daemon_log()[log1:] else "live"] += 1
+                "gone" if "domain pa5: cannot reconnect" in daemon_log(log1) else "live"] += 1
             virsh("destroy", "pa5")
         print("reboot cut by a kill: the next daemon started the guest again in %d rounds "
               "(VMM gone at its reconnect: %d, the guest powered off after it: %d)"
